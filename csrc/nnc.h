@@ -1,0 +1,313 @@
+/*
+ * nnc.h - the only public header of the nnc engine.
+ *
+ * nnc trains and runs multilayer perceptrons (stacks of Dense layers) on the
+ * CPU in float32 or float64. This header is plain C99; it knows nothing of
+ * Python.
+ *
+ * Conventions
+ * -----------
+ * - Every fallible function returns an nnc_status; results come back through
+ *   out-parameters. On failure, nnc_last_error() returns a message for the
+ *   calling thread and no output or model state has been modified unless the
+ *   function says otherwise.
+ * - Matrices are dense, row-major and C-contiguous. A batch X has m rows of
+ *   input_dim values. Layer l has weights W (fan_in x fan_out) and bias b
+ *   (fan_out): z = a_prev . W + b, a = g(z).
+ * - Pointers to caller data (X, y, sample weights, output buffers) are only
+ *   read or written during the call; the engine never keeps them.
+ * - A model is not safe to use from two threads at once; different models
+ *   are independent. Functions that only take the model const (nnc_predict
+ *   with its own workspace, the getters) are still not concurrency-safe with
+ *   a call that mutates the same model; callers serialise per model.
+ * - Nothing in the engine calls exit/abort or prints; sizes are checked for
+ *   overflow before any allocation; a failed allocation leaks nothing.
+ */
+#ifndef NNC_H
+#define NNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define NNC_VERSION_MAJOR 0
+#define NNC_VERSION_MINOR 1
+#define NNC_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum {
+    NNC_OK = 0,
+    NNC_ERR_INVALID_ARG = 1,  /* a NULL pointer, a negative size, an unknown enum */
+    NNC_ERR_NOMEM = 2,        /* an allocation failed */
+    NNC_ERR_OVERFLOW = 3,     /* a size computation would overflow size_t */
+    NNC_ERR_SHAPE = 4,        /* array sizes inconsistent with the model */
+    NNC_ERR_UNSUPPORTED = 5,  /* a valid request the engine cannot honour
+                                 (e.g. training through a step activation) */
+    NNC_ERR_STATE = 6,        /* wrong order of calls (e.g. train before compile) */
+    NNC_ERR_NONFINITE = 7,    /* NaN or infinity in input or in the loss */
+    NNC_ERR_INTERRUPTED = 8,  /* stopped on request through nnc_progress */
+    NNC_ERR_FORMAT = 9        /* a serialized blob is malformed */
+} nnc_status;
+
+/* Static, never NULL. */
+const char *nnc_status_str(nnc_status status);
+/* Message describing the last failure in this thread (thread-local storage,
+ * valid until the next failing call in the same thread). Never NULL. */
+const char *nnc_last_error(void);
+
+/* ----------------------------------------------------------------- enums */
+
+typedef enum { NNC_FLOAT32 = 0, NNC_FLOAT64 = 1 } nnc_dtype;
+
+typedef enum {
+    NNC_ACT_LINEAR = 0,
+    NNC_ACT_SIGMOID,
+    NNC_ACT_TANH,
+    NNC_ACT_RELU,
+    NNC_ACT_LEAKY_RELU, /* slope 0.01 for z <= 0 */
+    NNC_ACT_PRELU,      /* learnable slope per unit, initial 0.25 */
+    NNC_ACT_ELU,        /* alpha = 1 */
+    NNC_ACT_SELU,
+    NNC_ACT_SWISH,      /* z * sigmoid(z), a.k.a. silu */
+    NNC_ACT_GELU,       /* exact: z * Phi(z) */
+    NNC_ACT_SOFTPLUS,
+    NNC_ACT_SOFTMAX,    /* over the units of a row */
+    NNC_ACT_STEP,       /* 1 if z >= 0 else 0; forward only */
+    NNC_ACT_COUNT_
+} nnc_activation;
+
+typedef enum {
+    NNC_LOSS_MSE = 0,                   /* (1/2m) sum |a - y|^2 */
+    NNC_LOSS_MAE,                       /* (1/m) sum |a - y| */
+    NNC_LOSS_HUBER,                     /* delta = 1 */
+    NNC_LOSS_BINARY_CROSSENTROPY,       /* needs a sigmoid output */
+    NNC_LOSS_CATEGORICAL_CROSSENTROPY,  /* needs a softmax output */
+    NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, /* softmax output, int64 labels */
+    NNC_LOSS_COUNT_
+} nnc_loss;
+
+typedef enum {
+    NNC_INIT_AUTO = 0,   /* the table of note 000, chosen by activation */
+    NNC_INIT_ZEROS,
+    NNC_INIT_ONES,
+    NNC_INIT_CONSTANT,   /* param = value */
+    NNC_INIT_UNIFORM,    /* U(-param, param) */
+    NNC_INIT_NORMAL,     /* N(0, param^2) */
+    NNC_INIT_GLOROT_NORMAL,
+    NNC_INIT_GLOROT_UNIFORM,
+    NNC_INIT_HE_NORMAL,
+    NNC_INIT_HE_UNIFORM,
+    NNC_INIT_LECUN_NORMAL,
+    NNC_INIT_LECUN_UNIFORM,
+    NNC_INIT_COUNT_
+} nnc_init;
+
+typedef enum {
+    NNC_OPT_SGD = 0,
+    NNC_OPT_ADAGRAD,
+    NNC_OPT_RMSPROP,
+    NNC_OPT_ADAM,
+    NNC_OPT_ADAMW,
+    NNC_OPT_LBFGS,
+    NNC_OPT_COUNT_
+} nnc_optimizer_kind;
+
+/* Name <-> enum. Names are the Python facade's ("relu", "glorot_uniform",
+ * "categorical_crossentropy", "adamw"...; aliases "silu", "xavier_uniform",
+ * "kaiming_normal", "sparse_categorical_crossentropy" are accepted).
+ * Return NNC_ERR_INVALID_ARG for an unknown name. */
+nnc_status nnc_activation_from_name(const char *name, nnc_activation *out);
+nnc_status nnc_loss_from_name(const char *name, nnc_loss *out);
+nnc_status nnc_init_from_name(const char *name, nnc_init *out);
+nnc_status nnc_optimizer_from_name(const char *name, nnc_optimizer_kind *out);
+/* Canonical name, or NULL for an out-of-range value. Static storage. */
+const char *nnc_activation_name(nnc_activation act);
+const char *nnc_loss_name(nnc_loss loss);
+const char *nnc_init_name(nnc_init init);
+const char *nnc_optimizer_name(nnc_optimizer_kind kind);
+
+/* ------------------------------------------------------------------ model */
+
+typedef struct nnc_model nnc_model; /* opaque */
+
+/* Static description of one Dense layer. */
+typedef struct {
+    int64_t units;              /* fan_out, >= 1 */
+    nnc_activation activation;
+    int use_bias;               /* 0 or 1 */
+    double input_dropout;       /* inverted dropout rate on this layer's
+                                   input during training, in [0, 1) */
+    nnc_init kernel_init;
+    double kernel_init_param;   /* value/limit/stddev for CONSTANT/UNIFORM/NORMAL */
+    nnc_init bias_init;         /* ZEROS, ONES, CONSTANT, UNIFORM or NORMAL */
+    double bias_init_param;
+} nnc_layer_spec;
+
+/* Fill a spec with defaults: linear, bias, no dropout, AUTO kernel init,
+ * zero bias. */
+void nnc_layer_spec_default(nnc_layer_spec *spec, int64_t units, nnc_activation act);
+
+/* Create a model and initialise its parameters from `seed`. On success the
+ * caller owns *out and frees it with nnc_model_destroy. The engine copies
+ * `layers`. */
+nnc_status nnc_model_create(nnc_dtype dtype, int64_t input_dim, int n_layers,
+                            const nnc_layer_spec *layers, uint64_t seed,
+                            nnc_model **out);
+/* Deep copy: parameters, compile settings, optimizer state, RNG state. */
+nnc_status nnc_model_clone(const nnc_model *model, nnc_model **out);
+/* Free everything the model owns. NULL is a no-op. */
+void nnc_model_destroy(nnc_model *model);
+
+nnc_dtype nnc_model_dtype(const nnc_model *model);
+int64_t nnc_model_input_dim(const nnc_model *model);
+int64_t nnc_model_output_dim(const nnc_model *model);
+int nnc_model_num_layers(const nnc_model *model);
+/* Copy of layer i's spec (NNC_ERR_INVALID_ARG when i is out of range). */
+nnc_status nnc_model_layer_spec(const nnc_model *model, int i, nnc_layer_spec *out);
+
+/* Parameters live in one contiguous buffer of nnc_model_num_params elements
+ * of the model's dtype. For each layer in order: W (fan_in x fan_out,
+ * row-major), then b (fan_out) when the layer has a bias, then the PReLU
+ * slopes (fan_out) when it has them. This flat vector is the notes'
+ * "unrolled" parameter vector. */
+int64_t nnc_model_num_params(const nnc_model *model);
+/* Offsets (in elements) of layer i's W, b and slopes; -1 when absent. */
+nnc_status nnc_model_layer_offsets(const nnc_model *model, int i, int64_t *w_off,
+                                   int64_t *b_off, int64_t *slope_off);
+/* Copy n elements out of / into the parameter buffer. n must equal
+ * nnc_model_num_params. set_params refuses non-finite values. */
+nnc_status nnc_model_get_params(const nnc_model *model, void *out, int64_t n);
+nnc_status nnc_model_set_params(nnc_model *model, const void *values, int64_t n);
+/* Re-draw every parameter from the model's RNG as at creation time. */
+nnc_status nnc_model_reinitialize(nnc_model *model);
+
+/* The model's RNG drives initialisation, shuffling and dropout. Its whole
+ * state is two 64-bit words; saving and restoring them makes training
+ * resumable bit for bit. */
+void nnc_model_get_rng_state(const nnc_model *model, uint64_t state[2]);
+void nnc_model_set_rng_state(nnc_model *model, const uint64_t state[2]);
+
+/* --------------------------------------------------------------- compile */
+
+/* Hyper-parameters of every optimizer, with torch.optim's meanings.
+ * Fields an optimizer does not use are ignored. */
+typedef struct {
+    nnc_optimizer_kind kind;
+    double learning_rate;
+    /* SGD */
+    double momentum;          /* also RMSprop */
+    double dampening;
+    int nesterov;
+    double weight_decay;      /* torch's: added to every gradient (AdamW: decoupled) */
+    /* Adagrad */
+    double lr_decay;
+    double initial_accumulator_value;
+    /* RMSprop */
+    double alpha;
+    int centered;
+    /* Adam / AdamW */
+    double beta1, beta2;
+    int amsgrad;
+    double eps;               /* Adagrad, RMSprop, Adam, AdamW */
+    /* L-BFGS */
+    int64_t max_iter;
+    int64_t max_eval;         /* <= 0 means max_iter * 5 / 4 */
+    double tolerance_grad;
+    double tolerance_change;
+    int64_t history_size;
+    int line_search_strong_wolfe; /* 0: fixed step, 1: strong Wolfe */
+} nnc_optimizer_config;
+
+/* torch.optim's defaults for `kind` (learning rates: SGD 1e-3, Adagrad 1e-2,
+ * RMSprop 1e-2, Adam 1e-3, AdamW 1e-3 with weight_decay 1e-2, LBFGS 1). */
+void nnc_optimizer_config_default(nnc_optimizer_config *cfg, nnc_optimizer_kind kind);
+
+/* Set the loss, the L2 coefficient lambda (J += lambda/(2m) * sum W^2,
+ * biases and PReLU slopes excluded) and the optimizer; (re)creates zeroed
+ * optimizer state. Checks that the loss pairs with the output activation:
+ * binary cross-entropy needs sigmoid, (sparse) categorical cross-entropy
+ * needs softmax. */
+nnc_status nnc_model_compile(nnc_model *model, nnc_loss loss, double l2,
+                             const nnc_optimizer_config *optimizer);
+int nnc_model_is_compiled(const nnc_model *model);
+/* Change the learning rate of the compiled optimizer; state is kept. */
+nnc_status nnc_model_set_learning_rate(nnc_model *model, double learning_rate);
+nnc_status nnc_model_get_learning_rate(const nnc_model *model, double *out);
+/* Forget the optimizer's accumulated state (moments, step counts). */
+nnc_status nnc_model_reset_optimizer(nnc_model *model);
+
+/* Optimizer state as an opaque, versioned, self-checking byte blob. */
+nnc_status nnc_model_optimizer_state_size(const nnc_model *model, int64_t *n_bytes);
+nnc_status nnc_model_get_optimizer_state(const nnc_model *model, void *out, int64_t n_bytes);
+nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int64_t n_bytes);
+
+/* ------------------------------------------------------ compute and train */
+
+/* Targets: for sparse categorical cross-entropy `y` points to m int64 class
+ * indices in [0, output_dim); for every other loss to m x output_dim values
+ * of the model's dtype. `sample_weight` is NULL or m values of the model's
+ * dtype; the loss is (1/m) sum_i s_i l_i + L2 term. */
+
+/* out (m x output_dim) = forward pass without dropout. Needs no compile. */
+nnc_status nnc_predict(nnc_model *model, const void *x, int64_t m, void *out);
+
+/* J on a batch, without dropout. */
+nnc_status nnc_loss_value(nnc_model *model, const void *x, const void *y,
+                          const void *sample_weight, int64_t m, double *loss);
+
+/* J and dJ/dtheta (nnc_model_num_params elements, layout of the parameter
+ * buffer) on a batch, without dropout. */
+nnc_status nnc_gradients(nnc_model *model, const void *x, const void *y,
+                         const void *sample_weight, int64_t m, double *loss,
+                         void *grad);
+
+/* Central finite differences of J, parameter by parameter:
+ * numeric[i] = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps).
+ * The parameters are restored exactly. */
+nnc_status nnc_numeric_gradients(nnc_model *model, const void *x, const void *y,
+                                 const void *sample_weight, int64_t m, double eps,
+                                 void *numeric);
+
+/* Shared progress record for a long call. The engine writes batches_done and
+ * loss_sum after each batch and reads stop_requested before each batch; any
+ * thread may read or set them meanwhile (relaxed atomics). */
+typedef struct {
+    volatile int64_t batches_done;
+    volatile int64_t batches_total;
+    volatile double loss_sum;       /* sum over finished batches of m_b * J_b */
+    volatile int64_t samples_done;
+    volatile int stop_requested;
+} nnc_progress;
+
+/* One optimizer step on one batch (dropout active). *loss receives J on the
+ * batch before the step. L-BFGS takes its full step (up to max_iter inner
+ * iterations) on this batch. */
+nnc_status nnc_train_batch(nnc_model *model, const void *x, const void *y,
+                           const void *sample_weight, int64_t m, double *loss);
+
+/* One epoch over n rows: shuffle (when `shuffle`) with the model's RNG,
+ * gather each batch of `batch_size` rows (batch_size <= 0 or >= n: full
+ * batch), forward, backward, step. *mean_loss receives sum_b m_b J_b / n,
+ * J_b measured before step b. `progress` may be NULL. On
+ * NNC_ERR_INTERRUPTED or NNC_ERR_NONFINITE the parameters and optimizer
+ * state are those after the last completed, finite step. */
+nnc_status nnc_train_epoch(nnc_model *model, const void *x, const void *y,
+                           const void *sample_weight, int64_t n, int64_t batch_size,
+                           int shuffle, nnc_progress *progress, double *mean_loss);
+
+/* Name of the kernel set in use: "ref", "avx2" or "avx512" (chosen at first
+ * use from the CPU, or forced with the environment variable NNC_ARCH). */
+const char *nnc_kernel_arch(void);
+
+/* Check that n values of `dtype` are all finite. *all_finite is 1 or 0. */
+nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* NNC_H */

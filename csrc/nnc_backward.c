@@ -1,0 +1,30 @@
+/*
+ * nnc_backward.c - backpropagation (notes 000/002/004) for float32 and
+ * float64: exact gradients of J, L2 included, biases excluded from L2.
+ */
+#include "nnc_internal.h"
+#include "nnc_kernels.h"
+
+#define NNC_REAL float
+#define NNC_SFX(name) name##_f32
+#include "nnc_activations_impl.h"
+#include "nnc_backward_impl.h"
+#undef NNC_REAL
+#undef NNC_SFX
+
+#define NNC_REAL double
+#define NNC_SFX(name) name##_f64
+#include "nnc_activations_impl.h"
+#include "nnc_backward_impl.h"
+#undef NNC_REAL
+#undef NNC_SFX
+
+nnc_status nnc__backward(nnc_model *m, const void *x, int64_t rows, void *grad) {
+    nnc_status st = nnc__check_trainable(m);
+    if (st) return st;
+    if (m->dtype == NNC_FLOAT32)
+        backward_f32(m, x, rows, grad);
+    else
+        backward_f64(m, x, rows, grad);
+    return NNC_OK;
+}

@@ -1,0 +1,107 @@
+/*
+ * nnc_compute.c - the non-training entry points: predict, loss value,
+ * analytic gradients and finite-difference gradients. None of them use
+ * dropout or change parameters, optimizer state or the RNG.
+ */
+#include "nnc_internal.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Rows per forward pass in predict: bounds workspace memory for big inputs. */
+#define PREDICT_CHUNK 512
+
+nnc_status nnc__check_trainable(const nnc_model *m) {
+    for (int l = 0; l < m->n_layers; l++)
+        if (m->layers[l].spec.activation == NNC_ACT_STEP)
+            return nnc__fail(NNC_ERR_UNSUPPORTED,
+                             "layer %d: the 'step' activation has no gradient; it can only be "
+                             "used for prediction",
+                             l);
+    return NNC_OK;
+}
+
+nnc_status nnc_predict(nnc_model *m, const void *x, int64_t rows, void *out) {
+    if (!m || !out) return nnc__fail(NNC_ERR_INVALID_ARG, "model or out is NULL");
+    if (rows == 0) return NNC_OK;
+    nnc_status st = nnc__check_batch(m, x, NULL, NULL, rows, 0);
+    if (st) return st;
+    int64_t chunk = rows < PREDICT_CHUNK ? rows : PREDICT_CHUNK;
+    if (m->ws.rows > chunk) chunk = m->ws.rows < rows ? m->ws.rows : rows;
+    st = nnc__workspace_reserve(m, chunk);
+    if (st) return st;
+    const size_t es = nnc__dtype_size(m->dtype);
+    const int64_t in_dim = m->input_dim, out_dim = nnc_model_output_dim(m);
+    for (int64_t start = 0; start < rows; start += chunk) {
+        const int64_t n = rows - start < chunk ? rows - start : chunk;
+        nnc__forward(m, (const char *)x + (size_t)(start * in_dim) * es, n, 0);
+        memcpy((char *)out + (size_t)(start * out_dim) * es, m->ws.a[m->n_layers - 1],
+               (size_t)(n * out_dim) * es);
+    }
+    return NNC_OK;
+}
+
+nnc_status nnc_loss_value(nnc_model *m, const void *x, const void *y, const void *sw,
+                          int64_t rows, double *loss) {
+    if (!m || !loss) return nnc__fail(NNC_ERR_INVALID_ARG, "model or loss is NULL");
+    nnc_status st = nnc__check_batch(m, x, y, sw, rows, 1);
+    if (!st) st = nnc__workspace_reserve(m, rows);
+    if (!st) st = nnc__forward(m, x, rows, 0);
+    if (!st) st = nnc__loss_and_delta(m, y, sw, rows, 0, loss);
+    return st;
+}
+
+nnc_status nnc_gradients(nnc_model *m, const void *x, const void *y, const void *sw,
+                         int64_t rows, double *loss, void *grad) {
+    if (!m || !loss || !grad) return nnc__fail(NNC_ERR_INVALID_ARG, "model, loss or grad is NULL");
+    nnc_status st = nnc__check_batch(m, x, y, sw, rows, 1);
+    if (!st) st = nnc__check_trainable(m);
+    if (!st) st = nnc__workspace_reserve(m, rows);
+    if (!st) st = nnc__forward(m, x, rows, 0);
+    if (!st) st = nnc__loss_and_delta(m, y, sw, rows, 1, loss);
+    if (!st) st = nnc__backward(m, x, rows, grad);
+    return st;
+}
+
+static double get_param(const nnc_model *m, int64_t i) {
+    return m->dtype == NNC_FLOAT32 ? (double)((const float *)m->params)[i]
+                                   : ((const double *)m->params)[i];
+}
+
+/* Store v at parameter i and return the value actually stored (rounded to
+ * the dtype), so the difference quotient uses the true step. */
+static double set_param(nnc_model *m, int64_t i, double v) {
+    if (m->dtype == NNC_FLOAT32) {
+        ((float *)m->params)[i] = (float)v;
+        return (double)(float)v;
+    }
+    ((double *)m->params)[i] = v;
+    return v;
+}
+
+nnc_status nnc_numeric_gradients(nnc_model *m, const void *x, const void *y, const void *sw,
+                                 int64_t rows, double eps, void *numeric) {
+    if (!m || !numeric) return nnc__fail(NNC_ERR_INVALID_ARG, "model or numeric is NULL");
+    if (!(eps > 0) || !isfinite(eps))
+        return nnc__fail(NNC_ERR_INVALID_ARG, "eps must be a finite number > 0, got %g", eps);
+    nnc_status st = nnc__check_batch(m, x, y, sw, rows, 1);
+    if (!st) st = nnc__workspace_reserve(m, rows);
+    if (st) return st;
+    for (int64_t i = 0; i < m->n_params; i++) {
+        const double saved = get_param(m, i);
+        double j_plus = 0.0, j_minus = 0.0;
+        const double hi = set_param(m, i, saved + eps);
+        nnc__forward(m, x, rows, 0);
+        nnc__loss_and_delta(m, y, sw, rows, 0, &j_plus);
+        const double lo = set_param(m, i, saved - eps);
+        nnc__forward(m, x, rows, 0);
+        nnc__loss_and_delta(m, y, sw, rows, 0, &j_minus);
+        set_param(m, i, saved); /* exact: saved came from this dtype */
+        const double g = (j_plus - j_minus) / (hi - lo);
+        if (m->dtype == NNC_FLOAT32)
+            ((float *)numeric)[i] = (float)g;
+        else
+            ((double *)numeric)[i] = g;
+    }
+    return NNC_OK;
+}

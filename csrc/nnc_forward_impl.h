@@ -1,0 +1,47 @@
+/*
+ * nnc_forward_impl.h - the forward pass for one dtype (see nnc_forward.c).
+ * For each layer: optional inverted dropout on its input, z = in . W + b,
+ * a = g(z), all over the whole batch at once.
+ */
+
+static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, int64_t count) {
+    const double p = m->layers[layer].spec.input_dropout;
+    const NNC_REAL scale = (NNC_REAL)(1.0 / (1.0 - p));
+    NNC_REAL *keep = m->ws.keep[layer];
+    NNC_REAL *dropped = m->ws.dropped[layer];
+    /* Reserve `count` values of the stream: element i's mask depends only on
+     * (key, base + i), whatever the order of evaluation. */
+    const uint64_t base = m->rng.counter;
+    m->rng.counter += (uint64_t)count;
+    for (int64_t i = 0; i < count; i++) {
+        const double u = nnc__u64_to_unit(nnc__rng_at(m->rng.key, base + (uint64_t)i));
+        keep[i] = u >= p ? scale : (NNC_REAL)0;
+        dropped[i] = in[i] * keep[i];
+    }
+}
+
+static void NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int training) {
+    const nnc__kernels *k = nnc__kernels_active();
+    const NNC_REAL *params = m->params;
+    const NNC_REAL *in = x;
+    m->ws.dropout_active = training;
+    for (int l = 0; l < m->n_layers; l++) {
+        const nnc__layer *L = &m->layers[l];
+        const int64_t fi = L->fan_in, fo = L->fan_out;
+        if (training && L->spec.input_dropout > 0) {
+            NNC_SFX(draw_dropout)(m, l, in, rows * fi);
+            in = m->ws.dropped[l];
+        }
+        NNC_REAL *z = m->ws.z[l];
+        NNC_REAL *a = m->ws.a[l];
+        k->NNC_SFX(gemm_nn)(rows, fo, fi, in, fi, params + L->w_off, fo, z, fo, 0);
+        if (L->b_off >= 0) {
+            const NNC_REAL *b = params + L->b_off;
+            for (int64_t r = 0; r < rows; r++)
+                for (int64_t j = 0; j < fo; j++) z[r * fo + j] += b[j];
+        }
+        NNC_SFX(act_forward)(L->spec.activation, z, a, rows, fo,
+                             L->s_off >= 0 ? params + L->s_off : NULL);
+        in = a;
+    }
+}

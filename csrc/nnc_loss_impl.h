@@ -1,0 +1,102 @@
+/*
+ * nnc_loss_impl.h - loss values and output deltas for one dtype (see
+ * nnc_loss.c). J = (1/m) sum_i s_i l_i; the delta written is dJ/da, or
+ * dJ/dz for the fused cross-entropies (flagged through *is_dz).
+ */
+
+/* Sum over rows of s_i * l_i (double), and the delta when `delta` is set. */
+static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REAL *a,
+                                 const void *y, const NNC_REAL *sw, int64_t m, int64_t K,
+                                 NNC_REAL *delta, int *is_dz) {
+    const NNC_REAL *yv = y;
+    const int64_t *labels = y;
+    const double inv_m = 1.0 / (double)m;
+    double total = 0.0;
+    *is_dz = loss == NNC_LOSS_BINARY_CROSSENTROPY || loss == NNC_LOSS_CATEGORICAL_CROSSENTROPY ||
+             loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    for (int64_t i = 0; i < m; i++) {
+        const double s = sw ? (double)sw[i] : 1.0;
+        const double scale = s * inv_m;
+        const NNC_REAL *zi = z + i * K, *ai = a + i * K;
+        NNC_REAL *di = delta ? delta + i * K : NULL;
+        double li = 0.0;
+        switch (loss) {
+        case NNC_LOSS_MSE:
+            for (int64_t k = 0; k < K; k++) {
+                const double r = (double)ai[k] - (double)yv[i * K + k];
+                li += 0.5 * r * r;
+                if (di) di[k] = (NNC_REAL)(scale * r);
+            }
+            break;
+        case NNC_LOSS_MAE:
+            for (int64_t k = 0; k < K; k++) {
+                const double r = (double)ai[k] - (double)yv[i * K + k];
+                li += fabs(r);
+                if (di) di[k] = (NNC_REAL)(scale * (r > 0 ? 1.0 : r < 0 ? -1.0 : 0.0));
+            }
+            break;
+        case NNC_LOSS_HUBER:
+            for (int64_t k = 0; k < K; k++) {
+                const double r = (double)ai[k] - (double)yv[i * K + k];
+                const double ar = fabs(r);
+                li += ar <= 1.0 ? 0.5 * r * r : ar - 0.5;
+                if (di) di[k] = (NNC_REAL)(scale * (ar <= 1.0 ? r : (r > 0 ? 1.0 : -1.0)));
+            }
+            break;
+        case NNC_LOSS_BINARY_CROSSENTROPY:
+            /* -[y log s(z) + (1-y) log(1-s(z))] = softplus(z) - y z, stable. */
+            for (int64_t k = 0; k < K; k++) {
+                const double zk = (double)zi[k], yk = (double)yv[i * K + k];
+                li += nnc__softplus(zk) - yk * zk;
+                if (di) di[k] = (NNC_REAL)(scale * ((double)ai[k] - yk));
+            }
+            break;
+        case NNC_LOSS_CATEGORICAL_CROSSENTROPY:
+        case NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: {
+            /* -sum_k y_k log softmax(z)_k = lse(z) sum_k y_k - sum_k y_k z_k. */
+            double mx = (double)zi[0], se = 0.0;
+            for (int64_t k = 1; k < K; k++)
+                if ((double)zi[k] > mx) mx = (double)zi[k];
+            for (int64_t k = 0; k < K; k++) se += exp((double)zi[k] - mx);
+            const double lse = mx + log(se);
+            if (loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
+                const int64_t c = labels[i];
+                li = lse - (double)zi[c];
+                if (di)
+                    for (int64_t k = 0; k < K; k++)
+                        di[k] = (NNC_REAL)(scale * ((double)ai[k] - (k == c ? 1.0 : 0.0)));
+            } else {
+                double ysum = 0.0, yz = 0.0;
+                for (int64_t k = 0; k < K; k++) {
+                    const double yk = (double)yv[i * K + k];
+                    ysum += yk;
+                    yz += yk * (double)zi[k];
+                }
+                li = lse * ysum - yz;
+                /* Exact even when a row of y does not sum to 1. */
+                if (di)
+                    for (int64_t k = 0; k < K; k++)
+                        di[k] = (NNC_REAL)(scale * ((double)ai[k] * ysum - (double)yv[i * K + k]));
+            }
+            break;
+        }
+        default:
+            break;
+        }
+        total += s * li;
+    }
+    return total * inv_m;
+}
+
+/* sum over layers of sum(W^2): the L2 penalty before its lambda/(2m). */
+static double NNC_SFX(weight_sq_sum)(const nnc_model *m) {
+    const NNC_REAL *p = m->params;
+    double total = 0.0;
+    for (int l = 0; l < m->n_layers; l++) {
+        const nnc__layer *L = &m->layers[l];
+        const NNC_REAL *w = p + L->w_off;
+        const int64_t count = L->fan_in * L->fan_out;
+        for (int64_t i = 0; i < count; i++) total += (double)w[i] * (double)w[i];
+    }
+    return total;
+}

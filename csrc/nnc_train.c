@@ -1,0 +1,172 @@
+/*
+ * nnc_train.c - training: one optimizer step on a batch, and a whole epoch
+ * (shuffle, gather, forward, backward, step, loss sum) in one call so that
+ * no caller code runs per batch.
+ */
+#include "nnc_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Inputs of the objective L-BFGS minimises: J over a fixed batch. */
+typedef struct {
+    nnc_model *model;
+    const void *x, *y, *sw;
+    int64_t rows;
+} objective_ctx;
+
+static nnc_status objective(void *vctx, double *loss, void *grad) {
+    objective_ctx *c = vctx;
+    nnc_model *m = c->model;
+    nnc_status st = nnc__forward(m, c->x, c->rows, 0);
+    if (!st) st = nnc__loss_and_delta(m, c->y, c->sw, c->rows, 1, loss);
+    if (!st) st = nnc__backward(m, c->x, c->rows, grad);
+    return st;
+}
+
+static nnc_status check_finite_step(nnc_model *m, double loss, int64_t batch) {
+    int finite = 0;
+    if (!isfinite(loss))
+        return nnc__fail(NNC_ERR_NONFINITE, "the loss became %g at batch %lld", loss,
+                         (long long)batch);
+    nnc_all_finite(m->dtype, m->grad, m->n_params, &finite);
+    if (!finite)
+        return nnc__fail(NNC_ERR_NONFINITE, "the gradient became non-finite at batch %lld",
+                         (long long)batch);
+    return NNC_OK;
+}
+
+/* One step on `rows` rows already in place; the workspace holds them. */
+static nnc_status step(nnc_model *m, const void *x, const void *y, const void *sw, int64_t rows,
+                       int64_t batch_index, double *loss) {
+    if (nnc__optim_config(m->optim)->kind == NNC_OPT_LBFGS) {
+        objective_ctx ctx = {m, x, y, sw, rows};
+        nnc_status st = nnc__lbfgs_step(m->optim, m->params, objective, &ctx, loss);
+        if (!st && !isfinite(*loss))
+            st = nnc__fail(NNC_ERR_NONFINITE, "the loss became %g", *loss);
+        return st;
+    }
+    nnc_status st = nnc__forward(m, x, rows, 1);
+    if (!st) st = nnc__loss_and_delta(m, y, sw, rows, 1, loss);
+    if (!st) st = nnc__backward(m, x, rows, m->grad);
+    if (!st) st = check_finite_step(m, *loss, batch_index);
+    if (!st) st = nnc__optim_step(m->optim, m->params, m->grad);
+    return st;
+}
+
+static nnc_status check_training_call(nnc_model *m, const void *x, const void *y, const void *sw,
+                                      int64_t rows) {
+    if (!m) return nnc__fail(NNC_ERR_INVALID_ARG, "model is NULL");
+    nnc_status st = nnc__check_batch(m, x, y, sw, rows, 1);
+    if (!st) st = nnc__check_trainable(m);
+    return st;
+}
+
+nnc_status nnc_train_batch(nnc_model *m, const void *x, const void *y, const void *sw,
+                           int64_t rows, double *loss) {
+    if (!loss) return nnc__fail(NNC_ERR_INVALID_ARG, "loss is NULL");
+    nnc_status st = check_training_call(m, x, y, sw, rows);
+    if (!st) st = nnc__workspace_reserve(m, rows);
+    if (!st) st = step(m, x, y, sw, rows, 0, loss);
+    return st;
+}
+
+/* Copy rows perm[0..n) of x, y and sw into the workspace's batch buffers. */
+static void gather(nnc_model *m, const int64_t *perm, int64_t n, const void *x, const void *y,
+                   const void *sw) {
+    const size_t es = nnc__dtype_size(m->dtype);
+    const size_t xrow = (size_t)m->input_dim * es;
+    const int sparse = m->loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    const size_t yrow = sparse ? sizeof(int64_t) : (size_t)nnc_model_output_dim(m) * es;
+    char *xb = m->ws.xb, *yb = m->ws.yb, *swb = m->ws.swb;
+    for (int64_t i = 0; i < n; i++) {
+        const size_t r = (size_t)perm[i];
+        memcpy(xb + (size_t)i * xrow, (const char *)x + r * xrow, xrow);
+        memcpy(yb + (size_t)i * yrow, (const char *)y + r * yrow, yrow);
+        if (sw) memcpy(swb + (size_t)i * es, (const char *)sw + r * es, es);
+    }
+}
+
+static nnc_status reserve_perm(nnc_model *m, int64_t n) {
+    if (m->perm_cap >= n) return NNC_OK;
+    size_t bytes;
+    nnc_status st = nnc__mul_size((size_t)n, sizeof(int64_t), &bytes, "permutation");
+    if (st) return st;
+    int64_t *p = malloc(bytes);
+    if (!p) return nnc__fail(NNC_ERR_NOMEM, "cannot allocate a permutation of %lld rows",
+                             (long long)n);
+    free(m->perm);
+    m->perm = p;
+    m->perm_cap = n;
+    return NNC_OK;
+}
+
+static void publish(nnc_progress *p, int64_t batches, double loss_sum, int64_t samples) {
+    if (!p) return;
+    p->loss_sum = loss_sum;
+    p->samples_done = samples;
+    p->batches_done = batches;
+}
+
+nnc_status nnc_train_epoch(nnc_model *m, const void *x, const void *y, const void *sw, int64_t n,
+                           int64_t batch_size, int shuffle, nnc_progress *progress,
+                           double *mean_loss) {
+    if (!mean_loss) return nnc__fail(NNC_ERR_INVALID_ARG, "mean_loss is NULL");
+    nnc_status st = check_training_call(m, x, y, sw, n);
+    if (st) return st;
+    const int lbfgs = nnc__optim_config(m->optim)->kind == NNC_OPT_LBFGS;
+    /* L-BFGS is a full-batch method: one step of it is the whole epoch. */
+    const int full = lbfgs || batch_size <= 0 || batch_size >= n;
+    const int64_t bs = full ? n : batch_size;
+    const int64_t n_batches = full ? 1 : (n + bs - 1) / bs;
+    st = nnc__workspace_reserve(m, bs);
+    if (!st && !full && shuffle) st = reserve_perm(m, n);
+    if (st) return st;
+    if (progress) {
+        progress->batches_total = n_batches;
+        publish(progress, 0, 0.0, 0);
+    }
+    if (!full && shuffle) {
+        /* Fisher-Yates with the model's RNG: reproducible from the seed. */
+        int64_t *perm = m->perm;
+        for (int64_t i = 0; i < n; i++) perm[i] = i;
+        for (int64_t i = n - 1; i > 0; i--) {
+            const int64_t j = (int64_t)nnc__rng_below(&m->rng, (uint64_t)i + 1);
+            const int64_t t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+        }
+    }
+    const size_t es = nnc__dtype_size(m->dtype);
+    const int sparse = m->loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+    const size_t yrow = sparse ? sizeof(int64_t) : (size_t)nnc_model_output_dim(m) * es;
+    double loss_sum = 0.0;
+    int64_t done = 0;
+    for (int64_t b = 0; b < n_batches; b++) {
+        if (progress && progress->stop_requested) {
+            st = nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request after %lld batches",
+                           (long long)b);
+            break;
+        }
+        const int64_t start = b * bs;
+        const int64_t rows = n - start < bs ? n - start : bs;
+        const void *xb = (const char *)x + (size_t)start * (size_t)m->input_dim * es;
+        const void *yb = (const char *)y + (size_t)start * yrow;
+        const void *swb = sw ? (const char *)sw + (size_t)start * es : NULL;
+        if (!full && shuffle) {
+            gather(m, m->perm + start, rows, x, y, sw);
+            xb = m->ws.xb;
+            yb = m->ws.yb;
+            swb = sw ? m->ws.swb : NULL;
+        }
+        double loss = 0.0;
+        st = step(m, xb, yb, swb, rows, b, &loss);
+        if (st) break;
+        loss_sum += (double)rows * loss;
+        done += rows;
+        publish(progress, b + 1, loss_sum, done);
+    }
+    *mean_loss = done > 0 ? loss_sum / (double)done : NAN;
+    return st;
+}

@@ -1,0 +1,78 @@
+"""Weight initializers (ARCHITECTURE section 3, note 000).
+
+An initializer is given to ``Dense`` as a name (``"he_normal"``) or as one
+of the objects below when it takes a parameter. ``"auto"`` (the default for
+kernels) is note 000's table: tanh -> U(+-sqrt(6/(fan_in+fan_out))),
+sigmoid -> U(+-4 sqrt(6/(fan_in+fan_out))), relu/leaky_relu/prelu/elu ->
+U(+-sqrt(12/(fan_in+fan_out))), selu -> LeCun normal, others -> Glorot
+uniform.
+"""
+
+from __future__ import annotations
+
+from ._validation import check_float, name_of
+
+
+class Initializer:
+    """Base class: a name understood by the engine plus one parameter."""
+
+    name = "zeros"
+
+    def __init__(self, param: float = 0.0):
+        self.param = param
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "param": self.param}
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.param!r})"
+
+
+class Zeros(Initializer):
+    name = "zeros"
+
+
+class Ones(Initializer):
+    name = "ones"
+
+
+class Constant(Initializer):
+    """Every value equal to ``value``."""
+
+    name = "constant"
+
+    def __init__(self, value: float = 0.0):
+        super().__init__(check_float(value, "value"))
+
+
+class RandomUniform(Initializer):
+    """U(-limit, limit)."""
+
+    name = "uniform"
+
+    def __init__(self, limit: float = 0.05):
+        super().__init__(check_float(limit, "limit", minimum=0.0))
+
+
+class RandomNormal(Initializer):
+    """N(0, stddev^2)."""
+
+    name = "normal"
+
+    def __init__(self, stddev: float = 0.05):
+        super().__init__(check_float(stddev, "stddev", minimum=0.0))
+
+
+#: Parameters used when a parametrised initializer is given by name only.
+_DEFAULT_PARAMS = {"uniform": 0.05, "normal": 0.05, "constant": 0.0}
+
+
+def resolve(spec, argument: str) -> tuple[str, float]:
+    """(engine name, parameter) for a name, an Initializer or a config dict."""
+    if isinstance(spec, Initializer):
+        return spec.name, float(spec.param)
+    if isinstance(spec, dict) and "name" in spec:
+        name = name_of("initializer", spec["name"], argument)
+        return name, check_float(spec.get("param", _DEFAULT_PARAMS.get(name, 0.0)), argument)
+    name = name_of("initializer", spec, argument)
+    return name, _DEFAULT_PARAMS.get(name, 0.0)

@@ -1,0 +1,133 @@
+"""Layers of a ``Sequential`` model: ``Input``, ``Dense`` and ``Dropout``.
+
+Layers only describe the network; the weights live in the engine's single
+parameter buffer once the model is built.
+"""
+
+from __future__ import annotations
+
+from . import initializers
+from ._validation import check_float, check_int, name_of
+
+_BIAS_INITIALIZERS = ("zeros", "ones", "constant", "uniform", "normal")
+
+
+class Layer:
+    """Base class of every layer."""
+
+    def __init__(self, name: str | None = None):
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"name: expected a string, got {name!r}")
+        self.name = name
+        self._model = None  # set when the layer joins a built model
+        self._index = None  # position among the model's Dense layers
+
+    def get_config(self) -> dict:
+        raise NotImplementedError
+
+
+class Input(Layer):
+    """Declares the number of input features: ``nnc.Input(20)``.
+
+    ``shape`` may be an int or a 1-tuple, as in Keras.
+    """
+
+    def __init__(self, shape, name: str | None = None):
+        super().__init__(name)
+        if isinstance(shape, tuple):
+            if len(shape) != 1:
+                raise ValueError(f"shape: an MLP takes 1-D samples, got shape {shape}")
+            shape = shape[0]
+        self.dim = check_int(shape, "shape", minimum=1)
+
+    def get_config(self) -> dict:
+        return {"class": "Input", "dim": self.dim, "name": self.name}
+
+
+class Dense(Layer):
+    """Fully connected layer: z = a_prev . W + b, a = activation(z).
+
+    W has shape (fan_in, units); b has shape (units,) when ``use_bias``.
+    ``activation`` is one of linear, sigmoid, tanh, relu, leaky_relu, prelu,
+    elu, selu, swish (silu), gelu, softplus, softmax, step (``None`` means
+    linear). ``input_dim`` (or ``input_shape=(d,)``) on the first layer
+    builds the model at once.
+    """
+
+    def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
+                 kernel_initializer="auto", bias_initializer="zeros",
+                 input_dim: int | None = None, input_shape: tuple | None = None,
+                 name: str | None = None):
+        super().__init__(name)
+        self.units = check_int(units, "units", minimum=1)
+        self.activation = name_of("activation", "linear" if activation is None else activation,
+                                  "activation")
+        if not isinstance(use_bias, bool):
+            raise TypeError(f"use_bias: expected True or False, got {use_bias!r}")
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.resolve(kernel_initializer, "kernel_initializer")
+        self.bias_initializer = initializers.resolve(bias_initializer, "bias_initializer")
+        if self.bias_initializer[0] not in _BIAS_INITIALIZERS:
+            raise ValueError(
+                f"bias_initializer: expected one of {', '.join(_BIAS_INITIALIZERS)}, "
+                f"got {bias_initializer!r}")
+        if input_shape is not None:
+            if input_dim is not None:
+                raise ValueError("give input_dim or input_shape, not both")
+            input_dim = Input(input_shape).dim
+        self.input_dim = check_int(input_dim, "input_dim", minimum=1, allow_none=True)
+
+    def get_config(self) -> dict:
+        return {
+            "class": "Dense", "units": self.units, "activation": self.activation,
+            "use_bias": self.use_bias, "name": self.name,
+            "kernel_initializer": list(self.kernel_initializer),
+            "bias_initializer": list(self.bias_initializer), "input_dim": self.input_dim,
+        }
+
+    def get_weights(self) -> list:
+        """This layer's [W, b, slopes] (those it has), as copies."""
+        if self._model is None or not self._model.built:
+            return []
+        return self._model._layer_weights(self._index)
+
+    def set_weights(self, weights) -> None:
+        """Replace this layer's [W, b, slopes] (same shapes as get_weights)."""
+        if self._model is None or not self._model.built:
+            raise RuntimeError("the layer's model is not built yet")
+        self._model._set_layer_weights(self._index, weights)
+
+    def count_params(self) -> int:
+        if self._model is None or not self._model.built:
+            raise RuntimeError("the layer's model is not built yet")
+        return sum(w.size for w in self.get_weights())
+
+
+class Dropout(Layer):
+    """Inverted dropout: during training each input of the next Dense layer
+    is zeroed with probability ``rate`` and the survivors scaled by
+    1/(1-rate); at inference it does nothing."""
+
+    def __init__(self, rate: float, name: str | None = None):
+        super().__init__(name)
+        self.rate = check_float(rate, "rate", minimum=0.0, maximum=1.0, exclusive_max=True)
+
+    def get_config(self) -> dict:
+        return {"class": "Dropout", "rate": self.rate, "name": self.name}
+
+
+def from_config(config: dict) -> Layer:
+    """Rebuild a layer from its get_config() dict."""
+    kind = config.get("class")
+    if kind == "Input":
+        return Input(config["dim"], name=config.get("name"))
+    if kind == "Dropout":
+        return Dropout(config["rate"], name=config.get("name"))
+    if kind == "Dense":
+        kinit, bini = config["kernel_initializer"], config["bias_initializer"]
+        return Dense(config["units"], activation=config["activation"],
+                     use_bias=config["use_bias"],
+                     kernel_initializer={"name": kinit[0], "param": kinit[1]},
+                     bias_initializer={"name": bini[0], "param": bini[1]},
+                     input_dim=config.get("input_dim"), name=config.get("name"))
+    raise ValueError(f"unknown layer class {kind!r}")
