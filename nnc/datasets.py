@@ -15,23 +15,25 @@ def make_xor(dtype="float64") -> tuple[np.ndarray, np.ndarray]:
 
 
 def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
-                 turns: float = 1.5, seed: int | None = 0,
+                 turns: float = 1.5, radius: float = 2.5, seed: int | None = 0,
                  dtype="float32") -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spirals in 2-D: x (n_samples, 2) and integer labels.
 
-    Class c's points lie on r = t, angle = 2 pi (turns t + c / n_classes)
-    for t in [0.05, 1], plus Gaussian noise of stddev ``noise * 0.1``.
+    Class c's points lie on r = radius t, angle = 2 pi (turns t + c/n_classes)
+    for t in [0.05, 1], plus Gaussian noise of stddev ``0.1 noise radius``.
+    The default radius gives features of roughly unit scale.
     """
-    n_samples = check_int(n_samples, "n_samples", minimum=n_classes)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
+    n_samples = check_int(n_samples, "n_samples", minimum=n_classes)
     noise = check_float(noise, "noise", minimum=0.0)
+    radius = check_float(radius, "radius", minimum=0.0)
     rng = np.random.default_rng(seed)
     labels = np.arange(n_samples) % n_classes
     t = np.linspace(0.05, 1.0, n_samples // n_classes + 1)
     t = np.resize(np.repeat(t[None, :], n_classes, axis=0).T.ravel(), n_samples)
     angle = 2 * np.pi * (turns * t + labels / n_classes)
-    x = np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
-    x += rng.normal(scale=0.1 * noise, size=x.shape)
+    x = radius * np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
+    x += rng.normal(scale=0.1 * noise * radius, size=x.shape)
     return x.astype(dtype), labels.astype(np.int64)
 
 

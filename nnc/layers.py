@@ -39,6 +39,8 @@ class Input(Layer):
                 raise ValueError(f"shape: an MLP takes 1-D samples, got shape {shape}")
             shape = shape[0]
         self.dim = check_int(shape, "shape", minimum=1)
+        if self.dim >= 2**62:
+            raise ValueError(f"shape: {shape} is far beyond any memory")
 
     def get_config(self) -> dict:
         return {"class": "Input", "dim": self.dim, "name": self.name}
@@ -60,6 +62,8 @@ class Dense(Layer):
                  name: str | None = None):
         super().__init__(name)
         self.units = check_int(units, "units", minimum=1)
+        if self.units >= 2**62:
+            raise ValueError(f"units: {units} is far beyond any memory")
         self.activation = name_of("activation", "linear" if activation is None else activation,
                                   "activation")
         if not isinstance(use_bias, bool):
@@ -76,6 +80,8 @@ class Dense(Layer):
                 raise ValueError("give input_dim or input_shape, not both")
             input_dim = Input(input_shape).dim
         self.input_dim = check_int(input_dim, "input_dim", minimum=1, allow_none=True)
+        if self.input_dim is not None and self.input_dim >= 2**62:
+            raise ValueError(f"input_dim: {input_dim} is far beyond any memory")
 
     def get_config(self) -> dict:
         return {
@@ -86,20 +92,19 @@ class Dense(Layer):
         }
 
     def get_weights(self) -> list:
-        """This layer's [W, b, slopes] (those it has), as copies."""
-        if self._model is None or not self._model.built:
+        """This layer's [W, b, slopes] (those it has), as copies; [] while
+        its model's input size is unknown."""
+        if self._model is None or self._model.input_dim is None:
             return []
         return self._model._layer_weights(self._index)
 
     def set_weights(self, weights) -> None:
         """Replace this layer's [W, b, slopes] (same shapes as get_weights)."""
-        if self._model is None or not self._model.built:
-            raise RuntimeError("the layer's model is not built yet")
+        if self._model is None:
+            raise RuntimeError("the layer does not belong to a model yet")
         self._model._set_layer_weights(self._index, weights)
 
     def count_params(self) -> int:
-        if self._model is None or not self._model.built:
-            raise RuntimeError("the layer's model is not built yet")
         return sum(w.size for w in self.get_weights())
 
 

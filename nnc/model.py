@@ -13,8 +13,8 @@ import sys
 import numpy as np
 
 from . import _core, losses, optimizers
-from . import metrics as metric_fns
 from . import _validation as v
+from . import metrics as metric_fns
 from .callbacks import Callback, CallbackList, History
 from .layers import Dense, Dropout, Input, Layer
 
@@ -97,6 +97,9 @@ class Sequential:
         if any(other.name == layer.name for other in self._layers):
             raise ValueError(f"layers: duplicate layer name {layer.name!r}")
         self._layers.append(layer)
+        layer._model = self
+        if isinstance(layer, Dense):
+            layer._index = len(self._dense) - 1
 
     def _engine_specs(self) -> list[tuple]:
         if not self._dense:
@@ -127,13 +130,7 @@ class Sequential:
         if self._input_dim is None:
             raise ValueError("input_dim: unknown; give Dense(..., input_dim=d), nnc.Input(d), "
                              "or call fit/predict with data")
-        core = _core.Model(self.dtype, self._input_dim, self._engine_specs(), self.seed)
-        for index, layer in enumerate(self._dense):
-            layer._model, layer._index = self, index
-        for layer in self._layers:
-            if isinstance(layer, Dropout):
-                layer._model = self
-        self._core = core
+        self._core = _core.Model(self.dtype, self._input_dim, self._engine_specs(), self.seed)
         if self._loss is not None:
             self._compile_core()
 
@@ -170,6 +167,9 @@ class Sequential:
         metric_names = [metric_fns.get(m) for m in metric_names]
         if self._dense:
             losses.check_pairing(loss_name, self._dense[-1].activation)
+        if opt.name == "lbfgs" and any(isinstance(lyr, Dropout) for lyr in self._layers):
+            raise ValueError("optimizer: L-BFGS needs a deterministic objective for its line "
+                             "search; remove Dropout or pick another optimizer")
         previous = (self._optimizer, self._loss, self._l2, self._metrics)
         self._optimizer, self._loss, self._l2, self._metrics = opt, loss_name, l2, metric_names
         if self.built:
@@ -242,7 +242,8 @@ class Sequential:
 
     def _class_weights(self, y: np.ndarray, class_weight) -> np.ndarray:
         if not isinstance(class_weight, dict):
-            raise TypeError(f"class_weight: expected a dict {{class: weight}}, got {class_weight!r}")
+            raise TypeError(
+                f"class_weight: expected a dict {{class: weight}}, got {class_weight!r}")
         n_classes = 2 if self.output_dim == 1 else self.output_dim
         table = np.ones(n_classes, dtype=np.float64)
         for cls, weight in class_weight.items():
@@ -450,7 +451,7 @@ class Sequential:
                 rows.append((f"{layer.name} (Dropout {layer.rate:g})", "(same)", "0"))
         widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")])
                   for i in range(3)]
-        line = "  ".join("{:<%d}" % w for w in widths)
+        line = "  ".join(f"{{:<{w}}}" for w in widths)
         rule = "-" * (sum(widths) + 4)
         print_fn(f'Model: "{self.name}" ({self.dtype}, input_dim={self._input_dim})')
         print_fn(rule)

@@ -1,0 +1,80 @@
+"""``python -m nnc``: train a small network on data generated in code and
+print the loss per epoch and the final accuracy. ``--help`` lists demos."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+import nnc
+
+
+def spirals(epochs: int) -> None:
+    """Two interleaved spirals, a 2-64-64-2 tanh network, Adam."""
+    x, labels = nnc.datasets.make_spirals(n_samples=600, noise=0.2, seed=0)
+    model = nnc.Sequential([
+        nnc.Dense(64, activation="tanh", input_dim=2),
+        nnc.Dense(64, activation="tanh"),
+        nnc.Dense(2, activation="softmax"),
+    ], seed=0)
+    model.compile(optimizer=nnc.optimizers.Adam(learning_rate=0.01),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.summary()
+    start = time.perf_counter()
+    hist = model.fit(x, labels, epochs=epochs, batch_size=32, verbose=0)
+    elapsed = time.perf_counter() - start
+    for epoch, (loss, acc) in enumerate(zip(hist.history["loss"], hist.history["accuracy"])):
+        if epoch < 5 or (epoch + 1) % max(1, epochs // 10) == 0:
+            print(f"epoch {epoch + 1:4d}/{epochs}  loss {loss:.4f}  accuracy {acc:.3f}")
+    acc = model.evaluate(x, labels)["accuracy"]
+    print(f"final training accuracy: {acc:.2%} ({elapsed:.2f} s, kernels: {nnc.kernel_arch()})")
+
+
+def xor(epochs: int) -> None:
+    """XOR with a 2-4-1 sigmoid network and full-batch SGD with momentum."""
+    x, y = nnc.datasets.make_xor()
+    model = nnc.Sequential([nnc.Dense(4, activation="sigmoid", input_dim=2),
+                            nnc.Dense(1, activation="sigmoid")], dtype="float64", seed=1)
+    model.compile(optimizer=nnc.optimizers.SGD(learning_rate=2.0, momentum=0.9),
+                  loss="binary_crossentropy")
+    hist = model.fit(x, y, epochs=epochs, batch_size=None, verbose=0)
+    for epoch in range(0, epochs, max(1, epochs // 10)):
+        print(f"epoch {epoch + 1:4d}/{epochs}  loss {hist.history['loss'][epoch]:.5f}")
+    for row, out in zip(x, model.predict(x)[:, 0]):
+        print(f"  {int(row[0])} XOR {int(row[1])} -> {out:.4f}")
+
+
+def notes(epochs: int) -> None:
+    """Note 000's worked example: one gradient-descent step on a 2-2-1 net."""
+    model = nnc.Sequential([nnc.Dense(2, activation="sigmoid", use_bias=False, input_dim=2),
+                            nnc.Dense(1, use_bias=False)], dtype="float64", seed=0)
+    model.set_weights([np.array([[0.11, 0.21], [0.12, 0.08]]), np.array([[0.14], [0.15]])])
+    model.compile(optimizer=nnc.optimizers.SGD(learning_rate=0.5), loss="mse")
+    x, y = np.array([[2.0, 3.0]]), np.array([[1.0]])
+    print(f"a3 = {model.predict(x)[0, 0]:.6f}   J = {model.loss(x, y):.6f}")
+    for step in range(max(1, epochs)):
+        model.train_on_batch(x, y)
+        print(f"after step {step + 1}: J = {model.loss(x, y):.7f}")
+    w1, w2 = model.get_weights()
+    print("Theta(1) =", np.round(w1.T, 6).tolist(), " Theta(2) =", np.round(w2.T, 6).tolist())
+
+
+DEMOS = {"spirals": (spirals, 200), "xor": (xor, 500), "notes": (notes, 1)}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m nnc",
+        description="Train a small network with nnc. Demos: "
+                    + "; ".join(f"{name}: {fn.__doc__}" for name, (fn, _) in DEMOS.items()))
+    parser.add_argument("demo", nargs="?", default="spirals", choices=sorted(DEMOS))
+    parser.add_argument("--epochs", type=int, default=None, help="override the demo's epochs")
+    args = parser.parse_args(argv)
+    fn, default_epochs = DEMOS[args.demo]
+    fn(args.epochs if args.epochs is not None else default_epochs)
+
+
+if __name__ == "__main__":
+    main()

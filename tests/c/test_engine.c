@@ -1,0 +1,159 @@
+/*
+ * test_engine.c - the engine tested as a plain C library, without Python:
+ * gradients against central differences, XOR training, error statuses.
+ * Prints one line per check and exits non-zero on the first failure.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnc.h"
+
+static int failures = 0;
+
+#define CHECK(cond, ...)                                   \
+    do {                                                   \
+        if (cond) {                                        \
+            printf("ok   ");                               \
+        } else {                                           \
+            printf("FAIL ");                               \
+            failures++;                                    \
+        }                                                  \
+        printf(__VA_ARGS__);                               \
+        printf("\n");                                      \
+    } while (0)
+
+#define MUST(call)                                                                      \
+    do {                                                                                \
+        nnc_status st_ = (call);                                                        \
+        if (st_ != NNC_OK) {                                                            \
+            printf("FAIL %s -> %s: %s\n", #call, nnc_status_str(st_), nnc_last_error()); \
+            return 1;                                                                   \
+        }                                                                               \
+    } while (0)
+
+static double rel_error(const double *a, const double *b, int64_t n) {
+    double diff = 0, na = 0, nb = 0;
+    for (int64_t i = 0; i < n; i++) {
+        diff += (a[i] - b[i]) * (a[i] - b[i]);
+        na += a[i] * a[i];
+        nb += b[i] * b[i];
+    }
+    return (na + nb) > 0 ? sqrt(diff) / (sqrt(na) + sqrt(nb)) : 0.0;
+}
+
+/* Backprop vs finite differences for one activation/loss on a 3-layer net. */
+static int gradcheck_case(nnc_activation act, nnc_loss loss, double l2) {
+    nnc_layer_spec layers[3];
+    nnc_activation out = loss == NNC_LOSS_BINARY_CROSSENTROPY ? NNC_ACT_SIGMOID
+                         : loss >= NNC_LOSS_CATEGORICAL_CROSSENTROPY ? NNC_ACT_SOFTMAX
+                                                                     : act;
+    nnc_layer_spec_default(&layers[0], 5, act);
+    nnc_layer_spec_default(&layers[1], 4, act);
+    layers[1].use_bias = 0;
+    nnc_layer_spec_default(&layers[2], 3, out);
+    nnc_model *m = NULL;
+    MUST(nnc_model_create(NNC_FLOAT64, 4, 3, layers, 11, &m));
+    nnc_optimizer_config cfg;
+    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
+    MUST(nnc_model_compile(m, loss, l2, &cfg));
+    double x[6 * 4], y[6 * 3];
+    int64_t labels[6];
+    for (int i = 0; i < 24; i++) x[i] = sin(1.7 * i + 0.3);
+    for (int i = 0; i < 18; i++) y[i] = loss >= NNC_LOSS_BINARY_CROSSENTROPY ? (i % 3 == i / 6 % 3)
+                                                                             : cos(0.9 * i);
+    for (int i = 0; i < 6; i++) labels[i] = i % 3;
+    const void *targets = loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY ? (void *)labels : y;
+    int64_t n = nnc_model_num_params(m);
+    double *g = malloc((size_t)n * sizeof *g), *num = malloc((size_t)n * sizeof *num);
+    double j = 0;
+    MUST(nnc_gradients(m, x, targets, NULL, 6, &j, g));
+    MUST(nnc_numeric_gradients(m, x, targets, NULL, 6, 1e-6, num));
+    double err = rel_error(g, num, n);
+    CHECK(err <= 1e-7, "gradcheck %-10s %-32s l2=%.1f: relative error %.2e", nnc_activation_name(act),
+          nnc_loss_name(loss), l2, err);
+    free(g);
+    free(num);
+    nnc_model_destroy(m);
+    return 0;
+}
+
+static int xor_training(void) {
+    const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const double y[4] = {0, 1, 1, 0};
+    nnc_layer_spec layers[2];
+    nnc_layer_spec_default(&layers[0], 4, NNC_ACT_SIGMOID);
+    nnc_layer_spec_default(&layers[1], 1, NNC_ACT_SIGMOID);
+    nnc_model *m = NULL;
+    MUST(nnc_model_create(NNC_FLOAT64, 2, 2, layers, 1, &m));
+    nnc_optimizer_config cfg;
+    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
+    cfg.learning_rate = 2.0;
+    cfg.momentum = 0.9;
+    MUST(nnc_model_compile(m, NNC_LOSS_BINARY_CROSSENTROPY, 0.0, &cfg));
+    double loss = 0, first = 0;
+    for (int epoch = 0; epoch < 500; epoch++) {
+        MUST(nnc_train_epoch(m, x, y, NULL, 4, 0, 0, NULL, &loss));
+        if (epoch == 0) first = loss;
+    }
+    double out[4];
+    MUST(nnc_predict(m, x, 4, out));
+    int correct = 0;
+    for (int i = 0; i < 4; i++) correct += (out[i] > 0.5) == (y[i] > 0.5);
+    CHECK(correct == 4 && loss < 0.05 && loss < first,
+          "XOR learned: loss %.4f -> %.4f, outputs %.3f %.3f %.3f %.3f", first, loss, out[0],
+          out[1], out[2], out[3]);
+    nnc_model_destroy(m);
+    return 0;
+}
+
+static int error_statuses(void) {
+    nnc_layer_spec huge;
+    nnc_layer_spec_default(&huge, (int64_t)1 << 39, NNC_ACT_RELU);
+    nnc_model *m = NULL;
+    nnc_status st = nnc_model_create(NNC_FLOAT32, 1 << 20, 1, &huge, 0, &m);
+    CHECK(st == NNC_ERR_OVERFLOW && m == NULL, "2^59 weights refused with %s (%s)",
+          nnc_status_str(st), nnc_last_error());
+    nnc_layer_spec ok;
+    nnc_layer_spec_default(&ok, 2, NNC_ACT_LINEAR);
+    st = nnc_model_create(NNC_FLOAT64, 0, 1, &ok, 0, &m);
+    CHECK(st == NNC_ERR_INVALID_ARG, "input_dim 0 refused: %s", nnc_last_error());
+    MUST(nnc_model_create(NNC_FLOAT64, 2, 1, &ok, 0, &m));
+    double x[2] = {1, 2}, y[2] = {0, 0}, loss;
+    st = nnc_train_epoch(m, x, y, NULL, 1, 0, 0, NULL, &loss);
+    CHECK(st == NNC_ERR_STATE, "training before compile refused: %s", nnc_last_error());
+    nnc_optimizer_config cfg;
+    nnc_optimizer_config_default(&cfg, NNC_OPT_ADAM);
+    cfg.beta1 = 1.5;
+    st = nnc_model_compile(m, NNC_LOSS_MSE, 0.0, &cfg);
+    CHECK(st == NNC_ERR_INVALID_ARG, "beta1 = 1.5 refused: %s", nnc_last_error());
+    st = nnc_model_compile(m, NNC_LOSS_CATEGORICAL_CROSSENTROPY, 0.0, &cfg);
+    CHECK(st == NNC_ERR_INVALID_ARG, "cross-entropy on a linear output refused: %s",
+          nnc_last_error());
+    nnc_activation act;
+    CHECK(nnc_activation_from_name("relux", &act) == NNC_ERR_INVALID_ARG,
+          "unknown activation name refused: %s", nnc_last_error());
+    nnc_model_destroy(m);
+    nnc_model_destroy(NULL); /* a no-op */
+    return 0;
+}
+
+int main(void) {
+    static const nnc_activation acts[] = {
+        NNC_ACT_LINEAR, NNC_ACT_SIGMOID, NNC_ACT_TANH, NNC_ACT_RELU, NNC_ACT_LEAKY_RELU,
+        NNC_ACT_PRELU,  NNC_ACT_ELU,     NNC_ACT_SELU, NNC_ACT_SWISH, NNC_ACT_GELU,
+        NNC_ACT_SOFTPLUS, NNC_ACT_SOFTMAX};
+    printf("nnc engine test (kernels: %s)\n", nnc_kernel_arch());
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++)
+        for (int l2 = 0; l2 < 2; l2++)
+            if (gradcheck_case(acts[i], NNC_LOSS_MSE, 0.5 * l2)) return 1;
+    if (gradcheck_case(NNC_ACT_TANH, NNC_LOSS_HUBER, 0.0) ||
+        gradcheck_case(NNC_ACT_GELU, NNC_LOSS_BINARY_CROSSENTROPY, 0.3) ||
+        gradcheck_case(NNC_ACT_ELU, NNC_LOSS_CATEGORICAL_CROSSENTROPY, 0.3) ||
+        gradcheck_case(NNC_ACT_SWISH, NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0.0))
+        return 1;
+    if (xor_training() || error_statuses()) return 1;
+    printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
+    return failures ? 1 : 0;
+}
