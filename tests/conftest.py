@@ -137,3 +137,20 @@ def torch_loss(model, params, x, y, sample_weight=None):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+# ------------------------------------------------- largest measured errors
+
+_LARGEST: dict[str, float] = {}
+
+
+def record(what: str, value: float) -> None:
+    """Keep the largest value of a measured error, printed after the run."""
+    _LARGEST[what] = max(_LARGEST.get(what, 0.0), float(value))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _LARGEST:
+        terminalreporter.section("largest measured errors")
+        for what, value in sorted(_LARGEST.items()):
+            terminalreporter.write_line(f"{what:<60} {value:.3e}")

@@ -3,7 +3,7 @@ implementation of the same maths, on random architectures in both dtypes."""
 
 import numpy as np
 import pytest
-from conftest import ACTIVATIONS, make_data
+from conftest import ACTIVATIONS, make_data, record
 
 import nnc
 from nnc import _reference as ref
@@ -39,6 +39,7 @@ def close(mine, theirs, dtype, what):
     mine, theirs = np.asarray(mine, np.float64), np.asarray(theirs, np.float64)
     scale = max(1.0, float(np.max(np.abs(theirs)))) if theirs.size else 1.0
     err = float(np.max(np.abs(mine - theirs))) / scale if theirs.size else 0.0
+    record(f"engine vs NumPy reference ({dtype})", err)
     assert err <= TOLERANCE[dtype], f"{what}: {err}"
 
 

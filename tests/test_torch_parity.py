@@ -7,7 +7,7 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from conftest import build_model, make_data, net_spec, pairs, torch_loss, torch_params
+from conftest import build_model, make_data, net_spec, pairs, record, torch_loss, torch_params
 
 import nnc
 
@@ -35,9 +35,13 @@ def test_loss_and_gradients_equal_autograd(act, loss, l2, sample_weighted):
     params = torch_params(model)
     j_torch = torch_loss(model, params, x, y, sw)
     j_torch.backward()
-    assert model.loss(x, y, sample_weight=sw) == pytest.approx(j_torch.item(), rel=1e-12)
+    j = model.loss(x, y, sample_weight=sw)
+    record("loss vs torch (relative)", abs(j - j_torch.item()) / abs(j_torch.item()))
+    assert j == pytest.approx(j_torch.item(), rel=1e-12)
     for mine, theirs in zip(model.gradients(x, y, sample_weight=sw), params):
-        assert scaled_max_diff(mine, theirs.grad.numpy()) <= 1e-10
+        err = scaled_max_diff(mine, theirs.grad.numpy())
+        record("gradients vs torch autograd (max|diff|/max(1,|g|))", err)
+        assert err <= 1e-10
 
 
 # ------------------------------------------------------------- optimizers
@@ -91,7 +95,9 @@ def test_optimizer_trajectory_equals_torch(name, options):
             torch_loss(model, params, x[start:start + 8], y[start:start + 8]).backward()
             opt.step()
         for mine, theirs in zip(model.get_weights(), params):
-            assert scaled_max_diff(mine, theirs.detach().numpy()) <= 1e-9
+            err = scaled_max_diff(mine, theirs.detach().numpy())
+            record(f"{name} 50-step trajectory vs torch.optim", err)
+            assert err <= 1e-9
 
 
 @pytest.mark.parametrize("name, options", OPTIMIZERS[::3])
@@ -147,4 +153,6 @@ def test_lbfgs_trajectory_equals_torch(options, steps):
         theirs = opt.step(closure)
         assert hist.history["loss"][0] == pytest.approx(theirs.item(), rel=1e-9)
         for mine, t in zip(model.get_weights(), params):
-            assert scaled_max_diff(mine, t.detach().numpy()) <= 1e-9
+            err = scaled_max_diff(mine, t.detach().numpy())
+            record("LBFGS trajectory vs torch.optim", err)
+            assert err <= 1e-9
