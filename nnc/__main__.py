@@ -1,5 +1,6 @@
-"""``python -m nnc``: train a small network on data generated in code and
-print the loss per epoch and the final accuracy. ``--help`` lists demos."""
+"""``python -m nnc``: train a digits classifier on the bundled UCI digits,
+showing the progress bar, the model summary and the test accuracy.
+``python -m nnc --help`` lists the other demos."""
 
 from __future__ import annotations
 
@@ -9,6 +10,25 @@ import time
 import numpy as np
 
 import nnc
+
+
+def digits(epochs: int) -> None:
+    """The bundled UCI handwritten digits (8x8), a 64-128-10 ReLU network, Adam."""
+    x, labels = nnc.datasets.load_digits()
+    x_train, x_test, y_train, y_test = nnc.datasets.split(x / 16.0, labels, 0.2, seed=0)
+    model = nnc.Sequential([
+        nnc.Dense(128, activation="relu", input_dim=64),
+        nnc.Dense(10, activation="softmax"),
+    ], seed=0)
+    model.compile(optimizer=nnc.optimizers.Adam(learning_rate=1e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    start = time.perf_counter()
+    model.fit(x_train, y_train, epochs=epochs, batch_size=32, validation_split=0.1, verbose=1)
+    elapsed = time.perf_counter() - start
+    model.summary()
+    result = model.evaluate(x_test, y_test)
+    print(f"test accuracy: {result['accuracy']:.2%} on {len(y_test)} held-out digits "
+          f"(training took {elapsed:.2f} s, kernels: {nnc.kernel_arch()})")
 
 
 def spirals(epochs: int) -> None:
@@ -30,6 +50,23 @@ def spirals(epochs: int) -> None:
             print(f"epoch {epoch + 1:4d}/{epochs}  loss {loss:.4f}  accuracy {acc:.3f}")
     acc = model.evaluate(x, labels)["accuracy"]
     print(f"final training accuracy: {acc:.2%} ({elapsed:.2f} s, kernels: {nnc.kernel_arch()})")
+
+
+def regression(epochs: int) -> None:
+    """Fit y = sin(x) on [-pi, pi] with one tanh hidden layer and L-BFGS."""
+    x = np.linspace(-np.pi, np.pi, 200).reshape(-1, 1)
+    y = np.sin(x)
+    model = nnc.Sequential([nnc.Dense(16, activation="tanh", input_dim=1), nnc.Dense(1)],
+                           dtype="float64", seed=0)
+    model.compile(optimizer=nnc.optimizers.LBFGS(line_search_fn="strong_wolfe"), loss="mse",
+                  metrics=["rmse", "r2"])
+    hist = model.fit(x, y, epochs=epochs, batch_size=None, verbose=0)
+    for epoch in range(epochs):
+        logs = {k: v[epoch] for k, v in hist.history.items()}
+        print(f"epoch {epoch + 1:3d}/{epochs}  loss {logs['loss']:.3e}  rmse {logs['rmse']:.3e}"
+              f"  r2 {logs['r2']:.6f}")
+    worst = float(np.max(np.abs(model.predict(x) - y)))
+    print(f"largest error of the fitted sine on [-pi, pi]: {worst:.2e}")
 
 
 def xor(epochs: int) -> None:
@@ -61,15 +98,16 @@ def notes(epochs: int) -> None:
     print("Theta(1) =", np.round(w1.T, 6).tolist(), " Theta(2) =", np.round(w2.T, 6).tolist())
 
 
-DEMOS = {"spirals": (spirals, 200), "xor": (xor, 500), "notes": (notes, 1)}
+DEMOS = {"digits": (digits, 40), "spirals": (spirals, 200), "regression": (regression, 20),
+         "xor": (xor, 500), "notes": (notes, 1)}
 
 
 def main(argv=None) -> None:
+    demos = "\n".join(f"  {name:<11} {fn.__doc__}" for name, (fn, _) in DEMOS.items())
     parser = argparse.ArgumentParser(
-        prog="python -m nnc",
-        description="Train a small network with nnc. Demos: "
-                    + "; ".join(f"{name}: {fn.__doc__}" for name, (fn, _) in DEMOS.items()))
-    parser.add_argument("demo", nargs="?", default="spirals", choices=sorted(DEMOS))
+        prog="python -m nnc", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=f"Train a small network with nnc.\n\ndemos (default: digits):\n{demos}")
+    parser.add_argument("demo", nargs="?", default="digits", choices=list(DEMOS))
     parser.add_argument("--epochs", type=int, default=None, help="override the demo's epochs")
     args = parser.parse_args(argv)
     fn, default_epochs = DEMOS[args.demo]

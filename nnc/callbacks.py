@@ -1,14 +1,28 @@
-"""Training callbacks (Keras-style hooks) and the ``History`` that ``fit``
-returns."""
+"""Training callbacks (Keras names and behaviour) and the ``History`` that
+``fit`` returns.
+
+An epoch runs entirely in the engine, so callbacks act between epochs:
+``on_train_begin/end`` and ``on_epoch_begin/end``. A learning rate changed
+by a callback takes effect from the next epoch that starts.
+"""
 
 from __future__ import annotations
+
+import csv
+import math
+import os
+import warnings
+
+import numpy as np
+
+from ._validation import check_float, check_int
 
 
 class Callback:
     """Base class: override any hook. ``self.model`` is set by ``fit``.
 
-    ``logs`` passed to on_epoch_end holds ``loss``, the compiled metrics and
-    their ``val_`` twins for that epoch.
+    ``logs`` given to ``on_epoch_end`` holds ``loss``, the compiled metrics,
+    their ``val_`` twins and ``learning_rate`` for that epoch.
     """
 
     def __init__(self):
@@ -21,17 +35,22 @@ class Callback:
     def set_params(self, params: dict) -> None:
         self.params = params
 
-    def on_train_begin(self, logs=None): ...
+    def on_train_begin(self, logs=None):
+        pass
 
-    def on_train_end(self, logs=None): ...
+    def on_train_end(self, logs=None):
+        pass
 
-    def on_epoch_begin(self, epoch, logs=None): ...
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
 
-    def on_epoch_end(self, epoch, logs=None): ...
+    def on_epoch_end(self, epoch, logs=None):
+        pass
 
 
 class History(Callback):
-    """Records per-epoch logs: ``history.history["loss"]`` etc."""
+    """Per-epoch logs: ``history.history["loss"]``, ``["val_loss"]``, ...;
+    ``history.epoch`` lists the epoch indices."""
 
     def __init__(self):
         super().__init__()
@@ -42,6 +61,33 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+    def plot(self, keys=None, ax=None):
+        """Draw the curves (default: every key, losses and metrics on separate
+        axes) with matplotlib and return the Figure."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as exc:
+            raise ImportError(
+                "History.plot() needs matplotlib, which is not installed: "
+                "pip install matplotlib") from exc
+        keys = [k for k in (keys or self.history) if k in self.history]
+        if not keys:
+            raise ValueError("History.plot(): nothing recorded to plot")
+        loss_keys = [k for k in keys if k.endswith("loss")]
+        groups = [g for g in (loss_keys, [k for k in keys if k not in loss_keys]) if g]
+        if ax is not None:
+            fig, targets = ax.figure, [ax] * len(groups)
+        else:
+            fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
+            targets = list(axes[0])
+        for axis, group in zip(targets, groups):
+            for key in group:
+                values = self.history[key]
+                axis.plot(np.asarray(self.epoch[-len(values):]) + 1, values, label=key)
+            axis.set_xlabel("epoch")
+            axis.legend()
+        return fig
 
 
 class CallbackList:
@@ -64,3 +110,228 @@ class CallbackList:
                 getattr(cb, hook)(*args, **kwargs)
 
         return call
+
+
+def _improvement_test(monitor: str, mode: str, min_delta: float):
+    """(is_better(current, best), initial best) for a monitored quantity."""
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode: expected 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        maximise = any(word in monitor for word in ("acc", "r2"))
+        mode = "max" if maximise else "min"
+    min_delta = abs(min_delta)
+    if mode == "max":
+        return (lambda cur, best: cur > best + min_delta), -math.inf
+    return (lambda cur, best: cur < best - min_delta), math.inf
+
+
+def _monitored(logs, monitor: str, owner: str):
+    value = (logs or {}).get(monitor)
+    if value is None:
+        warnings.warn(f"{owner}: '{monitor}' is not in the logs (available: "
+                      f"{', '.join(sorted(logs or {}))}); skipping", stacklevel=3)
+    return value
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for
+    ``patience`` epochs. With ``restore_best_weights`` the model ends with the
+    weights of its best epoch."""
+
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
+                 verbose: int = 0, mode: str = "auto", baseline: float | None = None,
+                 restore_best_weights: bool = False, start_from_epoch: int = 0):
+        super().__init__()
+        self.monitor = monitor
+        self.min_delta = check_float(min_delta, "min_delta")
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.verbose = verbose
+        self.baseline = baseline
+        self.restore_best_weights = bool(restore_best_weights)
+        self.start_from_epoch = check_int(start_from_epoch, "start_from_epoch", minimum=0)
+        self._better, self._initial = _improvement_test(monitor, mode, self.min_delta)
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = self._initial if self.baseline is None else self.baseline
+        self.best_weights = None
+        self.best_epoch = 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitored(logs, self.monitor, "EarlyStopping")
+        if current is None or epoch < self.start_from_epoch:
+            return
+        if self._better(current, self.best):
+            self.best, self.best_epoch, self.wait = current, epoch, 0
+            if self.restore_best_weights:
+                self.best_weights = self.model.get_flat_params()
+            return
+        self.wait += 1
+        if self.wait > self.patience:
+            self.stopped_epoch = epoch
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.stopped_epoch and self.verbose:
+            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+        if self.restore_best_weights and self.best_weights is not None:
+            if self.verbose:
+                print(f"Restoring weights from the end of the best epoch ({self.best_epoch + 1})")
+            self.model.set_flat_params(self.best_weights)
+
+
+class ModelCheckpoint(Callback):
+    """Save the model (or only its weights) after each epoch, or only when
+    ``monitor`` improved with ``save_best_only``. ``filepath`` may contain
+    ``{epoch}`` and log keys, e.g. ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``."""
+
+    def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0,
+                 save_best_only: bool = False, save_weights_only: bool = False,
+                 mode: str = "auto"):
+        super().__init__()
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.verbose = verbose
+        self.save_best_only = bool(save_best_only)
+        self.save_weights_only = bool(save_weights_only)
+        self._better, self.best = _improvement_test(monitor, mode, 0.0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self.save_best_only:
+            current = _monitored(logs, self.monitor, "ModelCheckpoint")
+            if current is None or not self._better(current, self.best):
+                return
+            self.best = current
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        if self.save_weights_only:
+            self.model.save_weights(path)
+        else:
+            self.model.save(path)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: saved model to {path}")
+
+
+class LearningRateScheduler(Callback):
+    """Set the learning rate at the start of each epoch to
+    ``schedule(epoch, current_lr)``."""
+
+    def __init__(self, schedule, verbose: int = 0):
+        super().__init__()
+        if not callable(schedule):
+            raise TypeError("schedule: expected a function (epoch, lr) -> lr")
+        self.schedule = schedule
+        self.verbose = verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = self.schedule(epoch, self.model.learning_rate)
+        self.model.learning_rate = check_float(lr, "learning rate from schedule", minimum=0.0)
+        if self.verbose:
+            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr:g}")
+
+
+class ReduceLROnPlateau(Callback):
+    """Multiply the learning rate by ``factor`` when ``monitor`` has not
+    improved for ``patience`` epochs (then wait ``cooldown`` epochs), never
+    below ``min_lr``."""
+
+    def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
+                 verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
+                 cooldown: int = 0, min_lr: float = 0.0):
+        super().__init__()
+        self.factor = check_float(factor, "factor", minimum=0.0, maximum=1.0, exclusive_max=True)
+        self.monitor = monitor
+        self.patience = check_int(patience, "patience", minimum=0)
+        self.verbose = verbose
+        self.cooldown = check_int(cooldown, "cooldown", minimum=0)
+        self.min_lr = check_float(min_lr, "min_lr", minimum=0.0)
+        self._better, self._initial = _improvement_test(monitor, mode, min_delta)
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = self._initial, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        current = _monitored(logs, self.monitor, "ReduceLROnPlateau")
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self._better(current, self.best):
+            self.best, self.wait = current, 0
+            return
+        if self.cooldown_counter > 0:
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            old = self.model.learning_rate
+            new = max(old * self.factor, self.min_lr)
+            if new < old:
+                self.model.learning_rate = new
+                if self.verbose:
+                    print(f"Epoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new:g}")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class TerminateOnNaN(Callback):
+    """Stop training after an epoch whose loss is NaN or infinite. (nnc never
+    applies a non-finite step: the engine stops the epoch before it.)"""
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(loss):
+            print(f"Epoch {epoch + 1}: invalid loss, terminating training")
+            self.model.stop_training = True
+
+
+class CSVLogger(Callback):
+    """Append one CSV row per epoch (``epoch`` then the log keys)."""
+
+    def __init__(self, filename, separator: str = ",", append: bool = False):
+        super().__init__()
+        self.filename = os.fspath(filename)
+        self.separator = separator
+        self.append = bool(append)
+        self._file = None
+        self._writer = None
+        self._keys = None
+
+    def on_train_begin(self, logs=None):
+        exists = self.append and os.path.exists(self.filename) and \
+            os.path.getsize(self.filename) > 0
+        self._file = open(self.filename, "a" if self.append else "w", newline="")
+        self._keys = None
+        self._has_header = exists
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        if self._keys is None:
+            self._keys = sorted(logs)
+            self._writer = csv.DictWriter(self._file, fieldnames=["epoch", *self._keys],
+                                          delimiter=self.separator)
+            if not self._has_header:
+                self._writer.writeheader()
+        self._writer.writerow({"epoch": epoch, **{k: logs.get(k, "NA") for k in self._keys}})
+        self._file.flush()
+
+    def on_train_end(self, logs=None):
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions: ``on_epoch_begin(epoch, logs)``,
+    ``on_epoch_end(epoch, logs)``, ``on_train_begin(logs)``,
+    ``on_train_end(logs)``. (There are no batch hooks: epochs run in C.)"""
+
+    def __init__(self, on_epoch_begin=None, on_epoch_end=None, on_train_begin=None,
+                 on_train_end=None):
+        super().__init__()
+        for name, fn in (("on_epoch_begin", on_epoch_begin), ("on_epoch_end", on_epoch_end),
+                         ("on_train_begin", on_train_begin), ("on_train_end", on_train_end)):
+            if fn is not None:
+                if not callable(fn):
+                    raise TypeError(f"{name}: expected a function")
+                setattr(self, name, fn)

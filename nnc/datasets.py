@@ -1,14 +1,109 @@
-"""Small data sets generated in code, and helpers a newcomer needs."""
+"""Data sets and the small helpers a newcomer needs.
+
+- ``load_digits()``: the UCI optical recognition of handwritten digits test
+  set (1797 8x8 images, values 0-16), shipped inside the package
+  (``nnc/data/digits.npz``; UCI ML repository, CC BY 4.0).
+- ``load_mnist(directory)``: MNIST from the standard IDX files (plain or
+  .gz) in a local folder; nothing is downloaded.
+- generators: ``make_spirals``, ``make_moons``, ``make_xor``.
+- helpers: ``one_hot``, ``standardize``, ``split``.
+"""
 
 from __future__ import annotations
+
+import gzip
+import os
+import struct
+from importlib import resources
 
 import numpy as np
 
 from ._validation import check_float, check_int
 
+# ------------------------------------------------------------ bundled data
+
+
+def load_digits(dtype="float32") -> tuple[np.ndarray, np.ndarray]:
+    """The UCI digits: x (1797, 64) with pixel values 0..16, labels (1797,)."""
+    with resources.files("nnc").joinpath("data/digits.npz").open("rb") as f:
+        with np.load(f, allow_pickle=False) as data:
+            return data["images"].astype(dtype), data["labels"].astype(np.int64)
+
+
+# ---------------------------------------------------------------- MNIST IDX
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
+              0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
+_MNIST_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+                "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")}
+
+
+def read_idx(path) -> np.ndarray:
+    """An array from an IDX file (``.gz`` is decompressed). The header's
+    sizes are checked against the data before anything large is allocated."""
+    path = os.fspath(path)
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        head = f.read(4)
+        if len(head) != 4 or head[0] != 0 or head[1] != 0 or head[2] not in _IDX_TYPES:
+            raise ValueError(f"{path}: not an IDX file (bad magic number)")
+        dtype, ndim = np.dtype(_IDX_TYPES[head[2]]), head[3]
+        dims_raw = f.read(4 * ndim)
+        if len(dims_raw) != 4 * ndim:
+            raise ValueError(f"{path}: truncated IDX header")
+        shape = struct.unpack(f">{ndim}I", dims_raw)
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        # A declared size must be backed by data: read in bounded chunks.
+        expected = count * dtype.itemsize
+        chunks, have = [], 0
+        while have < expected:
+            chunk = f.read(min(expected - have, 1 << 24))
+            if not chunk:
+                raise ValueError(f"{path}: IDX data truncated: header declares shape {shape}")
+            chunks.append(chunk)
+            have += len(chunk)
+        if f.read(1):
+            raise ValueError(f"{path}: trailing data after the IDX array of shape {shape}")
+    return np.frombuffer(b"".join(chunks), dtype=dtype).reshape(shape).astype(
+        dtype.newbyteorder("="))
+
+
+def _find(directory: str, stem: str) -> str:
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx"),
+                 stem.replace("-idx", ".idx") + ".gz"):
+        candidate = os.path.join(directory, name)
+        if os.path.exists(candidate):
+            return candidate
+    raise FileNotFoundError(f"load_mnist: {stem}[.gz] not found in {directory}")
+
+
+def load_mnist(directory, kind: str = "train", normalize: bool = True,
+               flatten: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST images and labels from the IDX files in `directory`.
+
+    ``kind`` is "train" (train-images-idx3-ubyte, train-labels-idx1-ubyte)
+    or "test" (t10k-...). Images come as float32 in [0, 1] (``normalize``)
+    with shape (n, 784) (``flatten``), as note 002 prepares them.
+    """
+    if kind not in _MNIST_FILES:
+        raise ValueError(f"kind: expected 'train' or 'test', got {kind!r}")
+    directory = os.fspath(directory)
+    images_stem, labels_stem = _MNIST_FILES[kind]
+    images = read_idx(_find(directory, images_stem))
+    labels = read_idx(_find(directory, labels_stem))
+    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError(f"load_mnist: images {images.shape} and labels {labels.shape} "
+                         "do not match")
+    x = images.reshape(images.shape[0], -1) if flatten else images
+    x = x.astype(np.float32) / 255.0 if normalize else x
+    return x, labels.astype(np.int64)
+
+
+# --------------------------------------------------------------- generators
+
 
 def make_xor(dtype="float64") -> tuple[np.ndarray, np.ndarray]:
-    """The four XOR points and their labels (4, 2) and (4, 1)."""
+    """The four XOR points and their labels: (4, 2) and (4, 1)."""
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype)
     y = np.array([[0], [1], [1], [0]], dtype=dtype)
     return x, y
@@ -37,6 +132,26 @@ def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
     return x.astype(dtype), labels.astype(np.int64)
 
 
+def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
+               dtype="float32") -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (class 0 on top, class 1 below)."""
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    noise = check_float(noise, "noise", minimum=0.0)
+    rng = np.random.default_rng(seed)
+    n_top = n_samples // 2
+    a = np.linspace(0, np.pi, n_top)
+    b = np.linspace(0, np.pi, n_samples - n_top)
+    x = np.concatenate([np.stack([np.cos(a), np.sin(a)], 1),
+                        np.stack([1 - np.cos(b), 0.5 - np.sin(b)], 1)])
+    labels = np.concatenate([np.zeros(n_top, np.int64), np.ones(n_samples - n_top, np.int64)])
+    x += rng.normal(scale=noise, size=x.shape)
+    order = rng.permutation(n_samples)
+    return x[order].astype(dtype), labels[order]
+
+
+# ------------------------------------------------------------------ helpers
+
+
 def one_hot(labels, n_classes: int | None = None, dtype="float32") -> np.ndarray:
     """Integer labels (n,) -> one-hot matrix (n, n_classes)."""
     labels = np.asarray(labels)
@@ -53,3 +168,34 @@ def one_hot(labels, n_classes: int | None = None, dtype="float32") -> np.ndarray
     out = np.zeros((labels.size, n_classes), dtype=dtype)
     out[np.arange(labels.size), labels] = 1
     return out
+
+
+def standardize(x, mean=None, std=None):
+    """(x - mean) / std per column, and the (mean, std) used.
+
+    Fit on training data with ``xs, mean, std = standardize(x_train)``, then
+    apply the same to test data: ``standardize(x_test, mean, std)[0]``.
+    Constant columns get std 1 (they become 0, not NaN).
+    """
+    x = np.asarray(x, dtype=np.result_type(np.asarray(x).dtype, np.float32))
+    if x.ndim != 2:
+        raise ValueError(f"x: expected a 2-D array, got shape {x.shape}")
+    mean = x.mean(axis=0) if mean is None else np.asarray(mean, dtype=x.dtype)
+    if std is None:
+        std = x.std(axis=0)
+        std = np.where(std > 0, std, 1).astype(x.dtype)
+    std = np.asarray(std, dtype=x.dtype)
+    return (x - mean) / std, mean, std
+
+
+def split(x, y, test_fraction: float = 0.2, seed: int | None = 0):
+    """Shuffle and split into (x_train, x_test, y_train, y_test)."""
+    test_fraction = check_float(test_fraction, "test_fraction", minimum=0.0, maximum=1.0,
+                                exclusive_max=True)
+    x, y = np.asarray(x), np.asarray(y)
+    if len(x) != len(y):
+        raise ValueError(f"x and y have {len(x)} and {len(y)} samples")
+    order = np.random.default_rng(seed).permutation(len(x))
+    n_test = int(round(len(x) * test_fraction))
+    test, train = order[:n_test], order[n_test:]
+    return x[train], x[test], y[train], y[test]

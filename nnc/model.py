@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import secrets
 import sys
+import threading
+import warnings
 
 import numpy as np
 
-from . import _core, losses, optimizers
+from . import _core, io, losses, optimizers
 from . import _validation as v
 from . import metrics as metric_fns
+from ._epoch import EpochRunner
 from .callbacks import Callback, CallbackList, History
 from .layers import Dense, Dropout, Input, Layer
+from .progress import ProgressBar
 
 
 class Sequential:
@@ -47,6 +51,8 @@ class Sequential:
         self._optimizer: optimizers.Optimizer | None = None
         self._metrics: list[str] = []
         self.stop_training = False
+        self.history: History | None = None
+        self._fit_lock = threading.Lock()
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -289,29 +295,53 @@ class Sequential:
             val = (x[n_train:], y[n_train:], None if sw is None else sw[n_train:])
             x, y = x[:n_train], y[:n_train]
             sw = None if sw is None else sw[:n_train]
-        history = History()
+        if not self._fit_lock.acquire(blocking=False):
+            raise RuntimeError("fit: this model is already training in another thread")
+        try:
+            return self._fit_epochs(x, y, sw, val, epochs, initial_epoch, batch_size, shuffle,
+                                    verbose, callbacks)
+        finally:
+            self._fit_lock.release()
+
+    def _fit_epochs(self, x, y, sw, val, epochs, initial_epoch, batch_size, shuffle, verbose,
+                    callbacks) -> History:
+        history = self.history = History()
+        n_batches = 1 if batch_size is None else -(-x.shape[0] // batch_size)
         cbs = CallbackList([history, *_callback_list(callbacks)], self,
                            {"epochs": epochs, "samples": x.shape[0], "batch_size": batch_size,
-                            "verbose": verbose})
+                            "steps": n_batches, "verbose": verbose})
         self.stop_training = False
         cbs.on_train_begin()
+        with EpochRunner() as runner:
+            self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
+                             shuffle, verbose, n_batches)
+        cbs.on_train_end()
+        return history
+
+    def _epoch_loop(self, runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
+                    shuffle, verbose, n_batches) -> None:
         for epoch in range(initial_epoch, epochs):
             cbs.on_epoch_begin(epoch)
-            loss = self._core.train_epoch(x, y, sw, batch_size or 0, shuffle, self._sparse)
+            bar = ProgressBar(epoch, epochs, verbose) if verbose else None
+            try:
+                loss = runner.run(self._core, x, y, sw, batch_size or 0, shuffle, self._sparse,
+                                  bar)
+            except _core.NonFiniteError as exc:
+                warnings.warn(f"fit: epoch {epoch + 1}: {exc}; training stopped with the "
+                              "weights from before that step", RuntimeWarning, stacklevel=3)
+                break
             logs = {"loss": loss}
             if self._metrics:
                 logs.update(self._metric_values(x, y, sw))
             if val is not None:
                 logs["val_loss"] = self._core.loss(val[0], val[1], val[2], self._sparse)
                 logs.update({f"val_{k}": m for k, m in self._metric_values(*val).items()})
+            logs["learning_rate"] = self._core.get_learning_rate()
+            if bar is not None:
+                bar.finish(n_batches, logs)
             cbs.on_epoch_end(epoch, logs)
-            if verbose:
-                parts = " - ".join(f"{k}: {val_:.4g}" for k, val_ in logs.items())
-                print(f"Epoch {epoch + 1}/{epochs} - {parts}", flush=True)
             if self.stop_training:
                 break
-        cbs.on_train_end()
-        return history
 
     def _validation_tuple(self, data):
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
@@ -461,6 +491,42 @@ class Sequential:
             print_fn(line.format(*row))
         print_fn(rule)
         print_fn(f"Total params: {core.num_params}")
+
+    # ---------------------------------------------------------- persistence
+
+    def save(self, path) -> None:
+        """Write the whole model (architecture, weights, compile settings,
+        optimizer and RNG state) to one .npz file, atomically. Reload with
+        ``nnc.load_model(path)``; training then continues exactly as if it
+        had never stopped."""
+        io.save_model(self, path)
+
+    def save_weights(self, path) -> None:
+        """Write only the weights (with the architecture, for checking)."""
+        io.save_weights(self, path)
+
+    def load_weights(self, path) -> None:
+        """Set the weights from a file written by save_weights or save."""
+        io.load_weights(self, path)
+
+    def __getstate__(self) -> dict:
+        # Pickle and deepcopy go through the same state as save().
+        arch, arrays = io.model_state(self)
+        return {"architecture": arch, "arrays": arrays}
+
+    def __setstate__(self, state: dict) -> None:
+        arrays = state["arrays"]
+
+        def read(name, dtype, shape, max_bytes):
+            arr = np.asarray(arrays[name])
+            if arr.dtype != dtype or (shape is not None and arr.shape != tuple(shape)):
+                raise ValueError(f"pickled model: entry {name!r} has the wrong type or shape")
+            return arr
+
+        model = io.restore(state["architecture"], read)
+        self.__dict__.update(model.__dict__)
+        for layer in self._layers:
+            layer._model = self
 
     def __repr__(self) -> str:
         return f"<nnc.Sequential {self.name!r} layers={len(self._layers)} dtype={self.dtype}>"

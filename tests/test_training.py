@@ -131,7 +131,7 @@ def test_validation_data_and_split_are_reported():
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     hist = model.fit(x, labels, epochs=3, validation_split=0.25, verbose=0)
-    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert set(hist.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "learning_rate"}
     assert all(len(v) == 3 for v in hist.history.values())
     # val_loss is the loss on the last 25% of the rows with the final weights.
     assert hist.history["val_loss"][-1] == pytest.approx(model.loss(x[150:], labels[150:]))
