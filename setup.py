@@ -39,7 +39,13 @@ def extra_compile_args():
     if sys.platform == "win32":
         return ["/O2"]
     # -fno-math-errno lets sqrt/exp vectorise without -ffast-math's licence.
-    return ["-O3", "-std=c11", "-fno-math-errno", "-Wall", "-Wextra", "-fvisibility=hidden"]
+    return ["-O3", "-std=c11", "-fno-math-errno", "-Wall", "-Wextra", "-fvisibility=hidden",
+            "-pthread"]
+
+
+def extra_link_args():
+    # The engine's thread pool (csrc/nnc_threads.c) uses POSIX threads.
+    return [] if sys.platform == "win32" else ["-pthread"]
 
 
 sources = sorted(glob.glob(os.path.join("csrc", "*.c")))
@@ -51,6 +57,7 @@ setup(
             sources=sources,
             include_dirs=["csrc", numpy.get_include()],
             extra_compile_args=extra_compile_args(),
+            extra_link_args=extra_link_args(),
             libraries=[] if sys.platform == "win32" else ["m"],
         )
     ],

@@ -884,7 +884,66 @@ static PyObject *core_optimizer_defaults(PyObject *module, PyObject *arg) {
         (long long)c.history_size);
 }
 
+static PyObject *core_set_num_threads(PyObject *module, PyObject *arg) {
+    (void)module;
+    const long n = PyLong_AsLong(arg);
+    if (n == -1 && PyErr_Occurred()) return NULL;
+    if (n < 1 || n > 256) {
+        PyErr_Format(PyExc_ValueError, "the number of threads must be in [1, 256], got %ld", n);
+        return NULL;
+    }
+    nnc_status st;
+    Py_BEGIN_ALLOW_THREADS /* waits for a running parallel section */
+    st = nnc_set_num_threads((int)n);
+    Py_END_ALLOW_THREADS
+    if (st) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_get_num_threads(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    return PyLong_FromLong(nnc_get_num_threads());
+}
+
+static PyObject *core_set_kernel_arch(PyObject *module, PyObject *arg) {
+    (void)module;
+    const char *name = arg == Py_None ? NULL : PyUnicode_Check(arg) ? PyUnicode_AsUTF8(arg) : NULL;
+    if (arg != Py_None && !name) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "set_kernel_arch() takes a name");
+        return NULL;
+    }
+    nnc_status st = nnc_set_kernel_arch(name);
+    if (st) return raise_status(st);
+    Py_RETURN_NONE;
+}
+
+static PyObject *core_get_kernel_arch(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    return PyUnicode_FromString(nnc_kernel_arch());
+}
+
+static PyObject *core_supported_kernel_archs(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    static const char *names[] = {"ref", "avx2", "avx512"};
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out && i < sizeof names / sizeof names[0]; i++) {
+        if (!nnc_kernel_arch_supported(names[i])) continue;
+        PyObject *s = PyUnicode_FromString(names[i]);
+        if (!s || PyList_Append(out, s) < 0) Py_CLEAR(out);
+        Py_XDECREF(s);
+    }
+    return out;
+}
+
 static PyMethodDef core_methods[] = {
+    {"set_num_threads", core_set_num_threads, METH_O,
+     "Threads the engine uses (1..256); results do not depend on it."},
+    {"get_num_threads", core_get_num_threads, METH_NOARGS, "Threads the engine uses."},
+    {"set_kernel_arch", core_set_kernel_arch, METH_O,
+     "Switch the kernel set: 'ref', 'avx2', 'avx512' or 'auto'/None (tests, benchmarks)."},
+    {"get_kernel_arch", core_get_kernel_arch, METH_NOARGS, "The kernel set in use."},
+    {"supported_kernel_archs", core_supported_kernel_archs, METH_NOARGS,
+     "The kernel sets this CPU can run, e.g. ['ref', 'avx2', 'avx512']."},
     {"names", core_names, METH_O, "Canonical names of a kind: activation, loss, initializer, optimizer."},
     {"canonical_name", core_canonical_name, METH_VARARGS,
      "canonical_name(kind, name) -> canonical name; ValueError if unknown."},
@@ -897,8 +956,13 @@ static struct PyModuleDef core_module = {
     core_methods,          NULL,        NULL,                                     NULL,
     NULL};
 
+static void shutdown_threads(void) { nnc_thread_pool_shutdown(); }
+
 PyMODINIT_FUNC PyInit__core(void) {
     import_array();
+    /* Join the engine's worker threads when the interpreter exits (if the
+     * at-exit table is full they simply end with the process). */
+    (void)Py_AtExit(shutdown_threads);
     if (PyType_Ready(&ModelType) < 0 || PyType_Ready(&ProgressType) < 0) return NULL;
     PyObject *m = PyModule_Create(&core_module);
     if (!m) return NULL;

@@ -302,6 +302,25 @@ nnc_status nnc_train_epoch(nnc_model *model, const void *x, const void *y,
 /* Name of the kernel set in use: "ref", "avx2" or "avx512" (chosen at first
  * use from the CPU, or forced with the environment variable NNC_ARCH). */
 const char *nnc_kernel_arch(void);
+/* 1 when the kernel set `name` is built and this CPU/OS can run it. */
+int nnc_kernel_arch_supported(const char *name);
+/* Switch the kernel set for the whole process: "ref", "avx2", "avx512", or
+ * "auto"/NULL for the best supported one. NNC_ERR_UNSUPPORTED when the CPU
+ * cannot run it, NNC_ERR_INVALID_ARG for an unknown name. Meant for tests
+ * and benchmarks: do not call it while another thread computes. */
+nnc_status nnc_set_kernel_arch(const char *name);
+
+/* ---------------------------------------------------------------- threads */
+
+/* The engine's own thread pool (it changes no process-wide setting and
+ * leaves other libraries' threads alone). Results are bit-identical for
+ * any number of threads: work is split over independent outputs only.
+ * The default is the number of CPU cores available to the process. */
+nnc_status nnc_set_num_threads(int n); /* 1 <= n <= 256 */
+int nnc_get_num_threads(void);
+/* Stop and join the pool's worker threads (they restart on demand). Safe
+ * to call at exit; waits for a running parallel section to finish. */
+void nnc_thread_pool_shutdown(void);
 
 /* Check that n values of `dtype` are all finite. *all_finite is 1 or 0. */
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite);

@@ -6,7 +6,6 @@
  */
 
 static void NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_REAL *grad) {
-    const nnc__kernels *k = nnc__kernels_active();
     const NNC_REAL *params = m->params;
     nnc__workspace *ws = &m->ws;
     NNC_REAL *delta = ws->delta, *delta_prev = ws->delta_prev;
@@ -25,30 +24,63 @@ static void NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC
         const int dropped = ws->dropout_active && L->spec.input_dropout > 0;
         const NNC_REAL *in = dropped ? ws->dropped[l] : (l == 0 ? x : ws->a[l - 1]);
         NNC_REAL *dw = grad + L->w_off;
-        k->NNC_SFX(gemm_tn)(fi, fo, rows, in, fi, delta, fo, dw, fo, 0);
+        /* [dW; db] = [in 1]^T . delta: the bias gradient is the product's
+         * extra row of ones, stored where the layout keeps b (after W). */
+        const int fused_db = L->b_off >= 0 && L->b_off == L->w_off + fi * fo;
+        nnc__gemm_desc g = {0};
+        g.M = fi;
+        g.N = fo;
+        g.K = rows;
+        g.trans_a = 1;
+        g.A = in;
+        g.lda = fi;
+        g.B = delta;
+        g.ldb = fo;
+        g.C = dw;
+        g.ldc = fo;
+        g.ones_row = fused_db;
+        nnc__gemm(NNC_SFX(dtype), &g);
         if (l2_scale > 0) {
             const NNC_REAL *w = params + L->w_off;
             const NNC_REAL s = (NNC_REAL)l2_scale;
             for (int64_t i = 0; i < fi * fo; i++) dw[i] += s * w[i];
         }
-        if (L->b_off >= 0) {
+        if (L->b_off >= 0 && !fused_db) {
             NNC_REAL *db = grad + L->b_off;
             for (int64_t j = 0; j < fo; j++) db[j] = 0;
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = 0; j < fo; j++) db[j] += delta[r * fo + j];
         }
         if (l == 0) break;
-        k->NNC_SFX(gemm_nt)(rows, fi, fo, delta, fo, params + L->w_off, fo, delta_prev, fi, 0);
+        /* delta_prev = delta . W^T, times relu'(z) on the registers when
+         * nothing (dropout) comes in between. */
+        const nnc__layer *B = &m->layers[l - 1];
+        const int relu = B->spec.activation == NNC_ACT_RELU && !dropped;
+        nnc__gemm_desc t = {0};
+        t.M = rows;
+        t.N = fi;
+        t.K = fo;
+        t.trans_b = 1;
+        t.A = delta;
+        t.lda = fo;
+        t.B = params + L->w_off;
+        t.ldb = fo;
+        t.C = delta_prev;
+        t.ldc = fi;
+        t.epilogue = relu ? NNC__EPI_RELU_GRAD : NNC__EPI_NONE;
+        t.Z = ws->z[l - 1];
+        t.ldz = fi;
+        nnc__gemm(NNC_SFX(dtype), &t);
         if (dropped) {
             const NNC_REAL *keep = ws->keep[l];
             for (int64_t i = 0; i < rows * fi; i++) delta_prev[i] *= keep[i];
         }
-        const nnc__layer *B = &m->layers[l - 1];
-        NNC_SFX(act_backward)(B->spec.activation, ws->z[l - 1], ws->a[l - 1], delta_prev, rows, fi,
-                              B->s_off >= 0 ? params + B->s_off : NULL,
-                              B->s_off >= 0 ? grad + B->s_off : NULL);
-        NNC_REAL *t = delta;
+        if (!relu)
+            NNC_SFX(act_backward)(B->spec.activation, ws->z[l - 1], ws->a[l - 1], delta_prev, rows,
+                                  fi, B->s_off >= 0 ? params + B->s_off : NULL,
+                                  B->s_off >= 0 ? grad + B->s_off : NULL);
+        NNC_REAL *tmp = delta;
         delta = delta_prev;
-        delta_prev = t;
+        delta_prev = tmp;
     }
 }

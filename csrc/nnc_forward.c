@@ -7,6 +7,7 @@
 
 #define NNC_REAL float
 #define NNC_SFX(name) name##_f32
+static const nnc_dtype dtype_f32 = NNC_FLOAT32;
 #include "nnc_activations_impl.h"
 #include "nnc_forward_impl.h"
 #undef NNC_REAL
@@ -14,6 +15,7 @@
 
 #define NNC_REAL double
 #define NNC_SFX(name) name##_f64
+static const nnc_dtype dtype_f64 = NNC_FLOAT64;
 #include "nnc_activations_impl.h"
 #include "nnc_forward_impl.h"
 #undef NNC_REAL

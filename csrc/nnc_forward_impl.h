@@ -21,7 +21,6 @@ static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, i
 }
 
 static void NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int training) {
-    const nnc__kernels *k = nnc__kernels_active();
     const NNC_REAL *params = m->params;
     const NNC_REAL *in = x;
     m->ws.dropout_active = training;
@@ -34,14 +33,27 @@ static void NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int 
         }
         NNC_REAL *z = m->ws.z[l];
         NNC_REAL *a = m->ws.a[l];
-        k->NNC_SFX(gemm_nn)(rows, fo, fi, in, fi, params + L->w_off, fo, z, fo, 0);
-        if (L->b_off >= 0) {
-            const NNC_REAL *b = params + L->b_off;
-            for (int64_t r = 0; r < rows; r++)
-                for (int64_t j = 0; j < fo; j++) z[r * fo + j] += b[j];
-        }
-        NNC_SFX(act_forward)(L->spec.activation, z, a, rows, fo,
-                             L->s_off >= 0 ? params + L->s_off : NULL);
+        /* z = in . W + b in one product (the bias starts the sums); relu is
+         * applied on the registers, writing z and a together. */
+        const int relu = L->spec.activation == NNC_ACT_RELU;
+        nnc__gemm_desc d = {0};
+        d.M = rows;
+        d.N = fo;
+        d.K = fi;
+        d.A = in;
+        d.lda = fi;
+        d.B = params + L->w_off;
+        d.ldb = fo;
+        d.C = z;
+        d.ldc = fo;
+        d.bias = L->b_off >= 0 ? params + L->b_off : NULL;
+        d.epilogue = relu ? NNC__EPI_RELU : NNC__EPI_NONE;
+        d.D = a;
+        d.ldd = fo;
+        nnc__gemm(NNC_SFX(dtype), &d);
+        if (!relu)
+            NNC_SFX(act_forward)(L->spec.activation, z, a, rows, fo,
+                                 L->s_off >= 0 ? params + L->s_off : NULL);
         in = a;
     }
 }

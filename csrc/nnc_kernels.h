@@ -1,38 +1,122 @@
 /*
- * nnc_kernels.h - the table of compute kernels the engine calls for its
- * three matrix products. One table per instruction set (reference, AVX2,
- * AVX-512), picked once at run time by nnc_cpu.c.
+ * nnc_kernels.h - the compute kernels behind the engine's matrix products
+ * and the table that holds one set of them per instruction set (reference,
+ * AVX2+FMA, AVX-512), picked at run time by nnc_cpu.c.
  *
- * All matrices are row-major with leading dimensions (row strides) in
- * elements. With `accumulate` 0 the product overwrites C, with 1 it is
- * added to C.
- *   gemm_nn: C[M x N] = A[M x K] . B[K x N]          (forward: z = a . W)
- *   gemm_tn: C[M x N] = A^T . B, A stored K x M      (dW = a^T . delta)
- *   gemm_nt: C[M x N] = A . B^T, B stored N x K      (delta . W^T)
+ * One general product covers the three that training needs:
+ *   forward    z = a . W + b        (trans_a 0, trans_b 0, bias, epilogue)
+ *   gradient   [dW; db] = a^T . d   (trans_a 1, trans_b 0, ones_row)
+ *   delta      d_prev = d . W^T     (trans_a 0, trans_b 1, epilogue)
+ *
+ * Numerical contract, shared by every kernel set: element (i, j) of C is
+ * the sum over k = 0, 1, ..., K-1 in that order, started from the initial
+ * value (C itself when `accumulate`, else the bias, else 0). Nothing else
+ * enters it, so any split of C into blocks (and therefore any number of
+ * threads) gives bit-identical results. The SIMD kernels use fused
+ * multiply-adds, the reference does not: kernel sets agree to rounding.
  */
 #ifndef NNC_KERNELS_H
 #define NNC_KERNELS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-#define NNC__GEMM_ARGS(T)                                                                  \
-    int64_t M, int64_t N, int64_t K, const T *A, int64_t lda, const T *B, int64_t ldb, T *C, \
-        int64_t ldc, int accumulate
+#include "nnc.h"
 
-typedef void (*nnc__gemm_f32)(NNC__GEMM_ARGS(float));
-typedef void (*nnc__gemm_f64)(NNC__GEMM_ARGS(double));
+/* What happens to the final value z of an element of C. */
+typedef enum {
+    NNC__EPI_NONE = 0,      /* C = z */
+    NNC__EPI_RELU = 1,      /* C = z and D = max(z, 0) (NaN gives 0, as relu's z > 0 test) */
+    NNC__EPI_RELU_GRAD = 2  /* C = z * (Z > 0 ? 1 : 0): relu' applied to a delta */
+} nnc__epilogue;
+
+/* C (M x N, row stride ldc) = op(A) . op(B), all row-major, strides in
+ * elements; pointers are float* or double* as the dtype says.
+ *   op(A)(i, k) = trans_a ? A[k*lda + i] : A[i*lda + k]      (M x K)
+ *   op(B)(k, j) = trans_b ? B[j*ldb + k] : B[k*ldb + j]      (K x N)
+ * `accumulate`: start from C (then bias must be NULL).
+ * `bias` (N values) or NULL: start from bias[j].
+ * `ones_row`: C has one more row, at C + M*ldc, computed with a row of
+ *   ones in op(A): the column sums of op(B) (the bias gradient, which the
+ *   parameter layout stores right after W).
+ * `epilogue` with D (row stride ldd) or Z (row stride ldz), see above. */
+typedef struct {
+    int64_t M, N, K;
+    int trans_a, trans_b;
+    const void *A;
+    int64_t lda;
+    const void *B;
+    int64_t ldb;
+    void *C;
+    int64_t ldc;
+    int accumulate;
+    const void *bias;
+    int ones_row;
+    nnc__epilogue epilogue;
+    void *D;
+    int64_t ldd;
+    const void *Z;
+    int64_t ldz;
+} nnc__gemm_desc;
+
+/* Compute rows [m0, m1) and columns [n0, n1) of C (rows count the ones row,
+ * so m1 <= M + ones_row). `scratch` is NNC__GEMM_SCRATCH_BYTES, 64-byte
+ * aligned, owned by the calling thread; the reference kernels ignore it. */
+typedef void (*nnc__gemm_block_fn)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n0,
+                                   int64_t n1, void *scratch);
+
+#define NNC__GEMM_SCRATCH_BYTES ((size_t)1 << 19)
+
+/* One Adam/AdamW step (torch.optim's single-tensor formulas, exactly as
+ * nnc_optim_impl.h computes them) over elements [begin, end) of the flat
+ * buffers. The double constants are the ones nnc_optim_impl.h derives,
+ * cast to the dtype by the kernel as it casts them. */
+typedef struct {
+    void *p;
+    const void *g;
+    void *m, *v, *vmax;
+    int use_wd, decoupled, amsgrad;
+    double decay, wd, w1, beta2, omb2, eps, bc2s, nss;
+} nnc__adam_desc;
+
+typedef void (*nnc__adam_fn)(const nnc__adam_desc *d, int64_t begin, int64_t end);
 
 typedef struct {
-    const char *name; /* "ref", "avx2", "avx512" */
-    nnc__gemm_f32 gemm_nn_f32, gemm_tn_f32, gemm_nt_f32;
-    nnc__gemm_f64 gemm_nn_f64, gemm_tn_f64, gemm_nt_f64;
+    const char *name;         /* "ref", "avx2", "avx512" */
+    int mr_f32, nr_f32;       /* register tile: the thread split's granularity */
+    int mr_f64, nr_f64;
+    nnc__gemm_block_fn gemm_f32, gemm_f64;
+    /* 1 when all n values are finite, else 0. */
+    int (*all_finite_f32)(const float *v, int64_t n);
+    int (*all_finite_f64)(const double *v, int64_t n);
+    nnc__adam_fn adam_f32, adam_f64;
 } nnc__kernels;
 
 /* Portable reference kernels: the oracle for the fast ones. */
 extern const nnc__kernels nnc__kernels_ref;
+/* SIMD sets; each file compiles to an empty stub (name NULL) where the
+ * compiler cannot target the instruction set. Only use them after
+ * nnc__kernels_supported said the CPU runs them. */
+extern const nnc__kernels nnc__kernels_avx2;
+extern const nnc__kernels nnc__kernels_avx512;
 
-/* The kernels for this CPU (or NNC_ARCH=ref|avx2|avx512 when set and
- * supported). Thread-safe; decided on first use. */
+/* The kernels in use: NNC_ARCH=ref|avx2|avx512 when set and supported,
+ * else the best set this CPU and OS support. Decided on first use. */
 const nnc__kernels *nnc__kernels_active(void);
+/* The set called `name` if this build has it and the CPU runs it, else NULL. */
+const nnc__kernels *nnc__kernels_supported(const char *name);
+
+/* The whole product, split over threads (nnc_gemm.c). Bit-identical for any
+ * thread count. `dtype` selects float or double. */
+void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d);
+
+/* All n values finite (1) or not (0), with the active kernels. */
+int nnc__all_finite(nnc_dtype dtype, const void *v, int64_t n);
+
+/* nnc__optim_step with the active kernels and threads for Adam/AdamW
+ * (bit-identical to it), nnc__optim_step itself otherwise
+ * (nnc_optim_fast.c). */
+struct nnc__optim;
+nnc_status nnc__optim_step_fast(struct nnc__optim *opt, void *params, const void *grad);
 
 #endif /* NNC_KERNELS_H */

@@ -4,6 +4,7 @@
  * no caller code runs per batch.
  */
 #include "nnc_internal.h"
+#include "nnc_kernels.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ static nnc_status check_finite_step(nnc_model *m, double loss, int64_t batch) {
     if (!isfinite(loss))
         return nnc__fail(NNC_ERR_NONFINITE, "the loss became %g at batch %lld", loss,
                          (long long)batch);
-    nnc_all_finite(m->dtype, m->grad, m->n_params, &finite);
+    finite = nnc__all_finite(m->dtype, m->grad, m->n_params);
     if (!finite)
         return nnc__fail(NNC_ERR_NONFINITE, "the gradient became non-finite at batch %lld",
                          (long long)batch);
@@ -51,7 +52,7 @@ static nnc_status step(nnc_model *m, const void *x, const void *y, const void *s
     if (!st) st = nnc__loss_and_delta(m, y, sw, rows, 1, loss);
     if (!st) st = nnc__backward(m, x, rows, m->grad);
     if (!st) st = check_finite_step(m, *loss, batch_index);
-    if (!st) st = nnc__optim_step(m->optim, m->params, m->grad);
+    if (!st) st = nnc__optim_step_fast(m->optim, m->params, m->grad);
     return st;
 }
 

@@ -8,7 +8,9 @@
 
 from . import callbacks, datasets, initializers, io, losses, metrics, optimizers
 from ._core import NonFiniteError, TrainingInterrupted
-from ._core import kernel_arch as _kernel_arch
+from ._core import get_kernel_arch as _get_kernel_arch
+from ._core import get_num_threads as _get_num_threads
+from ._core import set_num_threads as _set_num_threads
 from .callbacks import History
 from .gradcheck import gradcheck
 from .io import load_model
@@ -21,7 +23,7 @@ __all__ = [
     "Dense", "Dropout", "History", "Input", "MLPClassifier", "MLPRegressor", "NonFiniteError",
     "Sequential",
     "TrainingInterrupted", "callbacks", "datasets", "gradcheck", "initializers", "io",
-    "load_model", "losses", "metrics", "optimizers",
+    "load_model", "losses", "metrics", "optimizers", "get_num_threads", "set_num_threads",
 ]
 
 
@@ -38,5 +40,21 @@ def __getattr__(name: str):
 
 
 def kernel_arch() -> str:
-    """The SIMD kernel set the engine picked for this CPU ("ref", "avx2", "avx512")."""
-    return _kernel_arch
+    """The SIMD kernel set the engine uses ("ref", "avx2", "avx512"): the best
+    one this CPU runs, or the one the environment variable NNC_ARCH asks for."""
+    return _get_kernel_arch()
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (1..256) in the engine's own thread pool.
+
+    The default is the number of CPU cores available to the process. Results
+    are bit-identical for any ``n``: work is split over independent outputs,
+    never over a sum. NumPy's and PyTorch's thread settings are left alone.
+    """
+    _set_num_threads(n)
+
+
+def get_num_threads() -> int:
+    """The number of threads the engine uses (see set_num_threads)."""
+    return _get_num_threads()

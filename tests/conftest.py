@@ -139,6 +139,37 @@ def rng():
     return np.random.default_rng(12345)
 
 
+# ------------------------------------------------------- kernel sets
+
+#: Numeric test modules that run once per kernel set the CPU supports
+#: ("ref", "avx2", "avx512"): every tolerance must hold under each of them.
+KERNEL_ARCH_MODULES = {"test_gradcheck", "test_torch_parity", "test_engine_vs_reference",
+                       "test_worked_examples", "test_training"}
+
+
+def pytest_generate_tests(metafunc):
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "kernel_arch" in metafunc.fixturenames and module in KERNEL_ARCH_MODULES:
+        metafunc.parametrize("kernel_arch", nnc._core.supported_kernel_archs(), indirect=True,
+                             scope="module")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def kernel_arch(request):
+    """The kernel set the module runs under: each supported one in turn for
+    KERNEL_ARCH_MODULES, the default one elsewhere."""
+    arch = getattr(request, "param", None)
+    if arch is None:
+        yield nnc.kernel_arch()
+        return
+    previous = nnc._core.get_kernel_arch()
+    nnc._core.set_kernel_arch(arch)
+    try:
+        yield arch
+    finally:
+        nnc._core.set_kernel_arch(previous)
+
+
 # ------------------------------------------------- largest measured errors
 
 _LARGEST: dict[str, float] = {}

@@ -1,0 +1,315 @@
+/*
+ * nnc_kernels_gemm_impl.h - the SIMD GEMM of nnc_kernels.h for one dtype
+ * and one instruction set. nnc_kernels_avx2.c and nnc_kernels_avx512.c
+ * include it once per dtype after defining:
+ *   T, SFX(name)        element type and name suffix
+ *   VEC, MASK, VL       vector type, lane-mask type, lanes per vector
+ *   NVMAX               vectors per register-tile row (NR = NVMAX * VL)
+ *   KC, NC              cache blocking: KC x NC packed block of op(B)
+ *   V_ZERO() V_LOADU(p) V_LOADM(p, m) V_STOREU(p, v) V_STOREM(p, m, v)
+ *   V_FMA(a, b, c) = a*b + c (fused)   V_SET1(x)   V_RELU(v) = max(v, 0)
+ *   V_RELU_GRAD(v, z) = v * (z > 0 ? 1 : 0)   V_ADD(a, b)   V_MUL0(v) = v * 0
+ *   V_ALLZERO(v) (every lane == 0)   MASK_FIRST(n) (lanes 0..n-1, 1 <= n <= VL)
+ *   PACK_BT(dst, ds, src, lds, k, w) optional: a fast transpose, see pack_bt
+ *
+ * Design (BLIS/GotoBLAS blocking, written for row-major C):
+ *  - Register tile MR x NR (MR = 6 rows of C, NR = NVMAX vectors): the
+ *    micro-kernel keeps MR*NVMAX accumulators in registers; per k it loads
+ *    NVMAX vectors of op(B) and broadcasts MR scalars of op(A).
+ *  - op(B) is packed per KC x NC block into NR-wide panels (contiguous per
+ *    k, zero padded to whole vectors) that stay in L2 and stream through
+ *    the kernel; op(A) is read in place (its MR x KC sliver stays in L1
+ *    while the kernel sweeps the panels), so nothing is packed twice when
+ *    threads split C by columns. With a single row tile op(B) is read in
+ *    place too (batch-1 predict: no packing at all).
+ *  - Each element is one chain of FMAs over k in order, started from C,
+ *    the bias or 0; a KC block ends by storing the float and the next one
+ *    reloads it, which is exact, so blocking never changes a bit.
+ *  - The epilogue (relu and its derivative) runs on the registers after the
+ *    last KC block; the bias is the accumulators' starting value; the bias
+ *    gradient is one more row of C computed with a broadcast 1.
+ */
+
+#define MR 6
+#define NR (NVMAX * VL)
+
+#define INIT_ZERO 0
+#define INIT_C 1
+#define INIT_BIAS 2
+
+typedef struct {
+    int64_t kc;
+    const T *a;    /* op(A)(row 0 of the tile, k 0 of the block) */
+    int64_t rs, cs; /* op(A)(r, k) = a[r*rs + k*cs] */
+    const T *b;    /* op(B)(k 0, column 0 of the tile), k stride bs */
+    int64_t bs;
+    T *c;
+    int64_t ldc;
+    MASK mask;     /* lanes of the tile's last vector that lie inside C */
+    int init;
+    const T *bias; /* at the tile's first column */
+    int epi;
+    T *d;
+    int64_t ldd;
+    const T *z;
+    int64_t ldz;
+} SFX(ukr_args);
+
+/* One MR x (nv vectors) tile, mr <= MR rows; `packed` says whether b is a
+ * zero-padded panel (plain loads) or op(B) in place (last vector masked).
+ * Always inlined with constant mr/nv/packed so the accumulators live in
+ * registers. */
+static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_args) *u,
+                                                                 const int mr, const int nv,
+                                                                 const int packed) {
+    VEC acc[MR][NVMAX];
+    const MASK mask = u->mask;
+    const int64_t ldc = u->ldc;
+    T *const c = u->c;
+    if (u->init == INIT_C) {
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++)
+                acc[r][v] = v == nv - 1 ? V_LOADM(c + r * ldc + v * VL, mask)
+                                        : V_LOADU(c + r * ldc + v * VL);
+    } else if (u->init == INIT_BIAS) {
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) {
+            const VEC bv = v == nv - 1 ? V_LOADM(u->bias + v * VL, mask) : V_LOADU(u->bias + v * VL);
+#pragma GCC unroll 8
+            for (int r = 0; r < mr; r++) acc[r][v] = bv;
+        }
+    } else {
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++)
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++) acc[r][v] = V_ZERO();
+    }
+
+    const T *ap[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) ap[r] = u->a + r * u->rs;
+    const T *b = u->b;
+    const int64_t kc = u->kc, cs = u->cs, bs = u->bs;
+    int64_t ak = 0;
+    for (int64_t k = 0; k < kc; k++) {
+        VEC bv[NVMAX];
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++)
+            bv[v] = (!packed && v == nv - 1) ? V_LOADM(b + v * VL, mask) : V_LOADU(b + v * VL);
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+            const VEC av = V_SET1(ap[r][ak]);
+#pragma GCC unroll 4
+            for (int v = 0; v < nv; v++) acc[r][v] = V_FMA(av, bv[v], acc[r][v]);
+        }
+        ak += cs;
+        b += bs;
+    }
+
+    const int epi = u->epi;
+#pragma GCC unroll 8
+    for (int r = 0; r < mr; r++) {
+#pragma GCC unroll 4
+        for (int v = 0; v < nv; v++) {
+            VEC x = acc[r][v];
+            const int last = v == nv - 1;
+            if (epi == NNC__EPI_RELU_GRAD) {
+                const T *zp = u->z + r * u->ldz + v * VL;
+                x = V_RELU_GRAD(x, last ? V_LOADM(zp, mask) : V_LOADU(zp));
+            }
+            T *cp = c + r * ldc + v * VL;
+            if (last)
+                V_STOREM(cp, mask, x);
+            else
+                V_STOREU(cp, x);
+            if (epi == NNC__EPI_RELU) {
+                T *dp = u->d + r * u->ldd + v * VL;
+                if (last)
+                    V_STOREM(dp, mask, V_RELU(x));
+                else
+                    V_STOREU(dp, V_RELU(x));
+            }
+        }
+    }
+}
+
+typedef void (*SFX(ukr_fn))(const SFX(ukr_args) *u);
+
+#define UKR_DEF(mr, nv, packed)                                                 \
+    static void SFX(ukr_##mr##_##nv##_##packed)(const SFX(ukr_args) *u) {       \
+        SFX(ukr_body)(u, mr, nv, packed);                                       \
+    }
+#define UKR_DEFS_NV(nv, packed) \
+    UKR_DEF(1, nv, packed)      \
+    UKR_DEF(2, nv, packed)      \
+    UKR_DEF(3, nv, packed)      \
+    UKR_DEF(4, nv, packed)      \
+    UKR_DEF(5, nv, packed)      \
+    UKR_DEF(6, nv, packed)
+
+UKR_DEFS_NV(1, 0)
+UKR_DEFS_NV(1, 1)
+UKR_DEFS_NV(2, 0)
+UKR_DEFS_NV(2, 1)
+#if NVMAX == 4
+UKR_DEFS_NV(3, 0)
+UKR_DEFS_NV(3, 1)
+UKR_DEFS_NV(4, 0)
+UKR_DEFS_NV(4, 1)
+#define UKR_ROW(mr, packed)                                                      \
+    {SFX(ukr_##mr##_1_##packed), SFX(ukr_##mr##_2_##packed), SFX(ukr_##mr##_3_##packed), \
+     SFX(ukr_##mr##_4_##packed)}
+#elif NVMAX == 2
+#define UKR_ROW(mr, packed) {SFX(ukr_##mr##_1_##packed), SFX(ukr_##mr##_2_##packed)}
+#else
+#error "NVMAX must be 2 or 4"
+#endif
+#define UKR_TABLE(packed)                                                                   \
+    {UKR_ROW(1, packed), UKR_ROW(2, packed), UKR_ROW(3, packed), UKR_ROW(4, packed),        \
+     UKR_ROW(5, packed), UKR_ROW(6, packed)}
+
+/* [packed][mr - 1][nv - 1] */
+static const SFX(ukr_fn) SFX(ukr_table)[2][MR][NVMAX] = {UKR_TABLE(0), UKR_TABLE(1)};
+
+#undef UKR_TABLE
+#undef UKR_ROW
+#undef UKR_DEFS_NV
+#undef UKR_DEF
+
+/* Pack op(B)(pc.., jc..) (trans_b 0: rows of B) as panels of NR columns:
+ * panel jr at dst + jr*kc, k stride nv*VL, zeros past column nc. */
+static void SFX(pack_bn)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
+                         T *dst) {
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int64_t w = nc - jr < NR ? nc - jr : NR;
+        const int nv = (int)((w + VL - 1) / VL);
+        const MASK mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
+        const int64_t bs = (int64_t)nv * VL;
+        T *p = dst + jr * kc;
+        const T *s = B + pc * ldb + jc + jr;
+        for (int64_t k = 0; k < kc; k++, s += ldb, p += bs) {
+            for (int v = 0; v < nv - 1; v++) V_STOREU(p + v * VL, V_LOADU(s + v * VL));
+            V_STOREU(p + (nv - 1) * VL, V_LOADM(s + (nv - 1) * VL, mask));
+        }
+    }
+}
+
+/* Same for trans_b 1: column j of op(B) is row j of B, so this transposes. */
+static void SFX(pack_bt)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
+                         T *dst) {
+    for (int64_t jr = 0; jr < nc; jr += NR) {
+        const int64_t w = nc - jr < NR ? nc - jr : NR;
+        const int nv = (int)((w + VL - 1) / VL);
+        const int64_t bs = (int64_t)nv * VL;
+        T *p = dst + jr * kc;
+        const T *s = B + (jc + jr) * ldb + pc;
+        int64_t c = 0;
+#ifdef PACK_BT
+        /* Whole VL x VL squares with the in-register transpose. */
+        for (; c + VL <= w; c += VL) {
+            int64_t k = 0;
+            for (; k + VL <= kc; k += VL) PACK_BT(p + k * bs + c, bs, s + c * ldb + k, ldb);
+            for (; k < kc; k++)
+                for (int64_t i = 0; i < VL; i++) p[k * bs + c + i] = s[(c + i) * ldb + k];
+        }
+#endif
+        for (; c < w; c++)
+            for (int64_t k = 0; k < kc; k++) p[k * bs + c] = s[c * ldb + k];
+        for (; c < bs; c++)
+            for (int64_t k = 0; k < kc; k++) p[k * bs + c] = 0;
+    }
+}
+
+static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                      void *scratch) {
+    if (m0 >= m1 || n0 >= n1) return;
+    static const T one = 1;
+    const T *A = d->A, *B = d->B, *bias = d->bias;
+    T *C = d->C;
+    const int64_t M = d->M, K = d->K, ldc = d->ldc, ldb = d->ldb;
+    const int64_t rs = d->trans_a ? 1 : d->lda, cs = d->trans_a ? d->lda : 1;
+    /* op(B) is reused by every row tile: pack it unless there is one tile
+     * (and it is not transposed, which only the packing can undo). */
+    const int packed = d->trans_b || m1 - m0 > MR;
+    T *bp = scratch;
+    for (int64_t jc = n0; jc < n1; jc += NC) {
+        const int64_t nc = n1 - jc < NC ? n1 - jc : NC;
+        int64_t pc = 0;
+        do {
+            const int64_t kc = K - pc < KC ? K - pc : KC;
+            const int first = pc == 0, last = pc + kc >= K;
+            if (packed) {
+                if (d->trans_b)
+                    SFX(pack_bt)(B, ldb, pc, kc, jc, nc, bp);
+                else
+                    SFX(pack_bn)(B, ldb, pc, kc, jc, nc, bp);
+            }
+            SFX(ukr_args) u = {0};
+            u.kc = kc;
+            u.ldc = ldc;
+            u.init = first ? (d->accumulate ? INIT_C : bias ? INIT_BIAS : INIT_ZERO) : INIT_C;
+            u.epi = last ? (int)d->epilogue : NNC__EPI_NONE;
+            u.ldd = d->ldd;
+            u.ldz = d->ldz;
+            for (int64_t ir = m0; ir < m1;) {
+                int64_t iend;
+                if (ir >= M) { /* the ones row */
+                    iend = ir + 1;
+                    u.a = &one;
+                    u.rs = 0;
+                    u.cs = 0;
+                } else {
+                    iend = ir + MR < m1 ? ir + MR : m1;
+                    if (iend > M) iend = M;
+                    u.a = A + ir * rs + pc * cs;
+                    u.rs = rs;
+                    u.cs = cs;
+                }
+                const int mr = (int)(iend - ir);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const int64_t w = nc - jr < NR ? nc - jr : NR;
+                    const int nv = (int)((w + VL - 1) / VL);
+                    const int64_t j = jc + jr;
+                    u.mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
+                    if (packed) {
+                        u.b = bp + jr * kc;
+                        u.bs = (int64_t)nv * VL;
+                    } else {
+                        u.b = B + pc * ldb + j;
+                        u.bs = ldb;
+                    }
+                    u.c = C + ir * ldc + j;
+                    u.bias = bias ? bias + j : NULL;
+                    if (d->epilogue == NNC__EPI_RELU) u.d = (T *)d->D + ir * d->ldd + j;
+                    if (d->epilogue == NNC__EPI_RELU_GRAD) u.z = (const T *)d->Z + ir * d->ldz + j;
+                    SFX(ukr_table)[packed][mr - 1][nv - 1](&u);
+                }
+                ir = iend;
+            }
+            pc += kc;
+        } while (pc < K);
+    }
+}
+
+static int SFX(all_finite)(const T *v, int64_t n) {
+    /* x * 0 is 0 for finite x, NaN for NaN and inf; NaN survives the sums. */
+    VEC s0 = V_ZERO(), s1 = V_ZERO(), s2 = V_ZERO(), s3 = V_ZERO();
+    int64_t i = 0;
+    for (; i + 4 * VL <= n; i += 4 * VL) {
+        s0 = V_ADD(s0, V_MUL0(V_LOADU(v + i)));
+        s1 = V_ADD(s1, V_MUL0(V_LOADU(v + i + VL)));
+        s2 = V_ADD(s2, V_MUL0(V_LOADU(v + i + 2 * VL)));
+        s3 = V_ADD(s3, V_MUL0(V_LOADU(v + i + 3 * VL)));
+    }
+    for (; i + VL <= n; i += VL) s0 = V_ADD(s0, V_MUL0(V_LOADU(v + i)));
+    if (i < n) s0 = V_ADD(s0, V_MUL0(V_LOADM(v + i, MASK_FIRST((int)(n - i)))));
+    return V_ALLZERO(V_ADD(V_ADD(s0, s1), V_ADD(s2, s3)));
+}
+
+#undef INIT_ZERO
+#undef INIT_C
+#undef INIT_BIAS
+#undef MR
+#undef NR

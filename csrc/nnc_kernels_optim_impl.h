@@ -1,0 +1,55 @@
+/*
+ * nnc_kernels_optim_impl.h - Adam / AdamW over a range of the flat buffers
+ * for one dtype and instruction set (included like nnc_kernels_gemm_impl.h;
+ * needs V_SUB, V_MUL, V_DIV, V_SQRT and V_MAXNAN(a, b) = torch.maximum).
+ *
+ * It is nnc_optim_impl.h's adam_step, operation by operation, on vectors:
+ * the same products, sums and quotients in the same order, no fused
+ * multiply-add, each correctly rounded, so every lane gets the bits the
+ * scalar loop gets (the kernel tests check this bit for bit).
+ */
+
+static void SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
+    T *p = d->p, *m = d->m, *v = d->v, *vmax = d->vmax;
+    const T *g = d->g;
+    const VEC decay = V_SET1((T)d->decay), wd = V_SET1((T)d->wd);
+    const T w1s = (T)d->w1;
+    const VEC w1 = V_SET1(w1s), one_minus_w1 = V_SET1((T)1 - w1s);
+    const int lerp_low = (w1s < 0 ? -w1s : w1s) < (T)0.5; /* torch.lerp's two forms */
+    const VEC beta2 = V_SET1((T)d->beta2), omb2 = V_SET1((T)d->omb2);
+    const VEC eps = V_SET1((T)d->eps), bc2s = V_SET1((T)d->bc2s), nss = V_SET1((T)d->nss);
+    for (int64_t i = begin; i < end; i += VL) {
+        const int full = end - i >= VL;
+        const MASK mask = MASK_FIRST(full ? VL : (int)(end - i));
+#define LD(ptr) (full ? V_LOADU((ptr) + i) : V_LOADM((ptr) + i, mask))
+#define ST(ptr, x)                            \
+    do {                                      \
+        if (full)                             \
+            V_STOREU((ptr) + i, (x));         \
+        else                                  \
+            V_STOREM((ptr) + i, mask, (x));   \
+    } while (0)
+        VEC gi = LD(g), pi = LD(p);
+        if (d->use_wd) {
+            if (d->decoupled)
+                pi = V_MUL(pi, decay);
+            else
+                gi = V_ADD(gi, V_MUL(wd, pi));
+        }
+        const VEC mo = LD(m);
+        const VEC mi = lerp_low ? V_ADD(mo, V_MUL(w1, V_SUB(gi, mo)))
+                                : V_SUB(gi, V_MUL(V_SUB(gi, mo), one_minus_w1));
+        ST(m, mi);
+        VEC vi = V_MUL(LD(v), beta2);
+        vi = V_ADD(vi, V_MUL(V_MUL(omb2, gi), gi));
+        ST(v, vi);
+        if (d->amsgrad) {
+            vi = V_MAXNAN(LD(vmax), vi);
+            ST(vmax, vi);
+        }
+        const VEC denom = V_ADD(V_DIV(V_SQRT(vi), bc2s), eps);
+        ST(p, V_ADD(pi, V_DIV(V_MUL(nss, mi), denom)));
+#undef LD
+#undef ST
+    }
+}

@@ -1,0 +1,34 @@
+/*
+ * nnc_threads.h - the engine's persistent thread pool (nnc_threads.c).
+ *
+ * One process-wide pool of worker threads, started on first use, sized by
+ * nnc_set_num_threads (default: the CPU cores available to the process).
+ * The engine splits work into independent tasks over output rows or
+ * columns, never over a reduction, so results do not depend on how many
+ * threads run them. The pool touches no process-wide setting.
+ *
+ * One caller at a time uses the pool; a second caller (another model
+ * training in another thread) runs its tasks serially in its own thread
+ * instead of waiting, with the same results.
+ */
+#ifndef NNC_THREADS_H
+#define NNC_THREADS_H
+
+#include <stddef.h>
+
+/* Task `index` of `count`; tasks of one call must be independent. */
+typedef void (*nnc__task_fn)(void *ctx, int index, int count);
+
+/* Run fn(ctx, i, n) for every i in [0, n) and return when all are done.
+ * The calling thread runs task 0 (and any task beyond the pool's size). */
+void nnc__parallel(nnc__task_fn fn, void *ctx, int n);
+
+/* The number of threads the engine may use (>= 1). */
+int nnc__thread_count(void);
+
+/* A buffer of at least `bytes`, 64-byte aligned, private to the calling
+ * thread and kept for its lifetime (freed when the thread exits). Grows,
+ * never shrinks; NULL when the allocation fails. */
+void *nnc__thread_scratch(size_t bytes);
+
+#endif /* NNC_THREADS_H */

@@ -1,0 +1,476 @@
+/*
+ * test_kernels.c - the kernel sets tested against each other, without
+ * Python. For every SIMD set the CPU runs (avx2, avx512):
+ *  - GEMM in every mode (forward with bias and relu, weight gradient with
+ *    the bias row, delta with relu', accumulate) on odd sizes (1, 3, 17,
+ *    129, sizes past the cache blocks, non-multiples of the vector width):
+ *    within rounding of the reference kernels, and bit-identical to a
+ *    sequential fma() chain (the numerical contract of nnc_kernels.h);
+ *  - the same product cut into arbitrary blocks and run on 1..4 threads,
+ *    and from two threads at once: bit-identical;
+ *  - the finite check on every length and position of a NaN or infinity;
+ *  - Adam/AdamW: the vector kernel against nnc_optim_impl.h's scalar step,
+ *    bit for bit.
+ * Prints one line per check; exits non-zero when any fails.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nnc.h"
+#include "nnc_internal.h"
+#include "nnc_kernels.h"
+
+static int failures = 0, checks = 0;
+
+#define CHECK(cond, ...)            \
+    do {                            \
+        checks++;                   \
+        if (cond) {                 \
+            printf("ok   ");        \
+        } else {                    \
+            printf("FAIL ");        \
+            failures++;             \
+        }                           \
+        printf(__VA_ARGS__);        \
+        printf("\n");               \
+    } while (0)
+
+/* Deterministic values in [-1, 1). */
+static uint64_t rng_state = 88172645463325252ULL;
+static double urand(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (double)(rng_state >> 11) * (2.0 / 9007199254740992.0) - 1.0;
+}
+
+typedef struct {
+    int64_t M, N, K;
+    int mode; /* 0 forward (bias, relu), 1 weight gradient (ones row), 2 delta (relu'),
+                 3 plain NN accumulate, 4 NT plain, 5 TN accumulate */
+} gemm_case;
+
+static const char *mode_name[] = {"nn+bias+relu", "tn+ones_row", "nt+relu'", "nn+accumulate",
+                                  "nt", "tn+accumulate"};
+
+/* Buffers of one test product in double; converted per dtype. */
+typedef struct {
+    int64_t M, N, K, rows; /* rows = M + ones_row */
+    int64_t lda, ldb, ldc, ldd, ldz;
+    double *A, *B, *C0, *bias, *Z;
+    nnc__gemm_desc d;
+} problem;
+
+static void problem_init(problem *p, const gemm_case *c) {
+    memset(p, 0, sizeof *p);
+    p->M = c->M;
+    p->N = c->N;
+    p->K = c->K;
+    nnc__gemm_desc *d = &p->d;
+    d->M = c->M;
+    d->N = c->N;
+    d->K = c->K;
+    d->trans_a = c->mode == 1 || c->mode == 5;
+    d->trans_b = c->mode == 2 || c->mode == 4;
+    d->accumulate = c->mode == 3 || c->mode == 5;
+    d->ones_row = c->mode == 1;
+    d->epilogue = c->mode == 0 ? NNC__EPI_RELU : c->mode == 2 ? NNC__EPI_RELU_GRAD : NNC__EPI_NONE;
+    p->rows = c->M + d->ones_row;
+    /* Padded strides: kernels must honour them. */
+    p->lda = (d->trans_a ? c->M : c->K) + 3;
+    p->ldb = (d->trans_b ? c->K : c->N) + 5;
+    p->ldc = c->N + 2;
+    p->ldd = c->N + 7;
+    p->ldz = c->N + 1;
+    const int64_t a_rows = d->trans_a ? c->K : c->M, b_rows = d->trans_b ? c->N : c->K;
+    p->A = malloc(sizeof(double) * (size_t)(a_rows * p->lda + 1));
+    p->B = malloc(sizeof(double) * (size_t)(b_rows * p->ldb + 1));
+    p->C0 = malloc(sizeof(double) * (size_t)(p->rows * p->ldc + 1));
+    p->bias = malloc(sizeof(double) * (size_t)(c->N + 1));
+    p->Z = malloc(sizeof(double) * (size_t)(c->M * p->ldz + 1));
+    for (int64_t i = 0; i < a_rows * p->lda; i++) p->A[i] = urand();
+    for (int64_t i = 0; i < b_rows * p->ldb; i++) p->B[i] = urand();
+    for (int64_t i = 0; i < p->rows * p->ldc; i++) p->C0[i] = urand();
+    for (int64_t i = 0; i < c->N; i++) p->bias[i] = urand();
+    for (int64_t i = 0; i < c->M * p->ldz; i++) p->Z[i] = urand();
+    if (c->M * p->ldz > 2) p->Z[1] = 0.0; /* relu'(0) = 0 */
+}
+
+static void problem_free(problem *p) {
+    free(p->A);
+    free(p->B);
+    free(p->C0);
+    free(p->bias);
+    free(p->Z);
+}
+
+/* Operand storage in one dtype. */
+typedef struct {
+    void *A, *B, *C, *D, *bias, *Z;
+    size_t es;
+} operands;
+
+static void *convert(const double *src, int64_t n, int f32) {
+    void *out = malloc((size_t)(n + 1) * (f32 ? sizeof(float) : sizeof(double)));
+    for (int64_t i = 0; i < n; i++) {
+        if (f32)
+            ((float *)out)[i] = (float)src[i];
+        else
+            ((double *)out)[i] = src[i];
+    }
+    return out;
+}
+
+static void operands_init(operands *o, const problem *p, int f32) {
+    const nnc__gemm_desc *d = &p->d;
+    const int64_t a_rows = d->trans_a ? p->K : p->M, b_rows = d->trans_b ? p->N : p->K;
+    o->es = f32 ? sizeof(float) : sizeof(double);
+    o->A = convert(p->A, a_rows * p->lda, f32);
+    o->B = convert(p->B, b_rows * p->ldb, f32);
+    o->C = convert(p->C0, p->rows * p->ldc, f32);
+    o->D = calloc((size_t)(p->M * p->ldd + 1), o->es);
+    o->bias = convert(p->bias, p->N, f32);
+    o->Z = convert(p->Z, p->M * p->ldz, f32);
+}
+
+static void operands_free(operands *o) {
+    free(o->A);
+    free(o->B);
+    free(o->C);
+    free(o->D);
+    free(o->bias);
+    free(o->Z);
+}
+
+static nnc__gemm_desc desc_for(const problem *p, const operands *o) {
+    nnc__gemm_desc d = p->d;
+    d.A = o->A;
+    d.lda = p->lda;
+    d.B = o->B;
+    d.ldb = p->ldb;
+    d.C = o->C;
+    d.ldc = p->ldc;
+    d.bias = p->d.epilogue == NNC__EPI_RELU ? o->bias : NULL; /* the forward mode */
+    d.D = o->D;
+    d.ldd = p->ldd;
+    d.Z = o->Z;
+    d.ldz = p->ldz;
+    return d;
+}
+
+static double get(const void *base, int64_t i, int f32) {
+    return f32 ? (double)((const float *)base)[i] : ((const double *)base)[i];
+}
+
+/* The contract's exact twin: a sequential fma() chain per element. Also
+ * returns sum |a b| + |init| per element (for the rounding bound). */
+static void fma_chain(const nnc__gemm_desc *d, int f32, int64_t i, int64_t j, double *out,
+                      double *mag) {
+    const int ones = i == d->M;
+    double init = d->accumulate ? get(d->C, i * d->ldc + j, f32) : d->bias ? get(d->bias, j, f32) : 0.0;
+    float accf = (float)init;
+    double accd = init, m = fabs(init);
+    for (int64_t k = 0; k < d->K; k++) {
+        const double a = ones ? 1.0 : d->trans_a ? get(d->A, k * d->lda + i, f32) : get(d->A, i * d->lda + k, f32);
+        const double b = d->trans_b ? get(d->B, j * d->ldb + k, f32) : get(d->B, k * d->ldb + j, f32);
+        if (f32)
+            accf = fmaf((float)a, (float)b, accf);
+        else
+            accd = fma(a, b, accd);
+        m += fabs(a * b);
+    }
+    double z = f32 ? (double)accf : accd;
+    if (d->epilogue == NNC__EPI_RELU_GRAD) {
+        const double zz = get(d->Z, i * d->ldz + j, f32);
+        z = f32 ? (double)((float)z * (zz > 0 ? 1.0f : 0.0f)) : z * (zz > 0 ? 1.0 : 0.0);
+    }
+    *out = z;
+    *mag = m;
+}
+
+static int same_bits(double a, double b, int f32) {
+    if (f32) {
+        float x = (float)a, y = (float)b;
+        return memcmp(&x, &y, sizeof x) == 0;
+    }
+    return memcmp(&a, &b, sizeof a) == 0;
+}
+
+/* Run kernel set k on the whole of C in one block; return a copy of C and D. */
+static void run_block(const nnc__kernels *k, const problem *p, int f32, void *scratch, void **c_out,
+                      void **d_out) {
+    operands o;
+    operands_init(&o, p, f32);
+    nnc__gemm_desc d = desc_for(p, &o);
+    (f32 ? k->gemm_f32 : k->gemm_f64)(&d, 0, p->rows, 0, p->N, scratch);
+    *c_out = o.C;
+    *d_out = o.D;
+    o.C = o.D = NULL;
+    operands_free(&o);
+}
+
+static void check_gemm_case(const nnc__kernels *k, const gemm_case *c, int f32, void *scratch) {
+    problem p;
+    problem_init(&p, c);
+    void *simd_c, *simd_d, *ref_c, *ref_d;
+    run_block(k, &p, f32, scratch, &simd_c, &simd_d);
+    run_block(&nnc__kernels_ref, &p, f32, scratch, &ref_c, &ref_d);
+    /* The chain needs the operands in this dtype, with C at its start value. */
+    operands o;
+    operands_init(&o, &p, f32);
+    nnc__gemm_desc d = desc_for(&p, &o);
+    const double eps = f32 ? 5.96e-8 : 1.11e-16;
+    double worst_ref = 0.0;
+    int64_t not_exact = 0, bad_d = 0, bad_pad = 0;
+    for (int64_t i = 0; i < p.rows; i++) {
+        for (int64_t j = 0; j < p.N; j++) {
+            double want, mag;
+            fma_chain(&d, f32, i, j, &want, &mag);
+            const double got = get(simd_c, i * p.ldc + j, f32), ref = get(ref_c, i * p.ldc + j, f32);
+            if (!same_bits(got, want, f32)) not_exact++;
+            /* FMA chain vs plain chain: each differs from the exact sum by
+             * at most K+1 roundings of the magnitudes. */
+            const double bound = 2.0 * (double)(p.K + 2) * eps * (mag + 1e-300);
+            const double err = fabs(got - ref) / bound;
+            if (err > worst_ref) worst_ref = err;
+            if (p.d.epilogue == NNC__EPI_RELU && i < p.M) {
+                const double a = get(simd_d, i * p.ldd + j, f32);
+                if (!same_bits(a, got > 0 ? got : 0.0, f32)) bad_d++;
+                if (!same_bits(get(ref_d, i * p.ldd + j, f32), ref > 0 ? ref : 0.0, f32)) bad_d++;
+            }
+        }
+        /* Padding columns of C are never written. */
+        for (int64_t j = p.N; j < p.ldc && i * p.ldc + j < p.rows * p.ldc; j++)
+            if (!same_bits(get(simd_c, i * p.ldc + j, f32), get(o.C, i * p.ldc + j, f32), f32))
+                bad_pad++;
+    }
+    CHECK(not_exact == 0 && worst_ref <= 1.0 && bad_d == 0 && bad_pad == 0,
+          "%-6s %s %-13s M=%-4lld N=%-4lld K=%-4lld: fma-chain mismatches %lld, vs ref %.3f of "
+          "bound, relu out %lld, padding %lld",
+          k->name, f32 ? "f32" : "f64", mode_name[c->mode], (long long)c->M, (long long)c->N,
+          (long long)c->K, (long long)not_exact, worst_ref, (long long)bad_d, (long long)bad_pad);
+    free(simd_c);
+    free(simd_d);
+    free(ref_c);
+    free(ref_d);
+    operands_free(&o);
+    problem_free(&p);
+}
+
+/* The same product computed in arbitrary blocks equals the one-block result. */
+static void check_blocks(const nnc__kernels *k, int f32, void *scratch) {
+    gemm_case cases[] = {{131, 149, 300, 0}, {70, 97, 45, 1}, {77, 301, 66, 2}};
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        problem p;
+        problem_init(&p, &cases[t]);
+        void *whole_c, *whole_d;
+        run_block(k, &p, f32, scratch, &whole_c, &whole_d);
+        operands o;
+        operands_init(&o, &p, f32);
+        nnc__gemm_desc d = desc_for(&p, &o);
+        const int64_t mcuts[] = {0, 1, 7, 50, p.rows}, ncuts[] = {0, 3, 64, 65, p.N};
+        for (int a = 0; a < 4; a++)
+            for (int b = 0; b < 4; b++)
+                (f32 ? k->gemm_f32 : k->gemm_f64)(&d, mcuts[a], mcuts[a + 1], ncuts[b],
+                                                  ncuts[b + 1], scratch);
+        const size_t bytes = (size_t)(p.rows * p.ldc) * o.es;
+        CHECK(memcmp(whole_c, o.C, bytes) == 0 &&
+                  memcmp(whole_d, o.D, (size_t)(p.M * p.ldd) * o.es) == 0,
+              "%-6s %s %-13s: 16 blocks give the one-block bits", k->name, f32 ? "f32" : "f64",
+              mode_name[cases[t].mode]);
+        free(whole_c);
+        free(whole_d);
+        operands_free(&o);
+        problem_free(&p);
+    }
+}
+
+/* nnc__gemm on 1..4 threads, and from two threads at once. */
+typedef struct {
+    const problem *p;
+    int f32;
+    void *c;
+} gemm_job;
+
+static void *gemm_thread(void *arg) {
+    gemm_job *j = arg;
+    operands o;
+    operands_init(&o, j->p, j->f32);
+    nnc__gemm_desc d = desc_for(j->p, &o);
+    /* The product does not read C (no accumulate): repeating it is idempotent. */
+    for (int rep = 0; rep < 20; rep++) nnc__gemm(j->f32 ? NNC_FLOAT32 : NNC_FLOAT64, &d);
+    j->c = o.C;
+    o.C = NULL;
+    operands_free(&o);
+    return NULL;
+}
+
+static void check_threads(int f32) {
+    gemm_case c = {200, 300, 150, 0};
+    problem p;
+    problem_init(&p, &c);
+    void *first = NULL;
+    int identical = 1;
+    for (int t = 1; t <= 4; t++) {
+        nnc_set_num_threads(t);
+        operands o;
+        operands_init(&o, &p, f32);
+        nnc__gemm_desc d = desc_for(&p, &o);
+        nnc__gemm(f32 ? NNC_FLOAT32 : NNC_FLOAT64, &d);
+        if (!first) {
+            first = o.C;
+            o.C = NULL;
+        } else if (memcmp(first, o.C, (size_t)(p.rows * p.ldc) * o.es) != 0) {
+            identical = 0;
+        }
+        operands_free(&o);
+    }
+    CHECK(identical, "%s %s: nnc__gemm on 1, 2, 3, 4 threads gives the same bits",
+          nnc_kernel_arch(), f32 ? "f32" : "f64");
+    nnc_set_num_threads(2);
+    gemm_job jobs[2] = {{&p, f32, NULL}, {&p, f32, NULL}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++) pthread_create(&th[i], NULL, gemm_thread, &jobs[i]);
+    for (int i = 0; i < 2; i++) pthread_join(th[i], NULL);
+    const size_t bytes = (size_t)(p.rows * p.ldc) * (f32 ? sizeof(float) : sizeof(double));
+    CHECK(memcmp(first, jobs[0].c, bytes) == 0 && memcmp(first, jobs[1].c, bytes) == 0,
+          "%s %s: two threads submitting products at once get the same bits", nnc_kernel_arch(),
+          f32 ? "f32" : "f64");
+    free(jobs[0].c);
+    free(jobs[1].c);
+    free(first);
+    problem_free(&p);
+}
+
+static void check_finite(const nnc__kernels *k) {
+    int ok = 1;
+    const double specials[] = {NAN, INFINITY, -INFINITY};
+    for (int64_t n = 0; n <= 70 && ok; n++) {
+        float *f = malloc(sizeof(float) * (size_t)(n + 1));
+        double *d = malloc(sizeof(double) * (size_t)(n + 1));
+        for (int64_t i = 0; i < n; i++) f[i] = (float)(d[i] = urand() * 1e30);
+        if (k->all_finite_f32(f, n) != 1 || k->all_finite_f64(d, n) != 1) ok = 0;
+        for (int64_t pos = 0; pos < n && ok; pos++)
+            for (int s = 0; s < 3; s++) {
+                const float fs = f[pos];
+                const double ds = d[pos];
+                f[pos] = (float)specials[s];
+                d[pos] = specials[s];
+                if (k->all_finite_f32(f, n) != 0 || k->all_finite_f64(d, n) != 0) ok = 0;
+                f[pos] = fs;
+                d[pos] = ds;
+            }
+        free(f);
+        free(d);
+    }
+    CHECK(ok, "%-6s finite check: every length 0..70, NaN/inf at every position", k->name);
+}
+
+/* Adam/AdamW: nnc__optim_step_fast with kernel set `arch` against
+ * nnc__optim_step (the scalar code of nnc_optim_impl.h), bit for bit. */
+static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, double wd,
+                       int amsgrad, int64_t n) {
+    nnc_optimizer_config cfg;
+    nnc_optimizer_config_default(&cfg, kind);
+    cfg.weight_decay = wd;
+    cfg.amsgrad = amsgrad;
+    cfg.beta1 = kind == NNC_OPT_ADAMW ? 0.3 : 0.9; /* both forms of torch.lerp */
+    nnc__optim *a = NULL, *b = NULL;
+    nnc__optim_create(&cfg, dt, n, &a);
+    nnc__optim_create(&cfg, dt, n, &b);
+    const size_t es = nnc__dtype_size(dt);
+    char *pa = malloc(es * (size_t)n), *pb = malloc(es * (size_t)n), *g = malloc(es * (size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        const double v = urand();
+        if (dt == NNC_FLOAT32)
+            ((float *)pa)[i] = (float)v;
+        else
+            ((double *)pa)[i] = v;
+    }
+    memcpy(pb, pa, es * (size_t)n);
+    for (int step = 0; step < 4; step++) {
+        for (int64_t i = 0; i < n; i++) {
+            const double v = urand() * (step == 2 ? 1e-3 : 1.0);
+            if (dt == NNC_FLOAT32)
+                ((float *)g)[i] = (float)v;
+            else
+                ((double *)g)[i] = v;
+        }
+        nnc_set_kernel_arch("ref");
+        nnc__optim_step(a, pa, g);
+        nnc_set_kernel_arch(arch);
+        nnc__optim_step_fast(b, pb, g);
+    }
+    int64_t sa = 0, sb = 0;
+    nnc__optim_state_size(a, &sa);
+    nnc__optim_state_size(b, &sb);
+    char *ba = malloc((size_t)sa), *bb = malloc((size_t)sb);
+    nnc__optim_state_export(a, ba, sa);
+    nnc__optim_state_export(b, bb, sb);
+    CHECK(memcmp(pa, pb, es * (size_t)n) == 0 && sa == sb && memcmp(ba, bb, (size_t)sa) == 0,
+          "%-6s %s %-5s wd=%g amsgrad=%d n=%lld: 4 steps bit-identical to the scalar optimizer",
+          arch, dt == NNC_FLOAT32 ? "f32" : "f64", kind == NNC_OPT_ADAM ? "adam" : "adamw", wd,
+          amsgrad, (long long)n);
+    free(ba);
+    free(bb);
+    free(pa);
+    free(pb);
+    free(g);
+    nnc__optim_destroy(a);
+    nnc__optim_destroy(b);
+}
+
+int main(void) {
+    const char *archs[] = {"avx2", "avx512"};
+    void *scratch = nnc__aligned_alloc(NNC__GEMM_SCRATCH_BYTES);
+    int tested = 0;
+    printf("nnc kernel test (default kernels: %s)\n", nnc_kernel_arch());
+    check_finite(&nnc__kernels_ref);
+    for (int a = 0; a < 2; a++) {
+        const nnc__kernels *k = nnc__kernels_supported(archs[a]);
+        if (!k) {
+            printf("skip %s: not supported by this CPU or build\n", archs[a]);
+            continue;
+        }
+        tested++;
+        const int64_t sizes[] = {1, 3, 17, 129};
+        for (int f32 = 1; f32 >= 0; f32--) {
+            for (int mode = 0; mode < 6; mode++)
+                for (int si = 0; si < 4; si++)
+                    for (int sj = 0; sj < 4; sj++)
+                        for (int sk = 0; sk < 4; sk++) {
+                            gemm_case c = {sizes[si], sizes[sj], sizes[sk], mode};
+                            check_gemm_case(k, &c, f32, scratch);
+                        }
+            /* Past the cache blocks (KC = 256, NC = 512) and the register tile. */
+            const gemm_case big[] = {{70, 600, 530, 0}, {785, 130, 257, 1}, {64, 520, 300, 2},
+                                     {6, 64, 1000, 0},   {7, 1030, 9, 3},    {300, 10, 700, 5},
+                                     {1, 1000, 784, 0},  {2, 77, 513, 4}};
+            for (size_t t = 0; t < sizeof big / sizeof big[0]; t++)
+                check_gemm_case(k, &big[t], f32, scratch);
+            check_blocks(k, f32, scratch);
+        }
+        check_finite(k);
+        nnc_set_kernel_arch(archs[a]);
+        check_threads(1);
+        check_threads(0);
+        for (int dt = 0; dt < 2; dt++) {
+            const nnc_dtype dtype = dt ? NNC_FLOAT64 : NNC_FLOAT32;
+            check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.0, 0, 1);
+            check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.0, 0, 100003);
+            check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.01, 1, 1037);
+            check_adam(archs[a], dtype, NNC_OPT_ADAMW, 0.01, 0, 70001);
+            check_adam(archs[a], dtype, NNC_OPT_ADAMW, 0.1, 1, 17);
+        }
+    }
+    nnc_set_kernel_arch("auto");
+    nnc_thread_pool_shutdown();
+    nnc__aligned_free(scratch);
+    printf("kernel sets tested: %d, checks: %d\n", tested, checks);
+    printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
+    return failures ? 1 : 0;
+}
