@@ -137,6 +137,69 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
 
 typedef void (*SFX(ukr_fn))(const SFX(ukr_args) *u);
 
+/* One row of C against op(B) in place, up to ROW_NV vectors wide: the
+ * batch-1 case (predict on one sample), where op(B) is streamed once,
+ * row by row, with ROW_NV independent FMA chains in flight. Same
+ * arithmetic per element as the tile kernel. */
+#define ROW_NV 8
+static inline __attribute__((always_inline)) void SFX(ukr_row_body)(const SFX(ukr_args) *u,
+                                                                     const int nv) {
+    VEC acc[ROW_NV];
+    const MASK mask = u->mask;
+    T *const c = u->c;
+#pragma GCC unroll 8
+    for (int v = 0; v < nv; v++) {
+        const int last = v == nv - 1;
+        if (u->init == INIT_C)
+            acc[v] = last ? V_LOADM(c + v * VL, mask) : V_LOADU(c + v * VL);
+        else if (u->init == INIT_BIAS)
+            acc[v] = last ? V_LOADM(u->bias + v * VL, mask) : V_LOADU(u->bias + v * VL);
+        else
+            acc[v] = V_ZERO();
+    }
+    const T *a = u->a, *b = u->b;
+    const int64_t kc = u->kc, cs = u->cs, bs = u->bs;
+    for (int64_t k = 0; k < kc; k++, a += cs, b += bs) {
+        const VEC av = V_SET1(*a);
+#pragma GCC unroll 8
+        for (int v = 0; v < nv; v++)
+            acc[v] = V_FMA(av, v == nv - 1 ? V_LOADM(b + v * VL, mask) : V_LOADU(b + v * VL),
+                           acc[v]);
+    }
+#pragma GCC unroll 8
+    for (int v = 0; v < nv; v++) {
+        VEC x = acc[v];
+        const int last = v == nv - 1;
+        if (u->epi == NNC__EPI_RELU_GRAD)
+            x = V_RELU_GRAD(x, last ? V_LOADM(u->z + v * VL, mask) : V_LOADU(u->z + v * VL));
+        if (last)
+            V_STOREM(c + v * VL, mask, x);
+        else
+            V_STOREU(c + v * VL, x);
+        if (u->epi == NNC__EPI_RELU) {
+            if (last)
+                V_STOREM(u->d + v * VL, mask, V_RELU(x));
+            else
+                V_STOREU(u->d + v * VL, V_RELU(x));
+        }
+    }
+}
+
+#define ROW_DEF(nv) \
+    static void SFX(ukr_row_##nv)(const SFX(ukr_args) *u) { SFX(ukr_row_body)(u, nv); }
+ROW_DEF(1)
+ROW_DEF(2)
+ROW_DEF(3)
+ROW_DEF(4)
+ROW_DEF(5)
+ROW_DEF(6)
+ROW_DEF(7)
+ROW_DEF(8)
+#undef ROW_DEF
+static const SFX(ukr_fn) SFX(row_table)[ROW_NV] = {
+    SFX(ukr_row_1), SFX(ukr_row_2), SFX(ukr_row_3), SFX(ukr_row_4),
+    SFX(ukr_row_5), SFX(ukr_row_6), SFX(ukr_row_7), SFX(ukr_row_8)};
+
 #define UKR_DEF(mr, nv, packed)                                                 \
     static void SFX(ukr_##mr##_##nv##_##packed)(const SFX(ukr_args) *u) {       \
         SFX(ukr_body)(u, mr, nv, packed);                                       \
@@ -268,8 +331,11 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
                     u.cs = cs;
                 }
                 const int mr = (int)(iend - ir);
-                for (int64_t jr = 0; jr < nc; jr += NR) {
-                    const int64_t w = nc - jr < NR ? nc - jr : NR;
+                /* A single row against op(B) in place: stream op(B) once. */
+                const int row = !packed && mr == 1;
+                const int64_t step = row ? (int64_t)ROW_NV * VL : NR;
+                for (int64_t jr = 0; jr < nc; jr += step) {
+                    const int64_t w = nc - jr < step ? nc - jr : step;
                     const int nv = (int)((w + VL - 1) / VL);
                     const int64_t j = jc + jr;
                     u.mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
@@ -284,7 +350,10 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
                     u.bias = bias ? bias + j : NULL;
                     if (d->epilogue == NNC__EPI_RELU) u.d = (T *)d->D + ir * d->ldd + j;
                     if (d->epilogue == NNC__EPI_RELU_GRAD) u.z = (const T *)d->Z + ir * d->ldz + j;
-                    SFX(ukr_table)[packed][mr - 1][nv - 1](&u);
+                    if (row)
+                        SFX(row_table)[nv - 1](&u);
+                    else
+                        SFX(ukr_table)[packed][mr - 1][nv - 1](&u);
                 }
                 ir = iend;
             }
@@ -313,3 +382,4 @@ static int SFX(all_finite)(const T *v, int64_t n) {
 #undef INIT_BIAS
 #undef MR
 #undef NR
+#undef ROW_NV
