@@ -118,8 +118,3 @@ nnc_status nnc_set_kernel_arch(const char *name) {
     STORE_RELEASE(&active, k);
     return NNC_OK;
 }
-
-int nnc__all_finite(nnc_dtype dtype, const void *v, int64_t n) {
-    const nnc__kernels *k = nnc__kernels_active();
-    return dtype == NNC_FLOAT32 ? k->all_finite_f32(v, n) : k->all_finite_f64(v, n);
-}

@@ -106,11 +106,11 @@ const nnc__kernels *nnc__kernels_active(void);
 /* The set called `name` if this build has it and the CPU runs it, else NULL. */
 const nnc__kernels *nnc__kernels_supported(const char *name);
 
-/* The whole product, split over threads (nnc_gemm.c). Bit-identical for any
- * thread count. `dtype` selects float or double. */
+/* The whole product, split over threads (nnc_kernels_threaded.c).
+ * Bit-identical for any thread count. `dtype` selects float or double. */
 void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d);
 
-/* All n values finite (1) or not (0), with the active kernels. */
+/* All n values finite (1) or not (0), with the active kernels and threads. */
 int nnc__all_finite(nnc_dtype dtype, const void *v, int64_t n);
 
 /* nnc__optim_step with the active kernels and threads for Adam/AdamW

@@ -242,19 +242,24 @@ static const SFX(ukr_fn) SFX(ukr_table)[2][MR][NVMAX] = {UKR_TABLE(0), UKR_TABLE
 #undef UKR_DEF
 
 /* Pack op(B)(pc.., jc..) (trans_b 0: rows of B) as panels of NR columns:
- * panel jr at dst + jr*kc, k stride nv*VL, zeros past column nc. */
+ * panel jr at dst + jr*kc, k stride nv*VL, zeros past column nc. Each row
+ * of B is read once, front to back, and dealt out to the panels. */
 static void SFX(pack_bn)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
                          T *dst) {
-    for (int64_t jr = 0; jr < nc; jr += NR) {
-        const int64_t w = nc - jr < NR ? nc - jr : NR;
-        const int nv = (int)((w + VL - 1) / VL);
-        const MASK mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
-        const int64_t bs = (int64_t)nv * VL;
-        T *p = dst + jr * kc;
-        const T *s = B + pc * ldb + jc + jr;
-        for (int64_t k = 0; k < kc; k++, s += ldb, p += bs) {
-            for (int v = 0; v < nv - 1; v++) V_STOREU(p + v * VL, V_LOADU(s + v * VL));
-            V_STOREU(p + (nv - 1) * VL, V_LOADM(s + (nv - 1) * VL, mask));
+    const int64_t full = nc / NR;           /* whole panels */
+    const int64_t rest = nc - full * NR;    /* columns of the last, narrower one */
+    const int nv_last = (int)((rest + VL - 1) / VL);
+    const MASK mask = MASK_FIRST(rest % VL ? (int)(rest % VL) : VL);
+    const T *s = B + pc * ldb + jc;
+    for (int64_t k = 0; k < kc; k++, s += ldb) {
+        T *p = dst + k * NR;
+        for (int64_t q = 0; q < full; q++, p += NR * kc)
+            for (int v = 0; v < NVMAX; v++) V_STOREU(p + v * VL, V_LOADU(s + q * NR + v * VL));
+        if (rest) {
+            T *pl = dst + full * NR * kc + k * (int64_t)nv_last * VL;
+            const T *sl = s + full * NR;
+            for (int v = 0; v < nv_last - 1; v++) V_STOREU(pl + v * VL, V_LOADU(sl + v * VL));
+            V_STOREU(pl + (nv_last - 1) * VL, V_LOADM(sl + (nv_last - 1) * VL, mask));
         }
     }
 }
@@ -297,11 +302,14 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
      * (and it is not transposed, which only the packing can undo). */
     const int packed = d->trans_b || m1 - m0 > MR;
     T *bp = scratch;
+    /* K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16). */
+    const int64_t kblocks = K > KC ? (K + KC - 1) / KC : 1;
+    const int64_t kstep = (K + kblocks - 1) / kblocks;
     for (int64_t jc = n0; jc < n1; jc += NC) {
         const int64_t nc = n1 - jc < NC ? n1 - jc : NC;
         int64_t pc = 0;
         do {
-            const int64_t kc = K - pc < KC ? K - pc : KC;
+            const int64_t kc = K - pc < kstep ? K - pc : kstep;
             const int first = pc == 0, last = pc + kc >= K;
             if (packed) {
                 if (d->trans_b)

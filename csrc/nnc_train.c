@@ -5,6 +5,7 @@
  */
 #include "nnc_internal.h"
 #include "nnc_kernels.h"
+#include "nnc_threads.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -73,20 +74,59 @@ nnc_status nnc_train_batch(nnc_model *m, const void *x, const void *y, const voi
     return st;
 }
 
-/* Copy rows perm[0..n) of x, y and sw into the workspace's batch buffers. */
+/* Rows of the data set a batch copies into the workspace. */
+typedef struct {
+    const int64_t *perm;
+    int64_t n;
+    const char *x, *y, *sw;
+    char *xb, *yb, *swb;
+    size_t xrow, yrow, es;
+} gather_job;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)0)
+#endif
+
+/* Rows [lo, hi) of the batch. The rows are scattered over the data set, so
+ * each copy starts with a cache (and TLB) miss: touching the head of the
+ * row two ahead overlaps those misses with the copies. */
+static void gather_rows(const gather_job *g, int64_t lo, int64_t hi) {
+    for (int64_t i = lo; i < hi; i++) {
+        if (i + 2 < hi) {
+            const char *next = g->x + (size_t)g->perm[i + 2] * g->xrow;
+            for (size_t b = 0; b < 256 && b < g->xrow; b += 64) PREFETCH(next + b);
+        }
+        const size_t r = (size_t)g->perm[i];
+        memcpy(g->xb + (size_t)i * g->xrow, g->x + r * g->xrow, g->xrow);
+        memcpy(g->yb + (size_t)i * g->yrow, g->y + r * g->yrow, g->yrow);
+        if (g->sw) memcpy(g->swb + (size_t)i * g->es, g->sw + r * g->es, g->es);
+    }
+}
+
+static void gather_task(void *ctx, int index, int count) {
+    const gather_job *g = ctx;
+    gather_rows(g, g->n * index / count, g->n * (index + 1) / count);
+}
+
+/* Copy rows perm[0..n) of x, y and sw into the workspace's batch buffers,
+ * split over threads when the batch is large (each row is copied once,
+ * wherever it runs). */
 static void gather(nnc_model *m, const int64_t *perm, int64_t n, const void *x, const void *y,
                    const void *sw) {
     const size_t es = nnc__dtype_size(m->dtype);
-    const size_t xrow = (size_t)m->input_dim * es;
     const int sparse = m->loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
-    const size_t yrow = sparse ? sizeof(int64_t) : (size_t)nnc_model_output_dim(m) * es;
-    char *xb = m->ws.xb, *yb = m->ws.yb, *swb = m->ws.swb;
-    for (int64_t i = 0; i < n; i++) {
-        const size_t r = (size_t)perm[i];
-        memcpy(xb + (size_t)i * xrow, (const char *)x + r * xrow, xrow);
-        memcpy(yb + (size_t)i * yrow, (const char *)y + r * yrow, yrow);
-        if (sw) memcpy(swb + (size_t)i * es, (const char *)sw + r * es, es);
-    }
+    gather_job g = {perm, n, x, y, sw, m->ws.xb, m->ws.yb, m->ws.swb,
+                    (size_t)m->input_dim * es,
+                    sparse ? sizeof(int64_t) : (size_t)nnc_model_output_dim(m) * es, es};
+    int64_t parts = nnc__thread_count();
+    const int64_t bytes = n * (int64_t)g.xrow;
+    if (parts > bytes / (256 * 1024)) parts = bytes / (256 * 1024);
+    if (parts > 1)
+        nnc__parallel(gather_task, &g, (int)parts);
+    else
+        gather_rows(&g, 0, n);
 }
 
 static nnc_status reserve_perm(nnc_model *m, int64_t n) {

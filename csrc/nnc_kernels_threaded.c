@@ -1,10 +1,14 @@
 /*
- * nnc_gemm.c - one matrix product of nnc_kernels.h split over the thread
- * pool. C is cut into blocks of whole register tiles, by columns (each
- * thread packs only its own part of op(B)) or, when C is too narrow, by
- * rows; never along K. Every element is computed by the same sequence of
- * operations whatever the cut, so the result is bit-identical for any
- * number of threads.
+ * nnc_kernels_threaded.c - the kernels of the active set, split over the
+ * thread pool.
+ *
+ * A matrix product: C is cut into blocks of whole register tiles, by
+ * columns (each thread packs only its own part of op(B)) or, when C is too
+ * narrow, by rows; never along K. Every element is computed by the same
+ * sequence of operations whatever the cut, so the result is bit-identical
+ * for any number of threads.
+ *
+ * The finite check: ranges of the vector, one verdict per range, combined.
  */
 #include "nnc_kernels.h"
 #include "nnc_threads.h"
@@ -67,4 +71,39 @@ void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
     s.extent = s.by_cols ? d->N : rows;
     if (s.units < n) n = s.units;
     nnc__parallel(run_block, &s, (int)n);
+}
+
+/* ------------------------------------------------------- finite check */
+
+#define FINITE_MIN_PER_THREAD ((int64_t)1 << 16)
+
+typedef struct {
+    nnc_dtype dtype;
+    const void *v;
+    int64_t n;
+    int verdict[64];
+} finite_split;
+
+static void run_finite(void *vctx, int index, int count) {
+    finite_split *s = vctx;
+    const nnc__kernels *k = nnc__kernels_active();
+    const int64_t lo = s->n * index / count, hi = s->n * (index + 1) / count;
+    s->verdict[index] = s->dtype == NNC_FLOAT32
+                            ? k->all_finite_f32((const float *)s->v + lo, hi - lo)
+                            : k->all_finite_f64((const double *)s->v + lo, hi - lo);
+}
+
+int nnc__all_finite(nnc_dtype dtype, const void *v, int64_t n) {
+    finite_split s;
+    s.dtype = dtype;
+    s.v = v;
+    s.n = n;
+    int64_t parts = nnc__thread_count();
+    if (parts > n / FINITE_MIN_PER_THREAD) parts = n / FINITE_MIN_PER_THREAD;
+    if (parts > 64) parts = 64;
+    if (parts < 1) parts = 1;
+    nnc__parallel(run_finite, &s, (int)parts);
+    for (int i = 0; i < parts; i++)
+        if (!s.verdict[i]) return 0;
+    return 1;
 }
