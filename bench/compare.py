@@ -10,8 +10,8 @@ epoch per measurement):
   a  train 784-128-10 (relu), batch 64, 1 thread
   b  train 784-512-512-10 (relu), batch 256, 1 thread
   c  predict with the 784-128-10 net: batch-1 latency, and 10000-row throughput
-  d  scenario b on 2 threads (nnc also against its own 1-thread run, with the
-     weights after the epoch compared bit for bit)
+  d  scenario b on 2 threads (nnc also against itself on 1 thread, timed in the
+     same rounds, and the weights after one epoch compared bit for bit)
 
 Every library gets the same data and thread count (nnc.set_num_threads,
 torch.set_num_threads, threadpoolctl for NumPy's and scikit-learn's BLAS).
@@ -226,11 +226,17 @@ def time_round_robin(runners, repeats, threads):
 # --------------------------------------------------------------- scenarios
 
 
-def run_training(key, args, x, y, threads, libs):
+def run_training(key, args, x, y, threads, libs, nnc_baseline_threads=None):
+    """Time one scenario. With `nnc_baseline_threads`, nnc on that many
+    threads takes its turn in the same rounds (as "nnc_baseline")."""
     spec = SCENARIOS[key]
     sizes, batch = spec["sizes"], spec["batch"]
     n = x.shape[0]
     runners = [NncTrainer(sizes, batch, threads, x, y)]
+    if nnc_baseline_threads is not None:
+        base = NncTrainer(sizes, batch, nnc_baseline_threads, x, y)
+        base.name = "nnc_baseline"
+        runners.append(base)
     if "torch" in libs:
         runners.append(TorchTrainer(sizes, batch, threads, x, y))
     if "sklearn" in libs:
@@ -259,20 +265,17 @@ def run_training(key, args, x, y, threads, libs):
     return res
 
 
-def run_scaling(args, x, y, libs, base=None):
-    """Scenario d: b on args.threads_d threads; against nnc's 1-thread run,
-    with a bit-for-bit comparison of the weights after one epoch."""
+def run_scaling(args, x, y, libs):
+    """Scenario d: b on args.threads_d threads, against nnc on 1 thread timed
+    in the same rounds, with a bit-for-bit comparison of the weights after
+    one epoch."""
     threads = args.threads_d
-    res = run_training("d", args, x, y, threads, libs)
+    res = run_training("d", args, x, y, threads, libs, nnc_baseline_threads=1)
+    base = res["libs"].pop("nnc_baseline")
+    res["nnc_1thread"] = base
+    res["nnc_1thread_samples_per_s"] = base["samples_per_s"]
+    res["ratios"]["nnc/nnc_1thread"] = res["libs"]["nnc"]["samples_per_s"] / base["samples_per_s"]
     sizes, batch = SCENARIOS["d"]["sizes"], SCENARIOS["d"]["batch"]
-    if base is None or base["threads"] != 1:
-        one = NncTrainer(sizes, batch, 1, x, y)
-        times = time_round_robin([one], args.repeats, 1)
-        base_sps = x.shape[0] / median(times["nnc"])
-    else:
-        base_sps = base["libs"]["nnc"]["samples_per_s"]
-    res["nnc_1thread_samples_per_s"] = base_sps
-    res["ratios"]["nnc/nnc_1thread"] = res["libs"]["nnc"]["samples_per_s"] / base_sps
     # Same seed, same data, one epoch each: the weights must agree bit for bit.
     params = []
     for t in (1, threads):
@@ -397,8 +400,8 @@ def print_training(key, res):
     print(f"    {'limit':<10}{'':>12}{res['limit_gflops']:>10.1f}   NumPy float32 matmul, "
           "same products")
     if "nnc_1thread_samples_per_s" in res:
-        print(f"    nnc on 1 thread: {res['nnc_1thread_samples_per_s']:,.0f} samples/s; weights "
-              f"after one epoch, 1 vs {res['threads']} threads: "
+        print(f"    nnc on 1 thread, same rounds: {res['nnc_1thread_samples_per_s']:,.0f} "
+              f"samples/s; weights after one epoch, 1 vs {res['threads']} threads: "
               f"{'bit-identical' if res['weights_bit_identical'] else 'DIFFERENT'}")
     ratios = "   ".join(f"{k} {v:.2f}" for k, v in res["ratios"].items())
     print(f"    {ratios}")
@@ -464,7 +467,7 @@ def main(argv=None):
         elif key == "c":
             res = run_predict(args, x, libs)
         else:
-            res = run_scaling(args, x, y, libs, results.get("b"))
+            res = run_scaling(args, x, y, libs)
         res["target"] = TARGETS[key]
         res["verdict"] = verdict(key, res)
         results[key] = res

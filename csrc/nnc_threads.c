@@ -156,8 +156,18 @@ static atomic_int configured;       /* nnc_set_num_threads value, 0 = default */
 static atomic_int detected;         /* cached default_threads(), 0 = not yet */
 static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
-/* Spin this long after a task before sleeping. */
-#define SPIN_NS 200000LL
+/* An idle worker spins this long after a task before it sleeps: a training
+ * step's products follow each other within microseconds, and a worker that
+ * sleeps must be woken through the kernel, which also tends to place it on
+ * the waker's CPU. */
+#ifndef SPIN_NS
+#define SPIN_NS 2000000LL
+#endif
+/* Spinning threads yield the CPU this often, so that a thread they wait
+ * for gets to run even when the OS put both on one CPU. */
+#ifndef YIELD_NS
+#define YIELD_NS 20000LL
+#endif
 
 static long long now_ns(void) {
     struct timespec ts;
@@ -171,12 +181,19 @@ static void *worker_main(void *arg) {
     for (;;) {
         uint_fast64_t s = atomic_load_explicit(&box->seq, memory_order_acquire);
         if (s == seen && !atomic_load_explicit(&stopping, memory_order_relaxed)) {
-            const long long deadline = now_ns() + SPIN_NS;
+            long long t = now_ns();
+            const long long deadline = t + SPIN_NS;
+            long long next_yield = t + YIELD_NS;
             do {
                 for (int i = 0; i < 32; i++) CPU_RELAX();
                 s = atomic_load_explicit(&box->seq, memory_order_acquire);
-            } while (s == seen && !atomic_load_explicit(&stopping, memory_order_relaxed) &&
-                     now_ns() < deadline);
+                if (s != seen) break;
+                t = now_ns();
+                if (t >= next_yield) {
+                    sched_yield();
+                    next_yield = t + YIELD_NS;
+                }
+            } while (!atomic_load_explicit(&stopping, memory_order_relaxed) && t < deadline);
         }
         if (s == seen) {
             pthread_mutex_lock(&mu);
@@ -278,9 +295,15 @@ void nnc__parallel(nnc__task_fn fn, void *ctx, int n) {
     pthread_mutex_unlock(&mu);
     fn(ctx, 0, n);
     for (int i = helpers + 1; i < n; i++) fn(ctx, i, n);
-    for (unsigned spins = 0; atomic_load_explicit(&pending, memory_order_acquire) > 0; spins++) {
-        CPU_RELAX();
-        if ((spins & 0xFFFF) == 0xFFFF) sched_yield();
+    if (atomic_load_explicit(&pending, memory_order_acquire) > 0) {
+        long long next_yield = now_ns() + YIELD_NS;
+        for (unsigned spins = 1; atomic_load_explicit(&pending, memory_order_acquire) > 0; spins++) {
+            CPU_RELAX();
+            if ((spins & 31) == 0 && now_ns() >= next_yield) {
+                sched_yield();
+                next_yield = now_ns() + YIELD_NS;
+            }
+        }
     }
     pthread_mutex_unlock(&submit_mu);
 }
