@@ -185,8 +185,10 @@ static void *worker_main(void *arg) {
             const long long deadline = t + SPIN_NS;
             long long next_yield = t + YIELD_NS;
             do {
-                for (int i = 0; i < 32; i++) CPU_RELAX();
-                s = atomic_load_explicit(&box->seq, memory_order_acquire);
+                for (int i = 0; i < 16 && s == seen; i++) {
+                    CPU_RELAX();
+                    s = atomic_load_explicit(&box->seq, memory_order_acquire);
+                }
                 if (s != seen) break;
                 t = now_ns();
                 if (t >= next_yield) {
