@@ -7,6 +7,7 @@ optimizer), then checks from Python that training gives the same bits on
 any number of threads and that the kernel set can be switched.
 """
 
+import os
 import pathlib
 import shutil
 import subprocess
@@ -129,13 +130,16 @@ def test_kernel_arch_switch_and_fallback():
         _core.set_kernel_arch(previous)
 
 
-def test_nnc_arch_environment_variable_falls_back_without_crashing():
+def test_nnc_arch_environment_variable_falls_back_without_crashing(tmp_path):
     code = "import nnc; print(nnc.kernel_arch())"
     best = _core.supported_kernel_archs()[-1]
+    # The nnc this test imported (installed or built in place), not whatever
+    # the working directory holds.
+    package_parent = str(pathlib.Path(nnc.__file__).resolve().parents[1])
     for request, expected in [("ref", "ref"), ("bogus", best), ("avx512", None)]:
-        env = {"NNC_ARCH": request, "PATH": ""}
+        env = {**os.environ, "NNC_ARCH": request, "PYTHONPATH": package_parent}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env={**env, "PYTHONPATH": str(ROOT)}, timeout=60)
+                             env=env, cwd=tmp_path, timeout=60)
         assert out.returncode == 0, out.stderr
         arch = out.stdout.strip()
         assert arch == (expected or ("avx512" if "avx512" in _core.supported_kernel_archs()
