@@ -46,6 +46,8 @@ typedef struct {
     T *c;
     int64_t ldc;
     MASK mask;     /* lanes of the tile's last vector that lie inside C */
+    int partial;   /* 0: the last vector is whole (plain loads and stores:
+                      AVX2's masked ones are slow) */
     int init;
     const T *bias; /* at the tile's first column */
     int epi;
@@ -64,6 +66,7 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
                                                                  const int packed) {
     VEC acc[MR][NVMAX];
     const MASK mask = u->mask;
+    const int partial = u->partial;
     const int64_t ldc = u->ldc;
     T *const c = u->c;
     if (u->init == INIT_C) {
@@ -71,12 +74,13 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
         for (int r = 0; r < mr; r++)
 #pragma GCC unroll 4
             for (int v = 0; v < nv; v++)
-                acc[r][v] = v == nv - 1 ? V_LOADM(c + r * ldc + v * VL, mask)
-                                        : V_LOADU(c + r * ldc + v * VL);
+                acc[r][v] = v == nv - 1 && partial ? V_LOADM(c + r * ldc + v * VL, mask)
+                                                   : V_LOADU(c + r * ldc + v * VL);
     } else if (u->init == INIT_BIAS) {
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
-            const VEC bv = v == nv - 1 ? V_LOADM(u->bias + v * VL, mask) : V_LOADU(u->bias + v * VL);
+            const VEC bv = v == nv - 1 && partial ? V_LOADM(u->bias + v * VL, mask)
+                                                  : V_LOADU(u->bias + v * VL);
 #pragma GCC unroll 8
             for (int r = 0; r < mr; r++) acc[r][v] = bv;
         }
@@ -97,7 +101,8 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
         VEC bv[NVMAX];
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++)
-            bv[v] = (!packed && v == nv - 1) ? V_LOADM(b + v * VL, mask) : V_LOADU(b + v * VL);
+            bv[v] = (!packed && v == nv - 1 && partial) ? V_LOADM(b + v * VL, mask)
+                                                        : V_LOADU(b + v * VL);
 #pragma GCC unroll 8
         for (int r = 0; r < mr; r++) {
             const VEC av = V_SET1(ap[r][ak]);
@@ -114,7 +119,7 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
             VEC x = acc[r][v];
-            const int last = v == nv - 1;
+            const int last = v == nv - 1 && partial;
             if (epi == NNC__EPI_RELU_GRAD) {
                 const T *zp = u->z + r * u->ldz + v * VL;
                 x = V_RELU_GRAD(x, last ? V_LOADM(zp, mask) : V_LOADU(zp));
@@ -146,10 +151,11 @@ static inline __attribute__((always_inline)) void SFX(ukr_row_body)(const SFX(uk
                                                                      const int nv) {
     VEC acc[ROW_NV];
     const MASK mask = u->mask;
+    const int partial = u->partial;
     T *const c = u->c;
 #pragma GCC unroll 8
     for (int v = 0; v < nv; v++) {
-        const int last = v == nv - 1;
+        const int last = v == nv - 1 && partial;
         if (u->init == INIT_C)
             acc[v] = last ? V_LOADM(c + v * VL, mask) : V_LOADU(c + v * VL);
         else if (u->init == INIT_BIAS)
@@ -163,13 +169,14 @@ static inline __attribute__((always_inline)) void SFX(ukr_row_body)(const SFX(uk
         const VEC av = V_SET1(*a);
 #pragma GCC unroll 8
         for (int v = 0; v < nv; v++)
-            acc[v] = V_FMA(av, v == nv - 1 ? V_LOADM(b + v * VL, mask) : V_LOADU(b + v * VL),
+            acc[v] = V_FMA(av, v == nv - 1 && partial ? V_LOADM(b + v * VL, mask)
+                                                      : V_LOADU(b + v * VL),
                            acc[v]);
     }
 #pragma GCC unroll 8
     for (int v = 0; v < nv; v++) {
         VEC x = acc[v];
-        const int last = v == nv - 1;
+        const int last = v == nv - 1 && partial;
         if (u->epi == NNC__EPI_RELU_GRAD)
             x = V_RELU_GRAD(x, last ? V_LOADM(u->z + v * VL, mask) : V_LOADU(u->z + v * VL));
         if (last)
@@ -347,6 +354,7 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
                     const int nv = (int)((w + VL - 1) / VL);
                     const int64_t j = jc + jr;
                     u.mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
+                    u.partial = w < (int64_t)nv * VL;
                     if (packed) {
                         u.b = bp + jr * kc;
                         u.bs = (int64_t)nv * VL;
