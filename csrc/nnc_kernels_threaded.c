@@ -3,10 +3,11 @@
  * thread pool.
  *
  * A matrix product: C is cut into blocks of whole register tiles, by
- * columns (each thread packs only its own part of op(B)) or, when C is too
- * narrow, by rows; never along K. Every element is computed by the same
- * sequence of operations whatever the cut, so the result is bit-identical
- * for any number of threads.
+ * columns (each block packs only its own part of op(B)) or, when C is too
+ * narrow, by rows; never along K. Threads take the blocks as they become
+ * free. Every element is computed by the same sequence of operations
+ * whatever the cut, so the result is bit-identical for any number of
+ * threads.
  *
  * The finite check: ranges of the vector, one verdict per range, combined.
  */
@@ -17,18 +18,22 @@
  * than it saves. */
 #define MIN_MACS_PER_THREAD ((int64_t)1 << 17)
 
+#define MAX_CHUNKS 256 /* >= the pool's maximum thread count */
+
 typedef struct {
     const nnc__gemm_desc *d;
     nnc__gemm_block_fn fn, fallback;
     int by_cols;
-    int64_t unit, units, extent;
+    int64_t unit, extent;
+    int chunks;
+    int64_t bounds[MAX_CHUNKS + 1]; /* chunk c: units [bounds[c], bounds[c + 1]) */
 } split;
 
-static void run_block(void *vctx, int index, int count) {
+static void run_chunk(void *vctx, int c) {
     const split *s = vctx;
-    const int64_t u0 = s->units * index / count, u1 = s->units * (index + 1) / count;
-    const int64_t lo = u0 * s->unit;
-    const int64_t hi = u1 * s->unit < s->extent ? u1 * s->unit : s->extent;
+    const int64_t lo = s->bounds[c] * s->unit;
+    const int64_t hi = s->bounds[c + 1] * s->unit < s->extent ? s->bounds[c + 1] * s->unit
+                                                                 : s->extent;
     void *scratch = nnc__thread_scratch(NNC__GEMM_SCRATCH_BYTES);
     /* Out of memory for the packing buffer: the reference kernels need none. */
     nnc__gemm_block_fn fn = scratch ? s->fn : s->fallback;
@@ -43,6 +48,28 @@ static void run_block(void *vctx, int index, int count) {
  * the average, as a ratio >= 1. */
 static double imbalance(int64_t units, int n) {
     return (double)((units + n - 1) / n * n) / (double)units;
+}
+
+/* Cut `units` into chunks for n threads, taken by whichever thread is
+ * free. `guided`: chunks shrink as the work runs out (half of what is left,
+ * spread over the threads), so that a thread slowed down by other work on
+ * its core takes fewer of them; else n equal chunks. */
+static void plan(split *s, int64_t units, int n, int guided) {
+    int c = 0;
+    s->bounds[0] = 0;
+    if (!guided) {
+        for (c = 0; c < n; c++) s->bounds[c + 1] = units * (c + 1) / n;
+        s->chunks = n;
+        return;
+    }
+    int64_t done = 0;
+    while (done < units) {
+        int64_t size = (units - done + 2 * n - 1) / (2 * n);
+        if (c == MAX_CHUNKS - 1 || size > units - done) size = units - done;
+        done += size;
+        s->bounds[++c] = done;
+    }
+    s->chunks = c;
 }
 
 void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
@@ -61,16 +88,29 @@ void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
     if (n > macs / MIN_MACS_PER_THREAD) n = macs / MIN_MACS_PER_THREAD;
     if (n > row_units && n > col_units) n = row_units > col_units ? row_units : col_units;
     if (n < 1) n = 1;
+    if (n == 1) {
+        s.by_cols = 1;
+        s.unit = d->N;
+        s.extent = d->N;
+        s.chunks = 1;
+        s.bounds[0] = 0;
+        s.bounds[1] = 1;
+        run_chunk(&s, 0);
+        return;
+    }
     /* Columns unless rows balance clearly better (a row split makes every
      * thread pack all of op(B)). */
-    s.by_cols = n == 1 || (col_units >= n && imbalance(col_units, (int)n) <=
-                                                 1.1 * imbalance(row_units, (int)n));
+    s.by_cols = col_units >= n && imbalance(col_units, (int)n) <= 1.1 * imbalance(row_units, (int)n);
     if (!s.by_cols && row_units < n) s.by_cols = 1;
     s.unit = s.by_cols ? nr : mr;
-    s.units = s.by_cols ? col_units : row_units;
     s.extent = s.by_cols ? d->N : rows;
-    if (s.units < n) n = s.units;
-    nnc__parallel(run_block, &s, (int)n);
+    const int64_t units = s.by_cols ? col_units : row_units;
+    if (units < n) n = units;
+    if (n > MAX_CHUNKS) n = MAX_CHUNKS;
+    /* Column chunks pack only their own columns: guided. Row chunks each
+     * pack all of op(B): as few as possible. */
+    plan(&s, units, (int)n, s.by_cols);
+    nnc__parallel_items(run_chunk, &s, s.chunks, (int)n);
 }
 
 /* ------------------------------------------------------- finite check */

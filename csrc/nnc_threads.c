@@ -310,6 +310,38 @@ void nnc__parallel(nnc__task_fn fn, void *ctx, int n) {
     pthread_mutex_unlock(&submit_mu);
 }
 
+typedef struct {
+    nnc__item_fn fn;
+    void *ctx;
+    int items;
+    atomic_int next;
+} item_job;
+
+static void take_items(void *vctx, int index, int count) {
+    item_job *j = vctx;
+    (void)index;
+    (void)count;
+    for (;;) {
+        const int i = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        if (i >= j->items) break;
+        j->fn(j->ctx, i);
+    }
+}
+
+void nnc__parallel_items(nnc__item_fn fn, void *ctx, int items, int threads) {
+    if (threads > items) threads = items;
+    if (threads <= 1) {
+        for (int i = 0; i < items; i++) fn(ctx, i);
+        return;
+    }
+    item_job j;
+    j.fn = fn;
+    j.ctx = ctx;
+    j.items = items;
+    atomic_init(&j.next, 0);
+    nnc__parallel(take_items, &j, threads);
+}
+
 nnc_status nnc_set_num_threads(int n) {
     if (n < 1 || n > MAX_THREADS)
         return nnc__fail(NNC_ERR_INVALID_ARG, "the number of threads must be in [1, %d], got %d",
@@ -348,6 +380,11 @@ int nnc__thread_count(void) { return configured > 0 ? configured : default_threa
 
 void nnc__parallel(nnc__task_fn fn, void *ctx, int n) {
     for (int i = 0; i < n; i++) fn(ctx, i, n);
+}
+
+void nnc__parallel_items(nnc__item_fn fn, void *ctx, int items, int threads) {
+    (void)threads;
+    for (int i = 0; i < items; i++) fn(ctx, i);
 }
 
 nnc_status nnc_set_num_threads(int n) {

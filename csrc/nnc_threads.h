@@ -23,6 +23,12 @@ typedef void (*nnc__task_fn)(void *ctx, int index, int count);
  * The calling thread runs task 0 (and any task beyond the pool's size). */
 void nnc__parallel(nnc__task_fn fn, void *ctx, int n);
 
+/* Run fn(ctx, i) once for every item i in [0, items) on up to `threads`
+ * threads that take the items in order as they become free, so a thread
+ * slowed down by other work on its core takes fewer of them. */
+typedef void (*nnc__item_fn)(void *ctx, int item);
+void nnc__parallel_items(nnc__item_fn fn, void *ctx, int items, int threads);
+
 /* The number of threads the engine may use (>= 1). */
 int nnc__thread_count(void);
 
