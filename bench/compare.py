@@ -364,7 +364,8 @@ def run_predict(args, x, libs):
         res["ratios"]["latency nnc/torch"] = res["latency_us"]["nnc"] / res["latency_us"]["torch"]
         res["ratios"]["latency nnc/torch_in_one_context"] = (
             res["latency_us"]["nnc"] / res["latency_us"]["torch_in_one_context"])
-        res["ratios"]["throughput nnc/torch"] = res["rows_per_s"]["nnc"] / res["rows_per_s"]["torch"]
+        res["ratios"]["throughput nnc/torch"] = (res["rows_per_s"]["nnc"] /
+                                                 res["rows_per_s"]["torch"])
     if "sklearn" in res["latency_us"]:
         res["ratios"]["latency nnc/sklearn"] = (res["latency_us"]["nnc"] /
                                                 res["latency_us"]["sklearn"])
@@ -396,7 +397,8 @@ def print_training(key, res):
           f"{res['samples']} rows, {res['threads']} thread(s), median of {res['repeats']}")
     print(f"    {'':<10}{'samples/s':>12}{'GFLOP/s':>10}{'s/epoch':>10}")
     for name, v in res["libs"].items():
-        print(f"    {name:<10}{v['samples_per_s']:>12,.0f}{v['gflops']:>10.1f}{v['seconds']:>10.3f}")
+        print(f"    {name:<10}{v['samples_per_s']:>12,.0f}{v['gflops']:>10.1f}"
+              f"{v['seconds']:>10.3f}")
     print(f"    {'limit':<10}{'':>12}{res['limit_gflops']:>10.1f}   NumPy float32 matmul, "
           "same products")
     if "nnc_1thread_samples_per_s" in res:
@@ -472,7 +474,10 @@ def main(argv=None):
         res["verdict"] = verdict(key, res)
         results[key] = res
         if not args.json:
-            (print_predict if key == "c" else lambda r: print_training(key, r))(res)
+            if key == "c":
+                print_predict(res)
+            else:
+                print_training(key, res)
             print()
     nnc.set_num_threads(os.cpu_count() or 1)
     if args.json:
