@@ -11,6 +11,11 @@
  * derives the step's constants with the same double expressions as
  * nnc_optim_impl.h's adam_step; the kernel tests check the two paths
  * agree bit for bit.
+ *
+ * It reads the optimizer object through nnc_optim_internal.h (the state
+ * buffers and the step count) because the optimizer's own files are not
+ * this file's to change; the natural home of this dispatch is
+ * nnc__optim_step itself.
  */
 #include "nnc_optim_internal.h"
 
