@@ -168,7 +168,7 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_flat_params()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        if self.wait >= self.patience and epoch > 0:  # Keras' rule
             self.stopped_epoch = epoch
             self.model.stop_training = True
 

@@ -311,17 +311,19 @@ class Sequential:
                            {"epochs": epochs, "samples": x.shape[0], "batch_size": batch_size,
                             "steps": n_batches, "verbose": verbose})
         self.stop_training = False
-        cbs.on_train_begin()
+        cbs.on_train_begin({})
         with EpochRunner() as runner:
-            self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
-                             shuffle, verbose, n_batches)
-        cbs.on_train_end()
+            last_logs = self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch,
+                                         batch_size, shuffle, verbose, n_batches)
+        cbs.on_train_end(last_logs)
         return history
 
     def _epoch_loop(self, runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
-                    shuffle, verbose, n_batches) -> None:
+                    shuffle, verbose, n_batches) -> dict:
+        """Run the epochs; return the logs of the last one that finished."""
+        logs: dict = {}
         for epoch in range(initial_epoch, epochs):
-            cbs.on_epoch_begin(epoch)
+            cbs.on_epoch_begin(epoch, {})
             bar = ProgressBar(epoch, epochs, verbose) if verbose else None
             try:
                 loss = runner.run(self._core, x, y, sw, batch_size or 0, shuffle, self._sparse,
@@ -342,6 +344,7 @@ class Sequential:
             cbs.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
+        return logs
 
     def _validation_tuple(self, data):
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
