@@ -318,8 +318,9 @@ nnc_status nnc_set_kernel_arch(const char *name);
  * The default is the number of CPU cores available to the process. */
 nnc_status nnc_set_num_threads(int n); /* 1 <= n <= 256 */
 int nnc_get_num_threads(void);
-/* Stop and join the pool's worker threads (they restart on demand). Safe
- * to call at exit; waits for a running parallel section to finish. */
+/* Stop and join the pool's worker threads (they restart on demand) and
+ * free the calling thread's scratch memory. Safe to call at exit; waits for
+ * a running parallel section to finish. */
 void nnc_thread_pool_shutdown(void);
 
 /* Check that n values of `dtype` are all finite. *all_finite is 1 or 0. */

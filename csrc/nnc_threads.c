@@ -357,6 +357,12 @@ void nnc_thread_pool_shutdown(void) {
     pthread_mutex_lock(&submit_mu);
     stop_workers();
     pthread_mutex_unlock(&submit_mu);
+    /* The caller's own scratch too: key destructors never run for the main
+     * thread, so without this a leak checker reports it at exit. */
+    if (scratch_key_ok) {
+        scratch_free(pthread_getspecific(scratch_key));
+        pthread_setspecific(scratch_key, NULL);
+    }
 }
 
 #else /* no POSIX threads: everything runs in the caller */

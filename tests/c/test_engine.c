@@ -154,6 +154,7 @@ int main(void) {
         gradcheck_case(NNC_ACT_SWISH, NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0.0))
         return 1;
     if (xor_training() || error_statuses()) return 1;
+    nnc_thread_pool_shutdown(); /* joins the workers and frees every scratch: no leaks at exit */
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     return failures ? 1 : 0;
 }

@@ -261,10 +261,14 @@ static void check_gemm_case(const nnc__kernels *k, const gemm_case *c, int f32, 
     problem_free(&p);
 }
 
+/* NNC_TEST_QUICK=1: fewer and smaller cases, for runs under valgrind. */
+static int quick;
+
 /* The same product computed in arbitrary blocks equals the one-block result. */
 static void check_blocks(const nnc__kernels *k, int f32, void *scratch) {
     gemm_case cases[] = {{131, 149, 300, 0}, {70, 97, 45, 1}, {77, 301, 66, 2}};
-    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+    const size_t n_cases = quick ? 1 : sizeof cases / sizeof cases[0];
+    for (size_t t = 0; t < n_cases; t++) {
         problem p;
         problem_init(&p, &cases[t]);
         void *whole_c, *whole_d;
@@ -302,7 +306,7 @@ static void *gemm_thread(void *arg) {
     operands_init(&o, j->p, j->f32);
     nnc__gemm_desc d = desc_for(j->p, &o);
     /* The product does not read C (no accumulate): repeating it is idempotent. */
-    for (int rep = 0; rep < 20; rep++) nnc__gemm(j->f32 ? NNC_FLOAT32 : NNC_FLOAT64, &d);
+    for (int rep = 0; rep < (quick ? 2 : 20); rep++) nnc__gemm(j->f32 ? NNC_FLOAT32 : NNC_FLOAT64, &d);
     j->c = o.C;
     o.C = NULL;
     operands_free(&o);
@@ -426,6 +430,8 @@ static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, 
 
 int main(void) {
     const char *archs[] = {"avx2", "avx512"};
+    const char *quick_env = getenv("NNC_TEST_QUICK");
+    quick = quick_env && strcmp(quick_env, "1") == 0;
     void *scratch = nnc__aligned_alloc(NNC__GEMM_SCRATCH_BYTES);
     int tested = 0;
     printf("nnc kernel test (default kernels: %s)\n", nnc_kernel_arch());
@@ -438,11 +444,12 @@ int main(void) {
         }
         tested++;
         const int64_t sizes[] = {1, 3, 17, 129};
+        const int n_sizes = quick ? 3 : 4;
         for (int f32 = 1; f32 >= 0; f32--) {
             for (int mode = 0; mode < 6; mode++)
-                for (int si = 0; si < 4; si++)
-                    for (int sj = 0; sj < 4; sj++)
-                        for (int sk = 0; sk < 4; sk++) {
+                for (int si = 0; si < n_sizes; si++)
+                    for (int sj = 0; sj < n_sizes; sj++)
+                        for (int sk = 0; sk < n_sizes; sk++) {
                             gemm_case c = {sizes[si], sizes[sj], sizes[sk], mode};
                             check_gemm_case(k, &c, f32, scratch);
                         }
@@ -450,8 +457,9 @@ int main(void) {
             const gemm_case big[] = {{70, 600, 530, 0}, {785, 130, 257, 1}, {64, 520, 300, 2},
                                      {6, 64, 1000, 0},   {7, 1030, 9, 3},    {300, 10, 700, 5},
                                      {1, 1000, 784, 0},  {2, 77, 513, 4}};
-            for (size_t t = 0; t < sizeof big / sizeof big[0]; t++)
-                check_gemm_case(k, &big[t], f32, scratch);
+            /* Quick runs keep one case past KC and one past NC. */
+            const size_t first = quick ? 3 : 0, end = quick ? 5 : sizeof big / sizeof big[0];
+            for (size_t t = first; t < end; t++) check_gemm_case(k, &big[t], f32, scratch);
             check_blocks(k, f32, scratch);
         }
         check_finite(k);
@@ -461,9 +469,9 @@ int main(void) {
         for (int dt = 0; dt < 2; dt++) {
             const nnc_dtype dtype = dt ? NNC_FLOAT64 : NNC_FLOAT32;
             check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.0, 0, 1);
-            check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.0, 0, 100003);
+            check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.0, 0, quick ? 1003 : 100003);
             check_adam(archs[a], dtype, NNC_OPT_ADAM, 0.01, 1, 1037);
-            check_adam(archs[a], dtype, NNC_OPT_ADAMW, 0.01, 0, 70001);
+            check_adam(archs[a], dtype, NNC_OPT_ADAMW, 0.01, 0, quick ? 701 : 70001);
             check_adam(archs[a], dtype, NNC_OPT_ADAMW, 0.1, 1, 17);
         }
     }

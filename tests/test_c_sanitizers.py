@@ -1,0 +1,165 @@
+"""The plain-C test programs (tests/c/*.c) built with AddressSanitizer and
+UndefinedBehaviorSanitizer, and run again under valgrind memcheck: zero
+errors and zero leaks.
+
+Each program must print its own "PASSED: 0 failure(s)" line, so a run that
+the tool stops early cannot pass. A tiny program that leaks on purpose
+shows that each tool really reports leaks here (the test can fail).
+
+valgrind is required in CI (CI=true): there a missing valgrind fails the
+test; elsewhere it is skipped with the reason. Under valgrind the kernel
+test runs with NNC_TEST_QUICK=1 (fewer, smaller cases) to stay within the
+suite's time budget; the sanitizer build runs the full program. Both
+builds use -O0: the AVX-512 kernels take 4x longer to compile at -O1 and
+the tools check the same code.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+ENGINE_SOURCES = sorted(p for p in (ROOT / "csrc").glob("*.c") if p.name != "_nnc_module.c")
+C_TESTS = sorted((ROOT / "tests" / "c").glob("*.c"))
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+            "-fno-sanitize-recover=all"]
+COMMON = ["-std=c11", "-O0", "-g", "-Wall", "-Wextra", "-Werror", "-pthread",
+          f"-I{ROOT / 'csrc'}"]
+SAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23",
+           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24",
+           "LSAN_OPTIONS": "exitcode=25"}
+VALGRIND = ["valgrind", "-q", "--error-exitcode=1", "--leak-check=full",
+            "--errors-for-leak-kinds=definite,indirect,possible", "--track-origins=no"]
+
+LEAKY_PROGRAM = """
+#include <stdio.h>
+#include <stdlib.h>
+int main(void) {
+    char *volatile p = malloc(77);
+    p[0] = 1;
+    printf("%d\\n", p[0]);
+    p = NULL;
+    return 0;
+}
+"""
+
+
+def _need(tool: str, why: str) -> None:
+    """Fail in CI, skip elsewhere, when a required tool is missing."""
+    message = f"{tool} is not available: {why}"
+    if IN_CI:
+        pytest.fail(message + " (CI must install it)")
+    pytest.skip(message)
+
+
+def _compiler() -> str:
+    for cc in ("cc", "gcc", "clang"):
+        if shutil.which(cc):
+            return cc
+    pytest.fail("no C compiler found (cc, gcc or clang): the engine's C tests need one")
+
+
+def _build(out_dir: pathlib.Path, flags: list[str]) -> dict[str, pathlib.Path]:
+    """Compile the engine once (in parallel), then link every C test program."""
+    cc = _compiler()
+    objects = [out_dir / (src.stem + ".o") for src in ENGINE_SOURCES]
+
+    def compile_one(pair):
+        src, obj = pair
+        return subprocess.run([cc, *COMMON, *flags, "-c", str(src), "-o", str(obj)],
+                              capture_output=True, text=True)
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(compile_one, zip(ENGINE_SOURCES, objects)))
+    for src, res in zip(ENGINE_SOURCES, results):
+        if res.returncode != 0:
+            if "sanitize" in res.stderr or "asan" in res.stderr:
+                _need("the sanitizer runtime", res.stderr[-500:])
+            pytest.fail(f"compiling {src.name} failed:\n{res.stderr}")
+    programs = {}
+    for test in C_TESTS:
+        exe = out_dir / test.stem
+        link = subprocess.run([cc, *COMMON, *flags, str(test), *map(str, objects), "-o", str(exe),
+                               "-lm"], capture_output=True, text=True)
+        if link.returncode != 0:
+            if "asan" in link.stderr or "ubsan" in link.stderr:
+                _need("the sanitizer runtime (libasan/libubsan)", link.stderr[-500:])
+            pytest.fail(f"linking {test.name} failed:\n{link.stderr}")
+        programs[test.stem] = exe
+    return programs
+
+
+@pytest.fixture(scope="module")
+def sanitized_programs(tmp_path_factory):
+    if sys.platform == "win32":
+        pytest.skip("the sanitizer build uses a Unix C compiler")
+    return _build(tmp_path_factory.mktemp("asan"), SANITIZE)
+
+
+@pytest.fixture(scope="module")
+def plain_programs(tmp_path_factory):
+    if sys.platform == "win32":
+        pytest.skip("valgrind runs on Unix only")
+    if shutil.which("valgrind") is None:
+        _need("valgrind", "install it (apt-get install valgrind) to run the memcheck tests")
+    return _build(tmp_path_factory.mktemp("memcheck"), [])
+
+
+def _run(cmd, env_extra, timeout=300):
+    env = {**os.environ, **env_extra}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _assert_clean(run, name: str, tool: str) -> None:
+    report = f"{tool} run of {name}:\n{run.stdout[-3000:]}\n{run.stderr[-6000:]}"
+    assert run.returncode == 0, report
+    assert "PASSED: 0 failure(s)" in run.stdout, report
+    for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                   "definitely lost", "indirectly lost", "possibly lost", "Invalid read",
+                   "Invalid write", "uninitialised"):
+        assert marker not in run.stderr, report
+
+
+@pytest.mark.parametrize("program", [t.stem for t in C_TESTS])
+def test_c_program_is_clean_under_address_and_ub_sanitizers(sanitized_programs, program):
+    run = _run([str(sanitized_programs[program])], SAN_ENV)
+    _assert_clean(run, program, "ASan+UBSan")
+    print(f"\n{program}: ASan+UBSan clean ({run.stdout.count('ok   ')} checks)")
+
+
+@pytest.mark.parametrize("program", [t.stem for t in C_TESTS])
+def test_c_program_is_clean_under_valgrind_memcheck(plain_programs, program):
+    run = _run(VALGRIND + [str(plain_programs[program])], {"NNC_TEST_QUICK": "1"}, timeout=600)
+    _assert_clean(run, program, "valgrind memcheck")
+    print(f"\n{program}: valgrind memcheck clean ({run.stdout.count('ok   ')} checks)")
+
+
+def test_the_leak_checkers_do_report_a_leak(tmp_path):
+    """The tools as configured above catch a deliberate leak: a clean run
+    above means something."""
+    if sys.platform == "win32":
+        pytest.skip("the sanitizer build uses a Unix C compiler")
+    src = tmp_path / "leaky.c"
+    src.write_text(LEAKY_PROGRAM)
+    exe = tmp_path / "leaky"
+    build = subprocess.run([_compiler(), "-O1", "-g", *SANITIZE, str(src), "-o", str(exe)],
+                           capture_output=True, text=True)
+    if build.returncode != 0:
+        _need("the sanitizer runtime (libasan/libubsan)", build.stderr[-500:])
+    run = _run([str(exe)], SAN_ENV)
+    assert run.returncode != 0 and "LeakSanitizer: detected memory leaks" in run.stderr
+    if shutil.which("valgrind") is None:
+        _need("valgrind", "install it (apt-get install valgrind) to run the memcheck tests")
+    plain = tmp_path / "leaky_plain"
+    subprocess.run([_compiler(), "-O0", "-g", str(src), "-o", str(plain)], check=True)
+    run = _run(VALGRIND + [str(plain)], {})
+    assert run.returncode == 1 and "definitely lost" in run.stderr
