@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 import tempfile
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -108,19 +110,52 @@ def save_weights(model, path) -> None:
 # ------------------------------------------------------------------ reading
 
 
-def _read_entry(zf: zipfile.ZipFile, name: str, dtype: np.dtype,
-                shape: tuple | None, max_bytes: int) -> np.ndarray:
-    """Read entry `name` as an array of exactly `dtype` (and `shape` unless
-    None), refusing anything else before allocating more than the file's
-    own size justifies."""
+#: Bytes read at a time: memory grows only as real data arrives.
+READ_CHUNK = 1 << 20
+
+
+def _entry_info(zf: zipfile.ZipFile, name: str) -> zipfile.ZipInfo:
+    """The zip entry `name`.npy, after checking that what it declares is
+    plausible for the archive it sits in (a zip bomb or a forged header
+    is refused here, before anything is decompressed)."""
     try:
         info = zf.getinfo(name + ".npy")
     except KeyError:
         raise ModelFileError(f"missing entry '{name}'") from None
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise ModelFileError(f"entry '{name}' uses an unsupported compression")
+    if info.flag_bits & 0x1:
+        raise ModelFileError(f"entry '{name}' is encrypted")
+    archive_size = getattr(zf, "_nnc_archive_size", None)
+    if archive_size is not None and info.compress_size > archive_size:
+        raise ModelFileError(f"entry '{name}' declares {info.compress_size} compressed bytes, "
+                             f"more than the file's {archive_size}")
     if info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1) + 4096:
         raise ModelFileError(f"entry '{name}' claims an implausible compression ratio")
+    return info
+
+
+def _read_exactly(f, nbytes: int, name: str) -> bytearray:
+    """`nbytes` bytes from `f`, allocated chunk by chunk as they arrive."""
+    data = bytearray()
+    while len(data) < nbytes:
+        chunk = f.read(min(READ_CHUNK, nbytes - len(data)))
+        if not chunk:
+            raise ModelFileError(f"entry '{name}' is truncated")
+        data += chunk
+    # Reading to the end makes zipfile verify the entry's CRC-32: flipped
+    # bits anywhere in the data are caught, not loaded as weights.
+    if f.read(1):
+        raise ModelFileError(f"entry '{name}' has data after its array")
+    return data
+
+
+def _read_entry(zf: zipfile.ZipFile, name: str, dtype: np.dtype,
+                shape: tuple | None, max_bytes: int) -> np.ndarray:
+    """Read entry `name` as an array of exactly `dtype` (and `shape` unless
+    None), refusing anything else before allocating more than the file's
+    own size justifies."""
+    info = _entry_info(zf, name)
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
         if version == (1, 0):
@@ -133,6 +168,8 @@ def _read_entry(zf: zipfile.ZipFile, name: str, dtype: np.dtype,
             raise ModelFileError(f"entry '{name}' has dtype {found_dtype}, expected {dtype}")
         if shape is not None and tuple(found_shape) != tuple(shape):
             raise ModelFileError(f"entry '{name}' has shape {found_shape}, expected {shape}")
+        if any(int(dim) < 0 for dim in found_shape):
+            raise ModelFileError(f"entry '{name}' has a negative dimension {found_shape}")
         count = 1
         for dim in found_shape:
             count *= int(dim)
@@ -140,24 +177,18 @@ def _read_entry(zf: zipfile.ZipFile, name: str, dtype: np.dtype,
         if nbytes > max_bytes or nbytes > info.file_size:
             raise ModelFileError(
                 f"entry '{name}' declares {nbytes} bytes, more than the file holds")
-        data = bytearray(nbytes)
-        view, filled = memoryview(data), 0
-        while filled < nbytes:
-            got = f.readinto(view[filled:])
-            if not got:
-                raise ModelFileError(f"entry '{name}' is truncated")
-            filled += got
+        data = _read_exactly(f, nbytes, name)
     arr = np.frombuffer(data, dtype=dtype).reshape(found_shape, order="F" if fortran else "C")
     return arr if arr.flags.c_contiguous else arr.copy(order="C")
 
 
 def _read_architecture(zf: zipfile.ZipFile) -> dict:
-    try:
-        info = zf.getinfo("architecture.npy")
-    except KeyError:
-        raise ModelFileError("missing entry 'architecture'") from None
+    info = _entry_info(zf, "architecture")
     with zf.open(info) as f:
         version = np.lib.format.read_magic(f)
+        if version not in ((1, 0), (2, 0)):
+            raise ModelFileError(f"entry 'architecture' has an unsupported .npy version "
+                                 f"{version}")
         reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                   else np.lib.format.read_array_header_2_0)
         shape, _, dtype = reader(f)
@@ -166,8 +197,9 @@ def _read_architecture(zf: zipfile.ZipFile) -> dict:
     text = _read_entry(zf, "architecture", dtype, (), MAX_ARCHITECTURE_BYTES)[()]
     try:
         arch = json.loads(str(text))
-    except ValueError as exc:
-        raise ModelFileError(f"the architecture is not valid JSON ({exc})") from None
+    except (ValueError, RecursionError) as exc:  # deep nesting is a RecursionError
+        raise ModelFileError(f"the architecture is not valid JSON ({type(exc).__name__})") \
+            from None
     if not isinstance(arch, dict) or arch.get("format") != FORMAT:
         raise ModelFileError("not an nnc model (format tag missing)")
     if arch.get("version") != VERSION:
@@ -181,19 +213,16 @@ def _expect(value, kind, what: str):
     return value
 
 
-def _param_count(arch: dict) -> int:
-    """Parameters the architecture implies, computed before building."""
-    fan_in = arch["input_dim"]
+def _param_count(model) -> int:
+    """Parameters the (not yet built) model will have: computed from the
+    layers it was given, so a file cannot make build() allocate more than
+    its own 'params' entry holds."""
+    fan_in = model.input_dim
     total = 0
-    for config in arch["layers"]:
-        if config.get("class") != "Dense":
-            continue
-        units = _expect(config.get("units"), int, "units")
-        if units < 1 or fan_in < 1:
-            raise ModelFileError("layer sizes must be >= 1")
-        total += fan_in * units + units * bool(config.get("use_bias")) + \
-            units * (config.get("activation") == "prelu")
-        fan_in = units
+    for layer in model._dense:
+        total += fan_in * layer.units + layer.units * layer.use_bias + \
+            layer.units * (layer.activation == "prelu")
+        fan_in = layer.units
     return total
 
 
@@ -207,8 +236,15 @@ def _model_from_arch(arch: dict):
                        seed=_expect(arch.get("seed"), int, "seed"),
                        name=_expect(arch.get("name"), str, "name"))
     input_dim = arch.get("input_dim")
-    if input_dim is not None and model.input_dim is None:
-        model._input_dim = _expect(input_dim, int, "input_dim")
+    if input_dim is not None:
+        input_dim = _expect(input_dim, int, "input_dim")
+        if input_dim < 1:
+            raise ModelFileError("architecture field 'input_dim' must be >= 1")
+        if model.input_dim is None:
+            model._input_dim = input_dim
+        elif model.input_dim != input_dim:
+            raise ModelFileError(f"input_dim {input_dim} contradicts the layers' "
+                                 f"{model.input_dim}")
     compile_cfg = arch.get("compile")
     if compile_cfg is not None:
         _expect(compile_cfg, dict, "compile")
@@ -224,7 +260,7 @@ def restore(arch: dict, read) -> object:
     model = _model_from_arch(arch)
     if model.input_dim is None:
         return model
-    n = _param_count(arch)
+    n = _param_count(model)
     dtype = np.dtype(model.dtype)
     params = read("params", dtype, (n,), n * dtype.itemsize)
     rng_state = read("rng_state", np.dtype(np.uint64), (2,), 16)
@@ -247,7 +283,7 @@ def load_model(path):
     ``nnc.io.ModelFileError``, a ValueError) for anything that is not one."""
     path = os.fspath(path)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _open_archive(path) as zf:
             arch = _read_architecture(zf)
 
             def read(name, dtype, shape, max_bytes):
@@ -256,10 +292,27 @@ def load_model(path):
             return restore(arch, read)
     except ModelFileError as exc:
         raise ModelFileError(f"load_model: {path}: {exc}") from None
-    except (zipfile.BadZipFile, EOFError, KeyError, TypeError, ValueError, OverflowError,
-            MemoryError) as exc:
+    except _FILE_ERRORS as exc:
         raise ModelFileError(f"load_model: {path}: not a valid nnc model file "
                              f"({type(exc).__name__}: {exc})") from None
+
+
+#: What a broken or hostile file can make zipfile, numpy's header parser or
+#: the model constructors raise; load_* turn them into ModelFileError.
+_FILE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, IndexError,
+                TypeError, ValueError, OverflowError, MemoryError, NotImplementedError,
+                RuntimeError, RecursionError, SyntaxError, zlib.error, struct.error)
+
+
+def _open_archive(path: str) -> zipfile.ZipFile:
+    """The zip archive at `path`, remembering its real size on disk so that
+    no entry can claim to hold more than the file does."""
+    zf = zipfile.ZipFile(path)
+    try:
+        zf._nnc_archive_size = os.fstat(zf.fp.fileno()).st_size
+    except (AttributeError, OSError, ValueError):
+        zf._nnc_archive_size = os.path.getsize(path)
+    return zf
 
 
 def load_weights(model, path) -> None:
@@ -268,7 +321,7 @@ def load_weights(model, path) -> None:
     core = model._require_core()
     dtype = np.dtype(model.dtype)
     try:
-        with zipfile.ZipFile(path) as zf:
+        with _open_archive(path) as zf:
             arch = _read_architecture(zf)
             stored = np.dtype(_expect(arch.get("dtype"), str, "dtype"))
             if stored not in (np.dtype("float32"), np.dtype("float64")):
@@ -277,7 +330,7 @@ def load_weights(model, path) -> None:
             params = _read_entry(zf, "params", stored, (n,), n * stored.itemsize)
     except ModelFileError as exc:
         raise ModelFileError(f"load_weights: {path}: {exc}") from None
-    except (zipfile.BadZipFile, EOFError, KeyError, TypeError, ValueError) as exc:
+    except _FILE_ERRORS as exc:
         raise ModelFileError(f"load_weights: {path}: not a valid nnc weights file "
                              f"({type(exc).__name__}: {exc})") from None
     model.set_flat_params(params.astype(dtype))
