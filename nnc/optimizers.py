@@ -174,7 +174,10 @@ def get(identifier) -> Optimizer:
             raise ValueError(f"optimizer: unknown optimizer config {identifier!r}")
         if "betas" in config:
             config["betas"] = tuple(config["betas"])
-        return _BY_NAME[name](**config)
+        try:
+            return _BY_NAME[name](**config)
+        except TypeError as exc:  # an option this optimizer does not take
+            raise TypeError(f"optimizer: bad {name} config ({exc})") from None
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()
     raise ValueError(
