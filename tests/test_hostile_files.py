@@ -64,6 +64,7 @@ def assert_same_model(a, b):
 
 
 def test_round_trip_is_exact(saved, tmp_path):
+    assert issubclass(ModelFileError, ValueError)
     model, path, _ = saved
     assert_same_model(nnc.load_model(path), model)
 
@@ -74,7 +75,7 @@ def test_every_truncation_is_refused(saved, tmp_path):
     for cut in cuts:
         bad = tmp_path / f"cut{cut}.npz"
         bad.write_bytes(data[:cut])
-        with pytest.raises(ValueError, match="load_model"):
+        with pytest.raises(ModelFileError, match="load_model"):
             nnc.load_model(bad)
     print(f"\n{len(cuts)} truncations refused")
 
