@@ -24,9 +24,8 @@ static const nnc_dtype dtype_f64 = NNC_FLOAT64;
 nnc_status nnc__backward(nnc_model *m, const void *x, int64_t rows, void *grad) {
     nnc_status st = nnc__check_trainable(m);
     if (st) return st;
-    if (m->dtype == NNC_FLOAT32)
-        backward_f32(m, x, rows, grad);
-    else
-        backward_f64(m, x, rows, grad);
+    const int stopped =
+        m->dtype == NNC_FLOAT32 ? backward_f32(m, x, rows, grad) : backward_f64(m, x, rows, grad);
+    if (stopped) return nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request");
     return NNC_OK;
 }

@@ -5,7 +5,8 @@
  *   delta_{l-1} = (delta_l . W_l^T) (* dropout mask) (*) g'(z_{l-1}).
  */
 
-static void NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_REAL *grad) {
+/* Returns 1 when a stop request (m->stop) cut the pass short. */
+static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_REAL *grad) {
     const NNC_REAL *params = m->params;
     nnc__workspace *ws = &m->ws;
     NNC_REAL *delta = ws->delta, *delta_prev = ws->delta_prev;
@@ -19,6 +20,7 @@ static void NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC
                               L->s_off >= 0 ? grad + L->s_off : NULL);
     }
     for (int l = last; l >= 0; l--) {
+        if (m->stop && *m->stop) return 1;
         const nnc__layer *L = &m->layers[l];
         const int64_t fi = L->fan_in, fo = L->fan_out;
         const int dropped = ws->dropout_active && L->spec.input_dropout > 0;
@@ -83,4 +85,5 @@ static void NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC
         delta = delta_prev;
         delta_prev = tmp;
     }
+    return 0;
 }

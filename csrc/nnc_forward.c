@@ -25,9 +25,8 @@ nnc_status nnc__forward(nnc_model *m, const void *x, int64_t rows, int training)
     if (rows > m->ws.rows)
         return nnc__fail(NNC_ERR_STATE, "workspace holds %lld rows, forward needs %lld",
                          (long long)m->ws.rows, (long long)rows);
-    if (m->dtype == NNC_FLOAT32)
-        forward_f32(m, x, rows, training);
-    else
-        forward_f64(m, x, rows, training);
+    const int stopped = m->dtype == NNC_FLOAT32 ? forward_f32(m, x, rows, training)
+                                                : forward_f64(m, x, rows, training);
+    if (stopped) return nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request");
     return NNC_OK;
 }

@@ -20,11 +20,13 @@ static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, i
     }
 }
 
-static void NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int training) {
+/* Returns 1 when a stop request (m->stop) cut the pass short. */
+static int NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int training) {
     const NNC_REAL *params = m->params;
     const NNC_REAL *in = x;
     m->ws.dropout_active = training;
     for (int l = 0; l < m->n_layers; l++) {
+        if (m->stop && *m->stop) return 1;
         const nnc__layer *L = &m->layers[l];
         const int64_t fi = L->fan_in, fo = L->fan_out;
         if (training && L->spec.input_dropout > 0) {
@@ -56,4 +58,5 @@ static void NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int 
                                  L->s_off >= 0 ? params + L->s_off : NULL);
         in = a;
     }
+    return 0;
 }

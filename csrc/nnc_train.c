@@ -184,6 +184,9 @@ nnc_status nnc_train_epoch(nnc_model *m, const void *x, const void *y, const voi
     const size_t yrow = sparse ? sizeof(int64_t) : (size_t)nnc_model_output_dim(m) * es;
     double loss_sum = 0.0;
     int64_t done = 0;
+    /* L-BFGS moves the parameters inside its step (line search): it is only
+     * stopped between steps. */
+    m->stop = progress && !lbfgs ? &progress->stop_requested : NULL;
     for (int64_t b = 0; b < n_batches; b++) {
         if (progress && progress->stop_requested) {
             st = nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request after %lld batches",
@@ -208,6 +211,7 @@ nnc_status nnc_train_epoch(nnc_model *m, const void *x, const void *y, const voi
         done += rows;
         publish(progress, b + 1, loss_sum, done);
     }
+    m->stop = NULL;
     *mean_loss = done > 0 ? loss_sum / (double)done : NAN;
     return st;
 }
