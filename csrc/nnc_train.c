@@ -39,16 +39,47 @@ static nnc_status check_finite_step(nnc_model *m, double loss, int64_t batch) {
     return NNC_OK;
 }
 
+/* One L-BFGS step. Its line search moves the parameters and its history
+ * as it goes, so both are copied first and put back when the step meets a
+ * non-finite loss or ends on non-finite parameters: a diverging step leaves
+ * the model as it was before that step, as the first-order path does. */
+static nnc_status lbfgs_step(nnc_model *m, const void *x, const void *y, const void *sw,
+                             int64_t rows, int64_t batch, double *loss) {
+    const size_t bytes = (size_t)m->n_params * nnc__dtype_size(m->dtype);
+    void *saved_params = nnc__aligned_alloc(bytes);
+    nnc__optim *saved_optim = NULL;
+    nnc_status st = saved_params ? nnc__optim_clone(m->optim, &saved_optim)
+                                 : nnc__fail(NNC_ERR_NOMEM, "cannot back up %zu bytes", bytes);
+    if (st) {
+        nnc__aligned_free(saved_params);
+        return st;
+    }
+    memcpy(saved_params, m->params, bytes);
+    objective_ctx ctx = {m, x, y, sw, rows};
+    st = nnc__lbfgs_step(m->optim, m->params, objective, &ctx, loss);
+    if (!st && !isfinite(*loss))
+        st = nnc__fail(NNC_ERR_NONFINITE, "the loss became %g at batch %lld", *loss,
+                       (long long)batch);
+    else if (!st && !nnc__all_finite(m->dtype, m->params, m->n_params))
+        st = nnc__fail(NNC_ERR_NONFINITE,
+                       "the L-BFGS step on batch %lld made the parameters non-finite",
+                       (long long)batch);
+    if (st == NNC_ERR_NONFINITE) {
+        memcpy(m->params, saved_params, bytes);
+        nnc__optim_destroy(m->optim);
+        m->optim = saved_optim;
+        saved_optim = NULL;
+    }
+    nnc__optim_destroy(saved_optim);
+    nnc__aligned_free(saved_params);
+    return st;
+}
+
 /* One step on `rows` rows already in place; the workspace holds them. */
 static nnc_status step(nnc_model *m, const void *x, const void *y, const void *sw, int64_t rows,
                        int64_t batch_index, double *loss) {
-    if (nnc__optim_config(m->optim)->kind == NNC_OPT_LBFGS) {
-        objective_ctx ctx = {m, x, y, sw, rows};
-        nnc_status st = nnc__lbfgs_step(m->optim, m->params, objective, &ctx, loss);
-        if (!st && !isfinite(*loss))
-            st = nnc__fail(NNC_ERR_NONFINITE, "the loss became %g", *loss);
-        return st;
-    }
+    if (nnc__optim_config(m->optim)->kind == NNC_OPT_LBFGS)
+        return lbfgs_step(m, x, y, sw, rows, batch_index, loss);
     nnc_status st = nnc__forward(m, x, rows, 1);
     if (!st) st = nnc__loss_and_delta(m, y, sw, rows, 1, loss);
     if (!st) st = nnc__backward(m, x, rows, m->grad);
