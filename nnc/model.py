@@ -161,6 +161,7 @@ class Sequential:
 
         Compiling again resets the optimizer state.
         """
+        self._refuse_while_training("compile")
         opt = optimizers.get(optimizer)
         loss_name = losses.get(loss)
         l2 = v.check_float(l2, "l2", minimum=0.0)
@@ -297,11 +298,21 @@ class Sequential:
             sw = None if sw is None else sw[:n_train]
         if not self._fit_lock.acquire(blocking=False):
             raise RuntimeError("fit: this model is already training in another thread")
+        self._fit_thread = threading.get_ident()
         try:
             return self._fit_epochs(x, y, sw, val, epochs, initial_epoch, batch_size, shuffle,
                                     verbose, callbacks)
         finally:
+            self._fit_thread = None
             self._fit_lock.release()
+
+    def _refuse_while_training(self, what: str) -> None:
+        """RuntimeError when another thread is inside fit: its epochs must
+        not interleave with updates from here (callbacks of that fit run in
+        its own thread and may change the model)."""
+        owner = getattr(self, "_fit_thread", None)
+        if owner is not None and owner != threading.get_ident():
+            raise RuntimeError(f"{what}: this model is training in another thread")
 
     def _fit_epochs(self, x, y, sw, val, epochs, initial_epoch, batch_size, shuffle, verbose,
                     callbacks) -> History:
@@ -361,6 +372,7 @@ class Sequential:
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None) -> float:
         """One optimizer step on this batch; returns the loss before the step."""
+        self._refuse_while_training("train_on_batch")
         x, y, sw = self._data(x, y, sample_weight, class_weight)
         return self._core.train_batch(x, y, sw, self._sparse)
 
@@ -428,6 +440,7 @@ class Sequential:
 
     def set_weights(self, weights) -> None:
         """Replace every weight at once (same shapes as get_weights())."""
+        self._refuse_while_training("set_weights")
         flat = self._require_core().get_params()
         self._fill(flat, self._weight_slices(), weights, "weights")
         self._core.set_params(flat)
@@ -436,6 +449,7 @@ class Sequential:
         return self._split(self._require_core().get_params(), self._layer_slices(index))
 
     def _set_layer_weights(self, index: int, weights) -> None:
+        self._refuse_while_training("set_weights")
         flat = self._require_core().get_params()
         self._fill(flat, self._layer_slices(index), weights, "weights")
         self._core.set_params(flat)
@@ -459,6 +473,7 @@ class Sequential:
 
     def set_flat_params(self, params) -> None:
         """Set every parameter from an unrolled vector."""
+        self._refuse_while_training("set_flat_params")
         core = self._require_core()
         arr = v._as_array(params, "params")
         if arr.ndim != 1 or arr.shape[0] != core.num_params:
