@@ -34,7 +34,8 @@ SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
             "-fno-sanitize-recover=all"]
 COMMON = ["-std=c11", "-O0", "-g", "-Wall", "-Wextra", "-Werror", "-pthread",
           f"-I{ROOT / 'csrc'}"]
-SAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23",
+SAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23:"
+                            "allocator_may_return_null=1",
            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24",
            "LSAN_OPTIONS": "exitcode=25"}
 VALGRIND = ["valgrind", "-q", "--error-exitcode=1", "--leak-check=full",

@@ -139,6 +139,36 @@ static int error_statuses(void) {
     return 0;
 }
 
+/* Batches whose workspace would not fit in size_t (or in memory) are refused
+ * before anything is allocated or read: x and y here hold one row only. */
+static int huge_batches(void) {
+    nnc_layer_spec layers[2];
+    nnc_layer_spec_default(&layers[0], (int64_t)1 << 20, NNC_ACT_LINEAR);
+    layers[0].use_bias = 0;
+    nnc_layer_spec_default(&layers[1], 1, NNC_ACT_LINEAR);
+    nnc_model *m = NULL;
+    MUST(nnc_model_create(NNC_FLOAT32, 1, 2, layers, 0, &m));
+    nnc_optimizer_config cfg;
+    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
+    MUST(nnc_model_compile(m, NNC_LOSS_MSE, 0.0, &cfg));
+    float x[1] = {1}, y[1] = {0};
+    double loss = 0;
+    const int64_t rows[] = {(int64_t)1 << 40, ((int64_t)1 << 40) + 1, INT64_MAX};
+    for (int i = 0; i < 3; i++) {
+        nnc_status a = nnc_loss_value(m, x, y, NULL, rows[i], &loss);
+        nnc_status b = nnc_train_batch(m, x, y, NULL, rows[i], &loss);
+        nnc_status c = nnc_train_epoch(m, x, y, NULL, rows[i], 64, 1, NULL, &loss);
+        int refused = 1;
+        nnc_status all[3] = {a, b, c};
+        for (int k = 0; k < 3; k++)
+            refused &= all[k] == NNC_ERR_OVERFLOW || all[k] == NNC_ERR_NOMEM;
+        CHECK(refused, "%lld rows refused (%s, %s, %s): %s", (long long)rows[i],
+              nnc_status_str(a), nnc_status_str(b), nnc_status_str(c), nnc_last_error());
+    }
+    nnc_model_destroy(m);
+    return 0;
+}
+
 int main(void) {
     static const nnc_activation acts[] = {
         NNC_ACT_LINEAR, NNC_ACT_SIGMOID, NNC_ACT_TANH, NNC_ACT_RELU, NNC_ACT_LEAKY_RELU,
@@ -153,7 +183,7 @@ int main(void) {
         gradcheck_case(NNC_ACT_ELU, NNC_LOSS_CATEGORICAL_CROSSENTROPY, 0.3) ||
         gradcheck_case(NNC_ACT_SWISH, NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0.0))
         return 1;
-    if (xor_training() || error_statuses()) return 1;
+    if (xor_training() || error_statuses() || huge_batches()) return 1;
     nnc_thread_pool_shutdown(); /* joins the workers and frees every scratch: no leaks at exit */
     printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     return failures ? 1 : 0;
