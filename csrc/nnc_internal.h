@@ -31,7 +31,9 @@ nnc_status nnc__add_size(size_t a, size_t b, size_t *out, const char *what);
 #define NNC__MAX_ELEMS ((int64_t)1 << 40)
 
 /* 64-byte aligned allocation; NULL on failure or when bytes == 0. */
-void *nnc__aligned_alloc(size_t bytes);
+void *nnc__aligned_alloc(size_t bytes); /* NULL above nnc__physical_memory() */
+/* Bytes of RAM in the machine (SIZE_MAX when unknown). */
+size_t nnc__physical_memory(void);
 void nnc__aligned_free(void *p);
 
 static inline size_t nnc__dtype_size(nnc_dtype dtype) {

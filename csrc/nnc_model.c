@@ -104,6 +104,15 @@ static nnc_status alloc_params(nnc_model *m) {
     nnc_status st = nnc__mul_size((size_t)m->n_params, nnc__dtype_size(m->dtype), &bytes,
                                   "parameters");
     if (st) return st;
+    /* Parameters and their gradient live side by side: refuse at once a
+     * model that cannot fit in the machine, rather than let the first
+     * touch of overcommitted pages kill the process. */
+    const size_t ram = nnc__physical_memory();
+    if (bytes > ram / 2)
+        return nnc__fail(NNC_ERR_NOMEM,
+                         "%lld parameters need %zu bytes (with their gradient), more than the "
+                         "machine's %zu bytes of memory",
+                         (long long)m->n_params, 2 * bytes, ram);
     m->params = nnc__aligned_alloc(bytes);
     m->grad = nnc__aligned_alloc(bytes);
     if (!m->params || !m->grad)

@@ -290,6 +290,8 @@ def load_model(path):
                 return _read_entry(zf, name, dtype, shape, max_bytes)
 
             return restore(arch, read)
+    except _OpenError as exc:
+        raise exc.__cause__ from None
     except ModelFileError as exc:
         raise ModelFileError(f"load_model: {path}: {exc}") from None
     except _FILE_ERRORS as exc:
@@ -298,21 +300,48 @@ def load_model(path):
 
 
 #: What a broken or hostile file can make zipfile, numpy's header parser or
-#: the model constructors raise; load_* turn them into ModelFileError.
+#: the model constructors raise; load_* turn them into ModelFileError. OSError
+#: is among them (zipfile seeks to offsets read from the file): a file that
+#: cannot be opened at all is reported by _open_archive as itself.
 _FILE_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, KeyError, IndexError,
                 TypeError, ValueError, OverflowError, MemoryError, NotImplementedError,
-                RuntimeError, RecursionError, SyntaxError, zlib.error, struct.error)
+                RuntimeError, RecursionError, SyntaxError, zlib.error, struct.error, OSError)
+
+
+class _OpenError(Exception):
+    """The file could not be opened (its OSError is the __cause__)."""
 
 
 def _open_archive(path: str) -> zipfile.ZipFile:
     """The zip archive at `path`, remembering its real size on disk so that
     no entry can claim to hold more than the file does."""
-    zf = zipfile.ZipFile(path)
     try:
-        zf._nnc_archive_size = os.fstat(zf.fp.fileno()).st_size
-    except (AttributeError, OSError, ValueError):
-        zf._nnc_archive_size = os.path.getsize(path)
-    return zf
+        fh = open(path, "rb")
+        size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:  # missing, a directory, no permission: not a format error
+        raise _OpenError() from exc
+    try:
+        zf = zipfile.ZipFile(fh)
+    except BaseException:
+        fh.close()
+        raise
+    zf._nnc_archive_size = size
+    zf._nnc_file = fh  # closed with the archive below
+    return _ClosingZip(zf)
+
+
+class _ClosingZip:
+    """Context manager closing the archive and the file it reads."""
+
+    def __init__(self, zf: zipfile.ZipFile):
+        self.zf = zf
+
+    def __enter__(self) -> zipfile.ZipFile:
+        return self.zf
+
+    def __exit__(self, *exc_info) -> None:
+        self.zf.close()
+        self.zf._nnc_file.close()
 
 
 def load_weights(model, path) -> None:
@@ -328,6 +357,8 @@ def load_weights(model, path) -> None:
                 raise ModelFileError(f"unsupported dtype {stored}")
             n = core.num_params
             params = _read_entry(zf, "params", stored, (n,), n * stored.itemsize)
+    except _OpenError as exc:
+        raise exc.__cause__ from None
     except ModelFileError as exc:
         raise ModelFileError(f"load_weights: {path}: {exc}") from None
     except _FILE_ERRORS as exc:

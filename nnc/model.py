@@ -284,6 +284,7 @@ class Sequential:
         validation_split = v.check_float(validation_split, "validation_split", minimum=0.0,
                                          maximum=1.0, exclusive_max=True)
         verbose = _check_verbose(verbose)
+        callbacks = _callback_list(callbacks)  # checked before anything changes
         x, y, sw = self._data(x, y, sample_weight, class_weight)
         val = None
         if validation_data is not None:
@@ -563,4 +564,12 @@ def _callback_list(callbacks) -> list[Callback]:
         return []
     if isinstance(callbacks, Callback):
         return [callbacks]
-    return list(callbacks)
+    try:
+        out = list(callbacks)
+    except TypeError:
+        raise TypeError(f"callbacks: expected a list of nnc.callbacks.Callback objects, got "
+                        f"{callbacks!r}") from None
+    for cb in out:
+        if not isinstance(cb, Callback):
+            raise TypeError(f"callbacks: expected nnc.callbacks.Callback objects, got {cb!r}")
+    return out

@@ -180,7 +180,20 @@ def record(what: str, value: float) -> None:
     _LARGEST[what] = max(_LARGEST.get(what, 0.0), float(value))
 
 
+#: Measured quantities printed after the run (example counts, latencies, ...).
+MEASURED: dict[str, str] = {}
+
+
+def measured(what: str, value) -> None:
+    """Report a measurement in the run's summary."""
+    MEASURED[what] = str(value)
+
+
 def pytest_terminal_summary(terminalreporter):
+    if MEASURED:
+        terminalreporter.section("measured")
+        for what, value in sorted(MEASURED.items()):
+            terminalreporter.write_line(f"{what:<60} {value}")
     if _LARGEST:
         terminalreporter.section("largest measured errors")
         for what, value in sorted(_LARGEST.items()):
