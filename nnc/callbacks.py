@@ -12,6 +12,7 @@ import csv
 import math
 import os
 import warnings
+import weakref
 
 import numpy as np
 
@@ -61,6 +62,18 @@ class History(Callback):
         self.epoch.append(epoch)
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
+
+    # The model keeps its last History (model.history): a weak reference back
+    # avoids a cycle, so a deleted model frees its engine memory at once
+    # instead of at the next full garbage collection.
+    @property
+    def model(self):
+        ref = self.__dict__.get("_model_ref")
+        return ref() if ref is not None else None
+
+    @model.setter
+    def model(self, model) -> None:
+        self._model_ref = None if model is None else weakref.ref(model)
 
     def plot(self, keys=None, ax=None):
         """Draw the curves (default: every key, losses and metrics on separate

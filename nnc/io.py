@@ -49,6 +49,8 @@ def model_state(model, weights_only: bool = False) -> tuple[dict, dict]:
         "layers": [layer.get_config() for layer in model.layers], "compile": None,
     }
     arrays: dict[str, np.ndarray] = {}
+    if not model.built and model.input_dim is not None:
+        model.build()  # the file must hold the weights its architecture implies
     if model.built:
         core = model._core
         arrays["params"] = core.get_params()

@@ -6,6 +6,8 @@ parameter buffer once the model is built.
 
 from __future__ import annotations
 
+import weakref
+
 from . import initializers
 from ._validation import check_float, check_int, name_of
 
@@ -21,6 +23,18 @@ class Layer:
         self.name = name
         self._model = None  # set when the layer joins a built model
         self._index = None  # position among the model's Dense layers
+
+    # The model holds its layers; a weak reference back avoids a cycle, so a
+    # deleted model frees its engine memory at once (not at the next full
+    # garbage collection). A layer whose model is gone can join another.
+    @property
+    def _model(self):
+        ref = self.__dict__.get("_model_ref")
+        return ref() if ref is not None else None
+
+    @_model.setter
+    def _model(self, model) -> None:
+        self._model_ref = None if model is None else weakref.ref(model)
 
     def get_config(self) -> dict:
         raise NotImplementedError
