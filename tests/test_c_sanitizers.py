@@ -24,6 +24,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from conftest import measured
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ENGINE_SOURCES = sorted(p for p in (ROOT / "csrc").glob("*.c") if p.name != "_nnc_module.c")
@@ -134,14 +135,15 @@ def _assert_clean(run, name: str, tool: str) -> None:
 def test_c_program_is_clean_under_address_and_ub_sanitizers(sanitized_programs, program):
     run = _run([str(sanitized_programs[program])], SAN_ENV)
     _assert_clean(run, program, "ASan+UBSan")
-    print(f"\n{program}: ASan+UBSan clean ({run.stdout.count('ok   ')} checks)")
+    measured(f"ASan+UBSan {program}", f"0 errors, 0 leaks, {run.stdout.count('ok   ')} checks")
 
 
 @pytest.mark.parametrize("program", [t.stem for t in C_TESTS])
 def test_c_program_is_clean_under_valgrind_memcheck(plain_programs, program):
     run = _run(VALGRIND + [str(plain_programs[program])], {"NNC_TEST_QUICK": "1"}, timeout=600)
     _assert_clean(run, program, "valgrind memcheck")
-    print(f"\n{program}: valgrind memcheck clean ({run.stdout.count('ok   ')} checks)")
+    measured(f"valgrind memcheck {program} (NNC_TEST_QUICK=1)",
+             f"0 errors, 0 leaks, {run.stdout.count('ok   ')} checks")
 
 
 def test_the_leak_checkers_do_report_a_leak(tmp_path):

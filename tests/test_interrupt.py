@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import measured
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 ROUNDS = 4
@@ -143,6 +144,8 @@ def test_ctrl_c_stops_fit_promptly_and_cleanly(config):
     ms = [f"{1000 * t:.1f}" for t in latencies]
     print(f"\nCtrl-C latency ({config['batch_size']}-row batches): {', '.join(ms)} ms "
           f"(max {1000 * max(latencies):.1f} ms)")
+    measured(f"Ctrl-C latency, {config['batch_size']}-row batches (ms)",
+             f"max {1000 * max(latencies):.1f} of {', '.join(ms)}")
     assert max(latencies) < LATENCY_LIMIT, ms
     assert min(latencies) >= 0
 
