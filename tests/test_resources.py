@@ -207,3 +207,23 @@ def test_a_model_saved_before_it_was_built_loads(tmp_path):
     model.save(tmp_path / "m.npz")
     loaded = nnc.load_model(tmp_path / "m.npz")
     np.testing.assert_array_equal(loaded.get_flat_params(), model.get_flat_params())
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nnc.Sequential([nnc.Dense(10**12)]).build(3),
+    lambda: nnc.Sequential([nnc.Dense(10**12, use_bias=False, input_dim=1)]).build(),
+    lambda: nnc.Sequential([nnc.Dense(2**20, input_dim=2**20)]).build(),
+    lambda: nnc.Sequential([nnc.Dense(2**34, use_bias=False, input_dim=4)]).build(),
+    lambda: nnc.Sequential([nnc.Dense(2**62 - 1, input_dim=1)]).build(),
+], ids=["1e12-units", "1e12-no-bias", "2^40-weights", "more-than-RAM", "2^62"])
+def test_absurd_models_raise_at_once_without_touching_memory(make):
+    """Sizes past the engine's 2^40 limit or past the machine's memory raise
+    MemoryError before anything is allocated: the peak resident memory of
+    the process does not move (a tried allocation would be written by the
+    initializer, or kill the process under overcommit)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises((MemoryError, ValueError), match="parameters|2\\^40|memory"):
+        make()
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 16 * 1024  # KiB
