@@ -255,6 +255,14 @@ nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int
 /* out (m x output_dim) = forward pass without dropout. Needs no compile. */
 nnc_status nnc_predict(nnc_model *model, const void *x, int64_t m, void *out);
 
+/* Forward pass without dropout that also hands back every layer's
+ * pre-activations and activations (for inspection). z and a are arrays of
+ * nnc_model_num_layers pointers; z[l] and a[l] each receive m x fan_out(l)
+ * values of the model's dtype (row-major). Either array may be NULL to skip
+ * it. Needs no compile; parameters, optimizer state and RNG are untouched. */
+nnc_status nnc_trace(nnc_model *model, const void *x, int64_t m, void *const *z,
+                     void *const *a);
+
 /* J on a batch, without dropout. */
 nnc_status nnc_loss_value(nnc_model *model, const void *x, const void *y,
                           const void *sample_weight, int64_t m, double *loss);

@@ -6,7 +6,18 @@
 >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 """
 
-from . import callbacks, datasets, initializers, io, losses, metrics, optimizers
+from . import (  # plot imports matplotlib only when a function runs
+    callbacks,
+    datasets,
+    initializers,
+    inspect,
+    io,
+    losses,
+    metrics,
+    optimizers,
+    plot,
+    testing,
+)
 from ._core import NonFiniteError, TrainingInterrupted
 from ._core import get_kernel_arch as _get_kernel_arch
 from ._core import get_num_threads as _get_num_threads
@@ -24,6 +35,7 @@ __all__ = [
     "Sequential",
     "TrainingInterrupted", "callbacks", "datasets", "gradcheck", "initializers", "io",
     "load_model", "losses", "metrics", "optimizers", "get_num_threads", "set_num_threads",
+    "inspect", "plot", "testing",
 ]
 
 

@@ -307,15 +307,21 @@ class Sequential:
                     callbacks) -> History:
         history = self.history = History()
         n_batches = 1 if batch_size is None else -(-x.shape[0] // batch_size)
-        cbs = CallbackList([history, *_callback_list(callbacks)], self,
+        # History comes last, as in Keras, so it records what other callbacks
+        # add to the logs (e.g. GradientStats' grad_norm/<layer>).
+        cbs = CallbackList([*_callback_list(callbacks), history], self,
                            {"epochs": epochs, "samples": x.shape[0], "batch_size": batch_size,
                             "steps": n_batches, "verbose": verbose})
         self.stop_training = False
-        cbs.on_train_begin({})
-        with EpochRunner() as runner:
-            last_logs = self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch,
-                                         batch_size, shuffle, verbose, n_batches)
-        cbs.on_train_end(last_logs)
+        self._fit_data = (x, y, sw)  # engine-ready training arrays, for callbacks
+        try:
+            cbs.on_train_begin({})
+            with EpochRunner() as runner:
+                last_logs = self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch,
+                                             batch_size, shuffle, verbose, n_batches)
+            cbs.on_train_end(last_logs)
+        finally:
+            self._fit_data = None
         return history
 
     def _epoch_loop(self, runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
@@ -391,6 +397,25 @@ class Sequential:
         x, y, sw = self._data(x, y, sample_weight)
         _, flat = self._core.gradients(x, y, sw, self._sparse)
         return self._split(flat)
+
+    # ----------------------------------------------------------- inspection
+
+    def trace(self, x) -> list:
+        """Per Dense layer, ``LayerTrace(name, activation, z, a)`` with the
+        pre-activations and activations of the batch ``x`` (no dropout),
+        computed by the engine in one call. Changes no weights, optimizer
+        state or RNG state. See ``nnc.inspect``."""
+        from . import inspect
+
+        return inspect.trace(self, x)
+
+    def activation_stats(self, x, bins: int = 30) -> list[dict]:
+        """Per Dense layer: mean, std, fraction saturated (sigmoid/tanh),
+        fraction of dead ReLU units and histogram counts of the activations
+        on ``x``. See ``nnc.inspect.activation_stats``."""
+        from . import inspect
+
+        return inspect.activation_stats(self, x, bins)
 
     # -------------------------------------------------------------- weights
 
