@@ -6,18 +6,7 @@
 >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
 """
 
-from . import (  # plot imports matplotlib only when a function runs
-    callbacks,
-    datasets,
-    initializers,
-    inspect,
-    io,
-    losses,
-    metrics,
-    optimizers,
-    plot,
-    testing,
-)
+from . import callbacks, datasets, initializers, io, losses, metrics, optimizers
 from ._core import NonFiniteError, TrainingInterrupted
 from ._core import get_kernel_arch as _get_kernel_arch
 from ._core import get_num_threads as _get_num_threads
@@ -29,6 +18,10 @@ from .layers import Dense, Dropout, Input
 from .model import Sequential
 
 __version__ = "0.1.0"
+
+# Inspection, figures (matplotlib is imported only when a plot is drawn) and
+# test helpers.
+from . import inspect, plot, testing  # noqa: E402
 
 __all__ = [
     "Dense", "Dropout", "History", "Input", "MLPClassifier", "MLPRegressor", "NonFiniteError",
