@@ -139,5 +139,6 @@ def assert_models_equal(a, b, rtol: float = 0.0, atol: float = 0.0,
         if np.any(bad):
             pos = tuple(int(p) for p in np.argwhere(bad)[0])
             raise AssertionError(
-                f"models differ in {lname}.{kind}{list(pos)}: {xa[pos]!r} vs {xb[pos]!r} "
+                f"models differ in {lname}.{kind}{list(pos)}: {float(xa[pos])!r} vs "
+                f"{float(xb[pos])!r} "
                 f"({int(bad.sum())} of {bad.size} values differ; rtol={rtol:g}, atol={atol:g})")
