@@ -1,4 +1,5 @@
-"""The lecture-note studies in examples/ run, save their PNGs and show what
+"""The lecture-note studies in examples/ (initialization, vanishing_gradients,
+universal_approximation, logic_gates) run, save their PNGs and show what
 they claim (symmetry of zero init, vanishing gradients, universal
 approximation, linear collapse, XOR from AND/OR units)."""
 
