@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 import nnc
-from nnc.io import ModelFileError
 
 RNG = np.random.default_rng(7)
 X = RNG.normal(size=(96, 5))
