@@ -374,6 +374,14 @@ class Sequential:
 
     def predict(self, x, batch_size: int | None = None, verbose=0) -> np.ndarray:
         """Forward pass (no dropout): an (n_samples, n_outputs) array."""
+        core = self._core
+        # Fast path for the common, already engine-ready input (one row in a
+        # serving loop): skip the general conversion, keep the finite check.
+        if (batch_size is None and core is not None and type(x) is np.ndarray
+                and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
+                and x.flags.aligned and x.shape[1] == self._input_dim and x.shape[0] >= 1
+                and _core.all_finite(x)):
+            return core.predict(x)
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         x = self._features(x, allow_empty=True)
         return self._core.predict(x)
