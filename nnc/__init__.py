@@ -21,14 +21,14 @@ __version__ = "0.1.0"
 
 # Inspection, figures (matplotlib is imported only when a plot is drawn) and
 # test helpers.
-from . import inspect, plot, testing  # noqa: E402
+from . import inspect, plot, testing  # noqa: E402, F401
 
 __all__ = [
     "Dense", "Dropout", "History", "Input", "MLPClassifier", "MLPRegressor", "NonFiniteError",
     "Sequential",
     "TrainingInterrupted", "callbacks", "datasets", "gradcheck", "initializers", "io",
     "load_model", "losses", "metrics", "optimizers", "get_num_threads", "set_num_threads",
-    "inspect", "plot", "testing",
+    "plot", "testing",  # not "inspect": a star-import must not shadow the stdlib module
 ]
 
 

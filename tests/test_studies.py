@@ -15,9 +15,13 @@ import matplotlib
 import numpy as np
 import pytest
 
+import nnc
+
 matplotlib.use("Agg")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# Where the nnc under test lives (the source tree, or site-packages after pip install).
+PACKAGE_PARENT = str(pathlib.Path(nnc.__file__).resolve().parent.parent)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -62,7 +66,7 @@ def test_initialization_study(tmp_path, capsys):
     assert zeros["first_layer_weight_norm"] > 0.5  # it did train...
     for w in (weights[0], weights[2]):  # ...but each hidden layer's units stayed identical
         assert np.ptp(w, axis=1).max() <= 1e-6 * np.abs(w).max()
-    x, _ = __import__("nnc").datasets.make_moons(n_samples=200, noise=0.1, seed=0)
+    x, _ = nnc.datasets.make_moons(n_samples=200, noise=0.1, seed=0)
     for layer in model.trace(x)[:-1]:
         assert np.ptp(layer.a, axis=1).max() <= 1e-6
     assert min(xavier["unit_spread"]) > 0.1
@@ -122,7 +126,7 @@ def test_logic_gates_study(tmp_path, capsys, dtype):
 
 
 def test_example_runs_as_a_script(tmp_path):
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, MPLBACKEND="Agg")
     run = subprocess.run([sys.executable, str(ROOT / "examples" / "logic_gates.py"),
                           "--out", str(tmp_path / "figs")], capture_output=True, text=True,
                          env=env, timeout=120)

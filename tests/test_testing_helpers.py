@@ -17,6 +17,8 @@ import nnc
 from nnc.testing import assert_gradients_close, assert_models_equal
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+# Where the nnc under test lives (the source tree, or site-packages after pip install).
+PACKAGE_PARENT = str(pathlib.Path(nnc.__file__).resolve().parent.parent)
 
 
 def small_model(dtype, act="tanh", loss="mse", seed=0):
@@ -191,7 +193,7 @@ def test_plugin_is_found_through_the_installed_entry_point(user_suite):
     assert gen.returncode == 0, gen.stderr
     (entry_points,) = meta.glob("nnc-*.dist-info/entry_points.txt")
     assert "[pytest11]" in entry_points.read_text()
-    pythonpath = os.pathsep.join([str(ROOT), str(meta)])
+    pythonpath = os.pathsep.join([PACKAGE_PARENT, str(meta)])
     run = run_pytest(user_suite, {"PYTHONPATH": pythonpath})
     check_outcome(run)
     # Switching entry-point plugins off makes the fixtures disappear.
@@ -201,6 +203,6 @@ def test_plugin_is_found_through_the_installed_entry_point(user_suite):
 
 
 def test_plugin_loads_explicitly(user_suite):
-    run = run_pytest(user_suite, {"PYTHONPATH": str(ROOT), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
-                     "-p", "nnc.pytest_plugin")
+    run = run_pytest(user_suite, {"PYTHONPATH": PACKAGE_PARENT,
+                                  "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, "-p", "nnc.pytest_plugin")
     check_outcome(run)
