@@ -10,8 +10,8 @@ explicitly with ``pytest -p nnc.pytest_plugin``):
 - ``nnc_rng``: a NumPy Generator seeded from the test's node id, so each
   test gets its own reproducible stream.
 
-nnc itself is imported only when a fixture is used, so the plugin costs
-nothing in suites that never ask for it.
+The plugin lives in the nnc package, so loading it imports nnc (about
+40 ms on top of NumPy); ``pytest -p no:nnc`` switches it off.
 """
 
 from __future__ import annotations
