@@ -50,7 +50,8 @@ typedef enum {
     NNC_ERR_STATE = 6,        /* wrong order of calls (e.g. train before compile) */
     NNC_ERR_NONFINITE = 7,    /* NaN or infinity in input or in the loss */
     NNC_ERR_INTERRUPTED = 8,  /* stopped on request through nnc_progress */
-    NNC_ERR_FORMAT = 9        /* a serialized blob is malformed */
+    NNC_ERR_FORMAT = 9,       /* a serialized blob or model file is malformed */
+    NNC_ERR_IO = 10           /* a file could not be opened, read or written */
 } nnc_status;
 
 /* Static, never NULL. */
@@ -324,6 +325,50 @@ void nnc_thread_pool_shutdown(void);
 
 /* Check that n values of `dtype` are all finite. *all_finite is 1 or 0. */
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite);
+
+/* ------------------------------------------------------------ model files */
+
+/* The "nncb" binary model format (docs/nncb-format.md): a fixed
+ * little-endian header (magic "\x89NNCB\r\n\x1a", format version, dtype,
+ * flags, sizes, seed, RNG state), one record per layer (units, activation,
+ * bias flag, dropout, initializers), the compile settings (loss, l2,
+ * optimizer hyper-parameters) when compiled, the parameter buffer, the
+ * optimizer state when compiled, and a CRC-32 of everything before it.
+ * Python reads and writes the same bytes (nnc.save_binary / load_binary),
+ * so a model trained in Python can be served from C and back.
+ *
+ * Readers refuse (NNC_ERR_FORMAT, model untouched, nothing leaked) any
+ * other version, a declared size that differs from the real one, a bad
+ * checksum, unknown names or flags, non-zero reserved bytes, counts out of
+ * range or whose products overflow, parameters that are not finite, and
+ * compile settings or optimizer state the engine rejects. Nothing is
+ * allocated before the sizes have been checked against the data's length.
+ * All of these functions only read `model`; like every other call they
+ * must not run concurrently with a call that mutates the same model. */
+#define NNC_FORMAT_VERSION 1
+
+/* *n_bytes = the exact size nnc_model_serialize needs.
+ * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_OVERFLOW. */
+nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes);
+/* Write the model into the caller's buffer of exactly n_bytes
+ * (nnc_model_serialized_size); the engine keeps no pointer to it.
+ * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_SHAPE (wrong n_bytes). */
+nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_bytes);
+/* Build a new model from n_bytes of serialized data (the engine does not
+ * keep `data`). On success the caller owns *out (nnc_model_destroy); on
+ * failure *out is NULL. NNC_ERR_INVALID_ARG (NULL or negative n_bytes),
+ * NNC_ERR_FORMAT (malformed data, with the reason in nnc_last_error()),
+ * NNC_ERR_NOMEM. */
+nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **out);
+/* Serialize to `path`: written to "<path>.tmp" then renamed over `path`,
+ * so `path` never holds a half-written model (two writers of the same path
+ * at once are not supported). NNC_ERR_IO when the file cannot be written,
+ * plus the statuses of nnc_model_serialize. */
+nnc_status nnc_model_save(const nnc_model *model, const char *path);
+/* nnc_model_deserialize of a whole file; the header is checked against
+ * the file's size before the rest is read. NNC_ERR_IO when the file cannot
+ * be opened or read, plus the statuses of nnc_model_deserialize. */
+nnc_status nnc_model_load(const char *path, nnc_model **out);
 
 #ifdef __cplusplus
 }
