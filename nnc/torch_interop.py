@@ -92,8 +92,9 @@ def from_torch(module, seed: int | None = None, name: str | None = None):
                            "dropout": pending_dropout})
             pending_dropout = 0.0
         elif isinstance(child, nn.Dropout) and type(child) is nn.Dropout:
-            keep = (1.0 - pending_dropout) * (1.0 - child.p)  # consecutive ones compose
-            pending_dropout = 1.0 - keep
+            # Consecutive Dropouts compose (keep probabilities multiply).
+            pending_dropout = (child.p if not pending_dropout
+                               else 1.0 - (1.0 - pending_dropout) * (1.0 - child.p))
         elif kind in _ACTIVATIONS and type(child).__module__.startswith("torch.nn"):
             if not groups or groups[-1]["act_module"] is not None or pending_dropout:
                 raise ValueError(f"from_torch: module[{index}] ({kind}): an activation must "
