@@ -124,7 +124,8 @@ def test_training_continues_identically_after_conversion():
     (nn.Sequential(nn.Linear(2, 3), nn.PReLU(2)), "expected 1 or 3 slopes"),
     (nn.Sequential(nn.Linear(2, 3), nn.Linear(4, 1)), "feeds"),
     (nn.Sequential(nn.Linear(2, 3), nn.Dropout(0.5)), "followed by a Linear"),
-    (nn.Sequential(nn.Linear(2, 3), nn.Linear(3, 1).double()), "mixed dtypes"),
+    (nn.Sequential(nn.Linear(2, 3, dtype=torch.float32), nn.Linear(3, 1, dtype=torch.float64)),
+     "mixed dtypes"),
     (nn.Sequential(nn.Linear(2, 3).half()), "float32 or float64"),
     (nn.Sequential(), "no Linear"),
 ])
