@@ -243,9 +243,14 @@ def restore(arch: dict, read) -> object:
 
 
 def load_model(path):
-    """Load a model written by ``Sequential.save``; ValueError (or
+    """Load a model written by ``Sequential.save`` (an .npz file, or an
+    nncb file, recognised by its magic bytes); ValueError (or
     ``nnc.io.ModelFileError``, a ValueError) for anything that is not one."""
     path = os.fspath(path)
+    from . import nncb
+
+    if nncb.is_nncb(path):  # the binary format the C library writes
+        return nncb.load_binary(path)
     try:
         with zipfile.ZipFile(path) as zf:
             arch = _read_architecture(zf)

@@ -7,6 +7,7 @@ batch. Weights live in the engine's single parameter buffer.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import threading
@@ -534,7 +535,13 @@ class Sequential:
         """Write the whole model (architecture, weights, compile settings,
         optimizer and RNG state) to one .npz file, atomically. Reload with
         ``nnc.load_model(path)``; training then continues exactly as if it
-        had never stopped."""
+        had never stopped. A path ending in ``.nncb`` writes the binary
+        format the C library reads instead (see ``nnc.save_binary``)."""
+        if os.fsdecode(path).endswith(".nncb"):
+            from .nncb import save_binary
+
+            save_binary(self, path)
+            return
         io.save_model(self, path)
 
     def save_weights(self, path) -> None:
@@ -563,6 +570,26 @@ class Sequential:
         self.__dict__.update(model.__dict__)
         for layer in self._layers:
             layer._model = self
+
+    # -------------------------------------------------------- interoperability
+
+    def to_onnx(self, path=None):
+        """Export the inference graph to ONNX (needs ``pip install 'nnc[onnx]'``);
+        writes ``path`` when given and returns the ``onnx.ModelProto``.
+        See ``nnc.onnx``."""
+        from . import onnx as nnc_onnx
+
+        proto = nnc_onnx.to_onnx_model(self)
+        if path is not None:
+            nnc_onnx.save_onnx_proto(proto, path)
+        return proto
+
+    def to_torch(self):
+        """An equivalent ``torch.nn.Sequential`` with copies of the weights
+        (imports torch). See ``nnc.torch_interop``."""
+        from .torch_interop import to_torch
+
+        return to_torch(self)
 
     def __repr__(self) -> str:
         return f"<nnc.Sequential {self.name!r} layers={len(self._layers)} dtype={self.dtype}>"
