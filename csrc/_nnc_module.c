@@ -579,6 +579,54 @@ static PyObject *model_predict(ModelObject *self, PyObject *arg) {
     return out;
 }
 
+/* trace(x) -> [(z, a) per layer]: one engine call fills every array. */
+static PyObject *model_trace(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    PyArrayObject *x =
+        check_array(arg, "x", model_typenum(self), 2, (npy_intp)nnc_model_input_dim(self->model));
+    if (!x) return NULL;
+    const int n_layers = nnc_model_num_layers(self->model);
+    PyObject *result = PyList_New(n_layers);
+    void **ptrs = PyMem_Calloc((size_t)n_layers * 2, sizeof *ptrs);
+    if (!result || !ptrs) goto fail;
+    for (int l = 0; l < n_layers; l++) {
+        nnc_layer_spec spec;
+        nnc_status st = nnc_model_layer_spec(self->model, l, &spec);
+        if (st) {
+            raise_status(st);
+            goto fail;
+        }
+        npy_intp dims[2] = {PyArray_DIM(x, 0), (npy_intp)spec.units};
+        PyObject *z = PyArray_SimpleNew(2, dims, model_typenum(self));
+        PyObject *a = z ? PyArray_SimpleNew(2, dims, model_typenum(self)) : NULL;
+        PyObject *pair = a ? PyTuple_Pack(2, z, a) : NULL;
+        Py_XDECREF(z);
+        Py_XDECREF(a);
+        if (!pair) goto fail;
+        ptrs[l] = PyArray_DATA((PyArrayObject *)z);
+        ptrs[n_layers + l] = PyArray_DATA((PyArrayObject *)a);
+        PyList_SET_ITEM(result, l, pair); /* the tuple keeps z and a alive */
+    }
+    nnc_status st;
+    lock_model(self);
+    Py_BEGIN_ALLOW_THREADS
+    st = nnc_trace(self->model, PyArray_DATA(x), (int64_t)PyArray_DIM(x, 0), ptrs,
+                   ptrs + n_layers);
+    Py_END_ALLOW_THREADS
+    unlock_model(self);
+    if (st) {
+        raise_status(st);
+        goto fail;
+    }
+    PyMem_Free(ptrs);
+    return result;
+fail:
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    PyMem_Free(ptrs);
+    Py_XDECREF(result);
+    return NULL;
+}
+
 static int is_sparse(PyObject *flag) { return flag && PyObject_IsTrue(flag) == 1; }
 
 static PyObject *model_loss(ModelObject *self, PyObject *args) {
@@ -748,6 +796,8 @@ static PyMethodDef model_methods[] = {
     {"get_rng_state", (PyCFunction)model_get_rng_state, METH_NOARGS, "(key, counter)"},
     {"set_rng_state", (PyCFunction)model_set_rng_state, METH_O, "Restore (key, counter)."},
     {"predict", (PyCFunction)model_predict, METH_O, "Forward pass without dropout."},
+    {"trace", (PyCFunction)model_trace, METH_O,
+     "trace(x) -> [(z, a) per layer]: forward pass without dropout, every layer kept."},
     {"loss", (PyCFunction)model_loss, METH_VARARGS, "loss(x, y, sample_weight=None, sparse=False)"},
     {"gradients", (PyCFunction)model_gradients, METH_VARARGS,
      "gradients(x, y, sample_weight=None, sparse=False) -> (loss, flat gradient)"},

@@ -22,6 +22,16 @@
  *   a call that mutates the same model; callers serialise per model.
  * - Nothing in the engine calls exit/abort or prints; sizes are checked for
  *   overflow before any allocation; a failed allocation leaks nothing.
+ * - Status codes common to every function taking pointers:
+ *   NNC_ERR_INVALID_ARG for a NULL model/pointer argument, NNC_ERR_NOMEM when
+ *   an allocation fails; the others are listed with each function. Functions
+ *   that return a value directly (getters, void functions) take a non-NULL
+ *   model and cannot fail.
+ * - Process-wide functions (names, status strings, nnc_last_error, thread
+ *   and kernel settings, nnc_all_finite) may be called from any thread;
+ *   nnc_set_kernel_arch is the exception noted at its declaration.
+ * - Build: `make -C csrc` gives libnnc.a, libnnc.so and this header
+ *   (examples/c/README.md); link with -lm -pthread.
  */
 #ifndef NNC_H
 #define NNC_H
@@ -50,7 +60,8 @@ typedef enum {
     NNC_ERR_STATE = 6,        /* wrong order of calls (e.g. train before compile) */
     NNC_ERR_NONFINITE = 7,    /* NaN or infinity in input or in the loss */
     NNC_ERR_INTERRUPTED = 8,  /* stopped on request through nnc_progress */
-    NNC_ERR_FORMAT = 9        /* a serialized blob is malformed */
+    NNC_ERR_FORMAT = 9,       /* a serialized blob or model file is malformed */
+    NNC_ERR_IO = 10           /* a file could not be opened, read or written */
 } nnc_status;
 
 /* Static, never NULL. */
@@ -152,12 +163,17 @@ typedef struct {
 void nnc_layer_spec_default(nnc_layer_spec *spec, int64_t units, nnc_activation act);
 
 /* Create a model and initialise its parameters from `seed`. On success the
- * caller owns *out and frees it with nnc_model_destroy. The engine copies
- * `layers`. */
+ * caller owns *out and frees it with nnc_model_destroy; on failure *out is
+ * NULL. The engine copies `layers`. NNC_ERR_INVALID_ARG for a bad dtype,
+ * input_dim outside [1, 2^40], n_layers outside [1, 100000] or an invalid
+ * spec (message names the layer); NNC_ERR_OVERFLOW when a weight matrix or
+ * the whole model exceeds 2^40 elements; NNC_ERR_NOMEM. */
 nnc_status nnc_model_create(nnc_dtype dtype, int64_t input_dim, int n_layers,
                             const nnc_layer_spec *layers, uint64_t seed,
                             nnc_model **out);
-/* Deep copy: parameters, compile settings, optimizer state, RNG state. */
+/* Deep copy: parameters, compile settings, optimizer state, RNG state.
+ * The caller owns *out (NULL on failure). NNC_ERR_NOMEM. The source is only
+ * read. */
 nnc_status nnc_model_clone(const nnc_model *model, nnc_model **out);
 /* Free everything the model owns. NULL is a no-op. */
 void nnc_model_destroy(nnc_model *model);
@@ -166,6 +182,7 @@ nnc_dtype nnc_model_dtype(const nnc_model *model);
 int64_t nnc_model_input_dim(const nnc_model *model);
 int64_t nnc_model_output_dim(const nnc_model *model);
 int nnc_model_num_layers(const nnc_model *model);
+/* Getters above: `model` must not be NULL; they cannot fail. */
 /* Copy of layer i's spec (NNC_ERR_INVALID_ARG when i is out of range). */
 nnc_status nnc_model_layer_spec(const nnc_model *model, int i, nnc_layer_spec *out);
 
@@ -178,16 +195,20 @@ int64_t nnc_model_num_params(const nnc_model *model);
 /* Offsets (in elements) of layer i's W, b and slopes; -1 when absent. */
 nnc_status nnc_model_layer_offsets(const nnc_model *model, int i, int64_t *w_off,
                                    int64_t *b_off, int64_t *slope_off);
-/* Copy n elements out of / into the parameter buffer. n must equal
- * nnc_model_num_params. set_params refuses non-finite values. */
+/* Copy n elements out of / into the parameter buffer (the engine keeps no
+ * pointer to the caller's array). n must equal nnc_model_num_params, else
+ * NNC_ERR_SHAPE. set_params refuses non-finite values with
+ * NNC_ERR_NONFINITE and then leaves the parameters unchanged. */
 nnc_status nnc_model_get_params(const nnc_model *model, void *out, int64_t n);
 nnc_status nnc_model_set_params(nnc_model *model, const void *values, int64_t n);
-/* Re-draw every parameter from the model's RNG as at creation time. */
+/* Re-draw every parameter from the model's RNG (advancing it) with the
+ * layers' initializers. */
 nnc_status nnc_model_reinitialize(nnc_model *model);
 
 /* The model's RNG drives initialisation, shuffling and dropout. Its whole
  * state is two 64-bit words; saving and restoring them makes training
  * resumable bit for bit. */
+/* `model` and `state` must not be NULL; these cannot fail. */
 void nnc_model_get_rng_state(const nnc_model *model, uint64_t state[2]);
 void nnc_model_set_rng_state(nnc_model *model, const uint64_t state[2]);
 
@@ -230,17 +251,30 @@ void nnc_optimizer_config_default(nnc_optimizer_config *cfg, nnc_optimizer_kind 
  * biases and PReLU slopes excluded) and the optimizer; (re)creates zeroed
  * optimizer state. Checks that the loss pairs with the output activation:
  * binary cross-entropy needs sigmoid, (sparse) categorical cross-entropy
- * needs softmax. */
+ * needs softmax. NNC_ERR_INVALID_ARG for an unknown loss, a bad pairing,
+ * l2 < 0 or not finite, or a hyper-parameter out of range (the message
+ * names it); NNC_ERR_UNSUPPORTED for L-BFGS on a model with dropout;
+ * NNC_ERR_NOMEM. On failure the previous compile state is kept. `optimizer`
+ * is copied. */
 nnc_status nnc_model_compile(nnc_model *model, nnc_loss loss, double l2,
                              const nnc_optimizer_config *optimizer);
+/* 1 when compiled, 0 otherwise (also for NULL). */
 int nnc_model_is_compiled(const nnc_model *model);
-/* Change the learning rate of the compiled optimizer; state is kept. */
+/* Change the learning rate of the compiled optimizer; state is kept.
+ * NNC_ERR_STATE before compile; NNC_ERR_INVALID_ARG for a negative or
+ * non-finite rate. */
 nnc_status nnc_model_set_learning_rate(nnc_model *model, double learning_rate);
 nnc_status nnc_model_get_learning_rate(const nnc_model *model, double *out);
-/* Forget the optimizer's accumulated state (moments, step counts). */
+/* Forget the optimizer's accumulated state (moments, step counts).
+ * NNC_ERR_STATE before compile. */
 nnc_status nnc_model_reset_optimizer(nnc_model *model);
 
-/* Optimizer state as an opaque, versioned, self-checking byte blob. */
+/* Optimizer state as an opaque, versioned, self-checking byte blob, in the
+ * caller's buffer of exactly nnc_model_optimizer_state_size bytes.
+ * NNC_ERR_STATE before compile; get: NNC_ERR_SHAPE for a wrong n_bytes;
+ * set: NNC_ERR_FORMAT when the blob is corrupt or was saved for another
+ * optimizer kind, configuration, dtype or parameter count (the state is
+ * then unchanged). The engine keeps no pointer to the blob. */
 nnc_status nnc_model_optimizer_state_size(const nnc_model *model, int64_t *n_bytes);
 nnc_status nnc_model_get_optimizer_state(const nnc_model *model, void *out, int64_t n_bytes);
 nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int64_t n_bytes);
@@ -250,12 +284,29 @@ nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int
 /* Targets: for sparse categorical cross-entropy `y` points to m int64 class
  * indices in [0, output_dim); for every other loss to m x output_dim values
  * of the model's dtype. `sample_weight` is NULL or m values of the model's
- * dtype; the loss is (1/m) sum_i s_i l_i + L2 term. */
+ * dtype; the loss is (1/m) sum_i s_i l_i + L2 term.
+ *
+ * Statuses shared by the functions below: NNC_ERR_INVALID_ARG for NULL
+ * x/y/outputs, class labels outside [0, output_dim) or sample weights that
+ * are negative or not finite; NNC_ERR_SHAPE for m < 1; NNC_ERR_OVERFLOW for
+ * more rows than the engine's 2^40-element buffers allow; NNC_ERR_STATE
+ * when a function that needs targets is called before compile;
+ * NNC_ERR_NOMEM when the workspace cannot grow. The model's workspace is
+ * reused (and grown) across calls, so even nnc_predict mutates the model
+ * object: serialise calls per model. */
 
 /* out (m x output_dim) = forward pass without dropout. Needs no compile. */
 nnc_status nnc_predict(nnc_model *model, const void *x, int64_t m, void *out);
 
-/* J on a batch, without dropout. */
+/* Forward pass without dropout that also hands back every layer's
+ * pre-activations and activations (for inspection). z and a are arrays of
+ * nnc_model_num_layers pointers; z[l] and a[l] each receive m x fan_out(l)
+ * values of the model's dtype (row-major). Either array may be NULL to skip
+ * it. Needs no compile; parameters, optimizer state and RNG are untouched. */
+nnc_status nnc_trace(nnc_model *model, const void *x, int64_t m, void *const *z,
+                     void *const *a);
+
+/* J on a batch, without dropout. Parameters are unchanged. */
 nnc_status nnc_loss_value(nnc_model *model, const void *x, const void *y,
                           const void *sample_weight, int64_t m, double *loss);
 
@@ -267,7 +318,8 @@ nnc_status nnc_gradients(nnc_model *model, const void *x, const void *y,
 
 /* Central finite differences of J, parameter by parameter:
  * numeric[i] = (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps).
- * The parameters are restored exactly. */
+ * The parameters are restored exactly. NNC_ERR_INVALID_ARG for eps not
+ * finite and > 0. */
 nnc_status nnc_numeric_gradients(nnc_model *model, const void *x, const void *y,
                                  const void *sample_weight, int64_t m, double eps,
                                  void *numeric);
@@ -285,7 +337,9 @@ typedef struct {
 
 /* One optimizer step on one batch (dropout active). *loss receives J on the
  * batch before the step. L-BFGS takes its full step (up to max_iter inner
- * iterations) on this batch. */
+ * iterations) on this batch. NNC_ERR_UNSUPPORTED when a layer uses the step
+ * activation (no derivative); NNC_ERR_NONFINITE when the loss or gradient
+ * is not finite (the step is then not applied). */
 nnc_status nnc_train_batch(nnc_model *model, const void *x, const void *y,
                            const void *sample_weight, int64_t m, double *loss);
 
@@ -294,13 +348,15 @@ nnc_status nnc_train_batch(nnc_model *model, const void *x, const void *y,
  * batch), forward, backward, step. *mean_loss receives sum_b m_b J_b / n,
  * J_b measured before step b. `progress` may be NULL. On
  * NNC_ERR_INTERRUPTED or NNC_ERR_NONFINITE the parameters and optimizer
- * state are those after the last completed, finite step. */
+ * state are those after the last completed, finite step. NNC_ERR_UNSUPPORTED
+ * as for nnc_train_batch. `progress` is only used during the call. */
 nnc_status nnc_train_epoch(nnc_model *model, const void *x, const void *y,
                            const void *sample_weight, int64_t n, int64_t batch_size,
                            int shuffle, nnc_progress *progress, double *mean_loss);
 
 /* Name of the kernel set in use: "ref", "avx2" or "avx512" (chosen at first
- * use from the CPU, or forced with the environment variable NNC_ARCH). */
+ * use from the CPU, or forced with the environment variable NNC_ARCH).
+ * Static string. */
 const char *nnc_kernel_arch(void);
 /* 1 when the kernel set `name` is built and this CPU/OS can run it. */
 int nnc_kernel_arch_supported(const char *name);
@@ -316,15 +372,63 @@ nnc_status nnc_set_kernel_arch(const char *name);
  * leaves other libraries' threads alone). Results are bit-identical for
  * any number of threads: work is split over independent outputs only.
  * The default is the number of CPU cores available to the process. */
-nnc_status nnc_set_num_threads(int n); /* 1 <= n <= 256 */
+/* NNC_ERR_INVALID_ARG outside 1 <= n <= 256; waits for a running parallel
+ * section before resizing the pool. */
+nnc_status nnc_set_num_threads(int n);
 int nnc_get_num_threads(void);
 /* Stop and join the pool's worker threads (they restart on demand) and
  * free the calling thread's scratch memory. Safe to call at exit; waits for
  * a running parallel section to finish. */
 void nnc_thread_pool_shutdown(void);
 
-/* Check that n values of `dtype` are all finite. *all_finite is 1 or 0. */
+/* Check that n values of `dtype` are all finite. *all_finite is 1 or 0.
+ * NNC_ERR_INVALID_ARG for a NULL out-pointer, n < 0, or NULL values with
+ * n > 0. */
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite);
+
+/* ------------------------------------------------------------ model files */
+
+/* The "nncb" binary model format (docs/nncb-format.md): a fixed
+ * little-endian header (magic "\x89NNCB\r\n\x1a", format version, dtype,
+ * flags, sizes, seed, RNG state), one record per layer (units, activation,
+ * bias flag, dropout, initializers), the compile settings (loss, l2,
+ * optimizer hyper-parameters) when compiled, the parameter buffer, the
+ * optimizer state when compiled, and a CRC-32 of everything before it.
+ * Python reads and writes the same bytes (nnc.save_binary / load_binary),
+ * so a model trained in Python can be served from C and back.
+ *
+ * Readers refuse (NNC_ERR_FORMAT, model untouched, nothing leaked) any
+ * other version, a declared size that differs from the real one, a bad
+ * checksum, unknown names or flags, non-zero reserved bytes, counts out of
+ * range or whose products overflow, parameters that are not finite, and
+ * compile settings or optimizer state the engine rejects. Nothing is
+ * allocated before the sizes have been checked against the data's length.
+ * All of these functions only read `model`; like every other call they
+ * must not run concurrently with a call that mutates the same model. */
+#define NNC_FORMAT_VERSION 1
+
+/* *n_bytes = the exact size nnc_model_serialize needs.
+ * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_OVERFLOW. */
+nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes);
+/* Write the model into the caller's buffer of exactly n_bytes
+ * (nnc_model_serialized_size); the engine keeps no pointer to it.
+ * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_SHAPE (wrong n_bytes). */
+nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_bytes);
+/* Build a new model from n_bytes of serialized data (the engine does not
+ * keep `data`). On success the caller owns *out (nnc_model_destroy); on
+ * failure *out is NULL. NNC_ERR_INVALID_ARG (NULL or negative n_bytes),
+ * NNC_ERR_FORMAT (malformed data, with the reason in nnc_last_error()),
+ * NNC_ERR_NOMEM. */
+nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **out);
+/* Serialize to `path`: written to "<path>.tmp" then renamed over `path`,
+ * so `path` never holds a half-written model (two writers of the same path
+ * at once are not supported). NNC_ERR_IO when the file cannot be written,
+ * plus the statuses of nnc_model_serialize. */
+nnc_status nnc_model_save(const nnc_model *model, const char *path);
+/* nnc_model_deserialize of a whole file; the header is checked against
+ * the file's size before the rest is read. NNC_ERR_IO when the file cannot
+ * be opened or read, plus the statuses of nnc_model_deserialize. */
+nnc_status nnc_model_load(const char *path, nnc_model **out);
 
 #ifdef __cplusplus
 }

@@ -3,24 +3,15 @@
  * finiteness, class labels in range, non-negative sample weights.
  */
 #include "nnc_internal.h"
+#include "nnc_kernels.h"
 
 #include <math.h>
 
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite) {
     if (!all_finite || (n > 0 && !values) || n < 0)
         return nnc__fail(NNC_ERR_INVALID_ARG, "nnc_all_finite: bad arguments");
-    /* x * 0 is 0 for finite x and NaN for NaN/inf: one sum, no branches. */
-    if (dtype == NNC_FLOAT32) {
-        const float *v = values;
-        float acc = 0.0f;
-        for (int64_t i = 0; i < n; i++) acc += v[i] * 0.0f;
-        *all_finite = acc == 0.0f;
-    } else {
-        const double *v = values;
-        double acc = 0.0;
-        for (int64_t i = 0; i < n; i++) acc += v[i] * 0.0;
-        *all_finite = acc == 0.0;
-    }
+    /* The kernels' vector (and, for big arrays, threaded) check. */
+    *all_finite = nnc__all_finite(dtype, values, n);
     return NNC_OK;
 }
 

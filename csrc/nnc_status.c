@@ -26,6 +26,7 @@ const char *nnc_status_str(nnc_status status) {
     case NNC_ERR_NONFINITE: return "non-finite value";
     case NNC_ERR_INTERRUPTED: return "interrupted";
     case NNC_ERR_FORMAT: return "malformed data";
+    case NNC_ERR_IO: return "input/output error";
     }
     return "unknown status";
 }

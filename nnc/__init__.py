@@ -16,14 +16,22 @@ from .gradcheck import gradcheck
 from .io import load_model
 from .layers import Dense, Dropout, Input
 from .model import Sequential
+from .nncb import load_binary, save_binary
+from .torch_interop import from_torch
 
 __version__ = "0.1.0"
+
+# Inspection, figures (matplotlib is imported only when a plot is drawn) and
+# test helpers.
+from . import inspect, plot, testing  # noqa: E402, F401
 
 __all__ = [
     "Dense", "Dropout", "History", "Input", "MLPClassifier", "MLPRegressor", "NonFiniteError",
     "Sequential",
     "TrainingInterrupted", "callbacks", "datasets", "gradcheck", "initializers", "io",
     "load_model", "losses", "metrics", "optimizers", "get_num_threads", "set_num_threads",
+    "from_torch", "load_binary", "save_binary",
+    "plot", "testing",  # not "inspect": a star-import must not shadow the stdlib module
 ]
 
 

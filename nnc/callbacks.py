@@ -348,3 +348,51 @@ class LambdaCallback(Callback):
                 if not callable(fn):
                     raise TypeError(f"{name}: expected a function")
                 setattr(self, name, fn)
+
+
+class GradientStats(Callback):
+    """Record per-layer gradient and weight norms at the end of each epoch:
+    ``grad_norm/<layer name>`` and ``weight_norm/<layer name>`` appear in
+    the epoch logs and so in ``History.history`` (plot them with
+    ``nnc.plot.gradient_norms``).
+
+    The gradient is dJ/dtheta over the training data (dropout off, the L2
+    term included) at the weights reached at the end of the epoch, from one
+    engine call per epoch; nothing runs in Python per batch. A norm is the
+    Euclidean norm over all of the layer's parameters (W, b and PReLU
+    slopes). ``max_samples`` bounds the cost on big data sets: the gradient
+    is then taken on that many rows spread evenly over the training set
+    (no randomness, so the model's RNG is untouched).
+    """
+
+    def __init__(self, max_samples: int | None = None):
+        super().__init__()
+        self.max_samples = check_int(max_samples, "max_samples", minimum=1, allow_none=True)
+
+    def on_epoch_end(self, epoch, logs=None):
+        data = getattr(self.model, "_fit_data", None)
+        if data is None or logs is None:
+            return
+        x, y, sw = data
+        if self.max_samples is not None and x.shape[0] > self.max_samples:
+            rows = np.linspace(0, x.shape[0] - 1, self.max_samples).astype(np.int64)
+            x, y = np.ascontiguousarray(x[rows]), np.ascontiguousarray(y[rows])
+            sw = None if sw is None else np.ascontiguousarray(sw[rows])
+        model = self.model
+        _, grad = model._core.gradients(x, y, sw, model._sparse)
+        params = model._core.get_params()
+        logs.update(layer_norms(model, grad, "grad_norm/"))
+        logs.update(layer_norms(model, params, "weight_norm/"))
+
+
+def layer_norms(model, flat, prefix: str) -> dict:
+    """{prefix + layer name: Euclidean norm of that layer's slice of `flat`}
+    for a vector in the model's flat parameter layout."""
+    out = {}
+    for i, layer in enumerate(model._dense):
+        total = 0.0
+        for off, shape in model._layer_slices(i):
+            part = flat[off:off + int(np.prod(shape))].astype(np.float64)
+            total += float(part @ part)
+        out[prefix + layer.name] = math.sqrt(total)
+    return out

@@ -3,7 +3,7 @@
 A file holds these entries:
 
 - ``architecture``: a JSON document (format, version, dtype, seed, name,
-  input_dim, layer configs, compile settings with the current learning
+  input_dim, whether it is built, layer configs, compile settings with the current learning
   rate),
 - ``params``: the flat parameter vector,
 - ``rng_state``: the engine RNG's two words (uint64),
@@ -45,7 +45,7 @@ def model_state(model, weights_only: bool = False) -> tuple[dict, dict]:
     """(architecture dict, arrays dict) describing the whole model."""
     arch = {
         "format": FORMAT, "version": VERSION, "name": model.name, "dtype": model.dtype,
-        "seed": model.seed, "input_dim": model.input_dim,
+        "seed": model.seed, "input_dim": model.input_dim, "built": model.built,
         "layers": [layer.get_config() for layer in model.layers], "compile": None,
     }
     arrays: dict[str, np.ndarray] = {}
@@ -260,7 +260,7 @@ def restore(arch: dict, read) -> object:
     """A Sequential from an architecture and a `read(name, dtype, shape,
     max_bytes)` function giving the arrays."""
     model = _model_from_arch(arch)
-    if model.input_dim is None:
+    if model.input_dim is None or not _expect(arch.get("built", True), bool, "built"):
         return model
     n = _param_count(model)
     dtype = np.dtype(model.dtype)
@@ -281,9 +281,14 @@ def restore(arch: dict, read) -> object:
 
 
 def load_model(path):
-    """Load a model written by ``Sequential.save``; ValueError (or
+    """Load a model written by ``Sequential.save`` (an .npz file, or an
+    nncb file, recognised by its magic bytes); ValueError (or
     ``nnc.io.ModelFileError``, a ValueError) for anything that is not one."""
     path = os.fspath(path)
+    from . import nncb
+
+    if nncb.is_nncb(path):  # the binary format the C library writes
+        return nncb.load_binary(path)
     try:
         with _open_archive(path) as zf:
             arch = _read_architecture(zf)

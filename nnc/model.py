@@ -7,6 +7,7 @@ batch. Weights live in the engine's single parameter buffer.
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 import threading
@@ -319,15 +320,21 @@ class Sequential:
                     callbacks) -> History:
         history = self.history = History()
         n_batches = 1 if batch_size is None else -(-x.shape[0] // batch_size)
-        cbs = CallbackList([history, *_callback_list(callbacks)], self,
+        # History comes last, as in Keras, so it records what other callbacks
+        # add to the logs (e.g. GradientStats' grad_norm/<layer>).
+        cbs = CallbackList([*_callback_list(callbacks), history], self,
                            {"epochs": epochs, "samples": x.shape[0], "batch_size": batch_size,
                             "steps": n_batches, "verbose": verbose})
         self.stop_training = False
-        cbs.on_train_begin({})
-        with EpochRunner() as runner:
-            last_logs = self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch,
-                                         batch_size, shuffle, verbose, n_batches)
-        cbs.on_train_end(last_logs)
+        self._fit_data = (x, y, sw)  # engine-ready training arrays, for callbacks
+        try:
+            cbs.on_train_begin({})
+            with EpochRunner() as runner:
+                last_logs = self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch,
+                                             batch_size, shuffle, verbose, n_batches)
+            cbs.on_train_end(last_logs)
+        finally:
+            self._fit_data = None
         return history
 
     def _epoch_loop(self, runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
@@ -381,6 +388,14 @@ class Sequential:
 
     def predict(self, x, batch_size: int | None = None, verbose=0) -> np.ndarray:
         """Forward pass (no dropout): an (n_samples, n_outputs) array."""
+        core = self._core
+        # Fast path for the common, already engine-ready input (one row in a
+        # serving loop): skip the general conversion, keep the finite check.
+        if (batch_size is None and core is not None and type(x) is np.ndarray
+                and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
+                and x.flags.aligned and x.shape[1] == self._input_dim and x.shape[0] >= 1
+                and _core.all_finite(x)):
+            return core.predict(x)
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         x = self._features(x, allow_empty=True)
         return self._core.predict(x)
@@ -404,6 +419,25 @@ class Sequential:
         x, y, sw = self._data(x, y, sample_weight)
         _, flat = self._core.gradients(x, y, sw, self._sparse)
         return self._split(flat)
+
+    # ----------------------------------------------------------- inspection
+
+    def trace(self, x) -> list:
+        """Per Dense layer, ``LayerTrace(name, activation, z, a)`` with the
+        pre-activations and activations of the batch ``x`` (no dropout),
+        computed by the engine in one call. Changes no weights, optimizer
+        state or RNG state. See ``nnc.inspect``."""
+        from . import inspect
+
+        return inspect.trace(self, x)
+
+    def activation_stats(self, x, bins: int = 30) -> list[dict]:
+        """Per Dense layer: mean, std, fraction saturated (sigmoid/tanh),
+        fraction of dead ReLU units and histogram counts of the activations
+        on ``x``. See ``nnc.inspect.activation_stats``."""
+        from . import inspect
+
+        return inspect.activation_stats(self, x, bins)
 
     # -------------------------------------------------------------- weights
 
@@ -517,7 +551,13 @@ class Sequential:
         """Write the whole model (architecture, weights, compile settings,
         optimizer and RNG state) to one .npz file, atomically. Reload with
         ``nnc.load_model(path)``; training then continues exactly as if it
-        had never stopped."""
+        had never stopped. A path ending in ``.nncb`` writes the binary
+        format the C library reads instead (see ``nnc.save_binary``)."""
+        if os.fsdecode(path).endswith(".nncb"):
+            from .nncb import save_binary
+
+            save_binary(self, path)
+            return
         io.save_model(self, path)
 
     def save_weights(self, path) -> None:
@@ -546,6 +586,26 @@ class Sequential:
         self.__dict__.update(model.__dict__)
         for layer in self._layers:
             layer._model = self
+
+    # -------------------------------------------------------- interoperability
+
+    def to_onnx(self, path=None):
+        """Export the inference graph to ONNX (needs ``pip install 'nnc[onnx]'``);
+        writes ``path`` when given and returns the ``onnx.ModelProto``.
+        See ``nnc.onnx``."""
+        from . import onnx as nnc_onnx
+
+        proto = nnc_onnx.to_onnx_model(self)
+        if path is not None:
+            nnc_onnx.save_onnx_proto(proto, path)
+        return proto
+
+    def to_torch(self):
+        """An equivalent ``torch.nn.Sequential`` with copies of the weights
+        (imports torch). See ``nnc.torch_interop``."""
+        from .torch_interop import to_torch
+
+        return to_torch(self)
 
     def __repr__(self) -> str:
         return f"<nnc.Sequential {self.name!r} layers={len(self._layers)} dtype={self.dtype}>"

@@ -376,10 +376,36 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     _y_numeric = True
 
+    # scikit-learn >= 1.7 added `loss` (first positional there); here it is
+    # keyword-only so MLPRegressor((64,)) keeps meaning hidden_layer_sizes.
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, loss="squared_error",
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 dropout=0.0, optimizer=None, dtype="float64"):
+        super().__init__(
+            hidden_layer_sizes, activation, solver=solver, alpha=alpha, batch_size=batch_size,
+            learning_rate=learning_rate, learning_rate_init=learning_rate_init,
+            power_t=power_t, max_iter=max_iter, shuffle=shuffle, random_state=random_state,
+            tol=tol, verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, optimizer=optimizer, dtype=dtype)
+        self.loss = loss
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        if self.loss != "squared_error":
+            raise ValueError(f"loss must be 'squared_error' (the only regression loss nnc's "
+                             f"estimator supports), got {self.loss!r}")
 
     def _prepare(self, x, y, reuse: bool, incremental: bool) -> None:
         n_out = 1 if y.ndim == 1 else y.shape[1]

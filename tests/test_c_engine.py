@@ -26,7 +26,7 @@ def engine_test_binary(tmp_path_factory):
     exe = tmp_path_factory.mktemp("ctest") / "test_engine"
     cmd = [compiler(), "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{ROOT / 'csrc'}",
            str(ROOT / "tests" / "c" / "test_engine.c"), *map(str, ENGINE_SOURCES),
-           "-o", str(exe), "-lm"]
+           "-o", str(exe), "-lm", "-pthread"]
     build = subprocess.run(cmd, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     return exe

@@ -1,0 +1,166 @@
+"""Figures for training curves, activations, gradient norms and decision
+boundaries. matplotlib is optional: importing ``nnc.plot`` works without
+it, and each function then raises an ImportError that says how to get it.
+
+Every function returns a ``matplotlib.figure.Figure`` (made with pyplot,
+so ``plt.show()`` and notebooks display it); save it with
+``fig.savefig("name.png")`` and free it with ``plt.close(fig)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Log keys that are not training curves (plotted by gradient_norms).
+_NORM_PREFIXES = ("grad_norm/", "weight_norm/")
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError("nnc.plot needs matplotlib, which is not installed: "
+                          "pip install matplotlib") from exc
+    return plt
+
+
+def _history_dict(h) -> tuple[dict, list]:
+    """(history dict, epoch numbers starting at 1) of a History or a dict."""
+    from .callbacks import History
+
+    if isinstance(h, History):
+        logs, epochs = h.history, list(h.epoch)
+    elif isinstance(h, dict):
+        logs, epochs = h, []
+    else:
+        raise TypeError(f"h: expected an nnc History (what fit returns) or its .history dict, "
+                        f"got {type(h).__name__}")
+    length = max((len(v) for v in logs.values()), default=0)
+    if len(epochs) != length:
+        epochs = list(range(length))
+    return logs, [e + 1 for e in epochs]
+
+
+def history(h, keys=None):
+    """Loss curves (``loss``, ``val_loss``, ...) on one axis and the other
+    metrics on a second one, per epoch. ``keys`` restricts the curves."""
+    plt = _pyplot()
+    logs, epochs = _history_dict(h)
+    if keys is None:
+        keys = [k for k in logs if not k.startswith(_NORM_PREFIXES) and k != "learning_rate"]
+    else:
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        missing = [k for k in keys if k not in logs]
+        if missing:
+            raise ValueError(f"keys: {missing} not recorded (available: {sorted(logs)})")
+    if not keys:
+        raise ValueError("h: nothing recorded to plot")
+    loss_keys = [k for k in keys if k.endswith("loss")]
+    groups = [g for g in (loss_keys, [k for k in keys if k not in loss_keys]) if g]
+    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4), squeeze=False)
+    for axis, group in zip(axes[0], groups):
+        for key in group:
+            values = logs[key]
+            axis.plot(epochs[len(epochs) - len(values):], values, label=key)
+        axis.set_xlabel("epoch")
+        axis.set_ylabel("loss" if group is loss_keys else "metric")
+        axis.legend()
+    fig.tight_layout()
+    return fig
+
+
+def activation_histograms(model, x, bins: int = 30, title: str | None = None):
+    """One histogram per Dense layer of its activations on ``x`` (the
+    figures 6.15-6.17 of note 000), with mean, std and the fraction of
+    saturated outputs (sigmoid/tanh) or dead units (ReLU) in each title."""
+    plt = _pyplot()
+    stats = model.activation_stats(x, bins=bins)
+    fig, axes = plt.subplots(1, len(stats), figsize=(2.6 * len(stats) + 0.6, 2.8),
+                             squeeze=False, sharey=True)
+    for axis, s in zip(axes[0], stats):
+        edges, counts = s["hist_edges"], s["hist_counts"]
+        axis.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="tab:blue")
+        extra = ""
+        if not np.isnan(s["saturated"]):
+            extra = f"\nsaturated {s['saturated']:.0%}"
+        elif not np.isnan(s["dead"]):
+            extra = f"\ndead {s['dead']:.0%}"
+        axis.set_title(f"{s['name']} ({s['activation']})\nstd {s['std']:.3g}{extra}",
+                       fontsize=8)
+        axis.set_xlabel("activation", fontsize=8)
+        axis.tick_params(labelsize=7)
+    axes[0][0].set_ylabel("count", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def gradient_norms(h, log_scale: bool = True, weights: bool = False):
+    """Per-layer gradient norms per epoch, as recorded by
+    ``nnc.callbacks.GradientStats`` (``grad_norm/<layer>``), on a log axis;
+    with ``weights=True`` the weight norms on a second axis."""
+    plt = _pyplot()
+    logs, epochs = _history_dict(h)
+    grad_keys = [k for k in logs if k.startswith("grad_norm/")]
+    if not grad_keys:
+        raise ValueError("h: no grad_norm/<layer> entries; train with "
+                         "callbacks=[nnc.callbacks.GradientStats()]")
+    panels = [("grad_norm/", "gradient norm")]
+    if weights:
+        panels.append(("weight_norm/", "weight norm"))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    for axis, (prefix, label) in zip(axes[0], panels):
+        for key in (k for k in logs if k.startswith(prefix)):
+            values = np.asarray(logs[key], dtype=np.float64)
+            axis.plot(epochs[len(epochs) - len(values):], values, label=key[len(prefix):])
+        if log_scale:
+            axis.set_yscale("log")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(label)
+        axis.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def decision_boundary(model, x, y, resolution: int = 200, ax=None):
+    """Predicted class over the plane of a model with 2 inputs, with the
+    samples ``x`` coloured by their label ``y`` (class indices, one-hot
+    rows or 0/1 targets). One sigmoid output is thresholded at 0.5; a
+    wider output takes the argmax; a regression output is shown as is."""
+    plt = _pyplot()
+    if model.input_dim != 2:
+        raise ValueError(f"model: decision_boundary needs a model with 2 inputs, "
+                         f"got input_dim={model.input_dim}")
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.ndim != 2 or xs.shape[1] != 2 or xs.shape[0] == 0:
+        raise ValueError(f"x: expected an (n_samples, 2) array, got shape {xs.shape}")
+    if isinstance(resolution, bool) or not isinstance(resolution, (int, np.integer)) \
+            or resolution < 2:
+        raise ValueError(f"resolution: expected an integer >= 2, got {resolution!r}")
+    labels = np.asarray(y)
+    if labels.ndim == 2 and labels.shape[1] > 1:
+        labels = np.argmax(labels, axis=1)
+    labels = labels.reshape(-1)
+    if labels.shape[0] != xs.shape[0]:
+        raise ValueError(f"y: expected {xs.shape[0]} labels, got {labels.shape[0]}")
+    pad = 0.1 * (xs.max(axis=0) - xs.min(axis=0)) + 1e-9
+    lo, hi = xs.min(axis=0) - pad, xs.max(axis=0) + pad
+    g0, g1 = np.meshgrid(np.linspace(lo[0], hi[0], resolution),
+                         np.linspace(lo[1], hi[1], resolution))
+    out = model.predict(np.column_stack([g0.ravel(), g1.ravel()]))
+    if out.shape[1] > 1:
+        surface = np.argmax(out, axis=1)
+    elif model._dense[-1].activation in ("sigmoid", "step"):
+        surface = (out[:, 0] >= 0.5).astype(np.int64)
+    else:
+        surface = out[:, 0]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(5, 4.5))
+    else:
+        fig = ax.figure
+    ax.contourf(g0, g1, surface.reshape(g0.shape), alpha=0.35, cmap="coolwarm")
+    ax.scatter(xs[:, 0], xs[:, 1], c=labels, cmap="coolwarm", edgecolors="k", s=18)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    return fig
