@@ -70,6 +70,10 @@ def _compiler() -> str:
     pytest.fail("no C compiler found (cc, gcc or clang): the engine's C tests need one")
 
 
+#: Programs of tests/c that take arguments (driven below with hostile input).
+C_TOOLS = [ROOT / "tests" / "c" / "nncb_tool.c"]
+
+
 def _build(out_dir: pathlib.Path, flags: list[str]) -> dict[str, pathlib.Path]:
     """Compile the engine once (in parallel), then link every C test program."""
     cc = _compiler()
@@ -88,7 +92,7 @@ def _build(out_dir: pathlib.Path, flags: list[str]) -> dict[str, pathlib.Path]:
                 _need("the sanitizer runtime", res.stderr[-500:])
             pytest.fail(f"compiling {src.name} failed:\n{res.stderr}")
     programs = {}
-    for test in C_TESTS:
+    for test in C_TESTS + [t for t in C_TOOLS if t.exists()]:
         exe = out_dir / test.stem
         link = subprocess.run([cc, *COMMON, *flags, str(test), *map(str, objects), "-o", str(exe),
                                "-lm"], capture_output=True, text=True)
@@ -166,3 +170,70 @@ def test_the_leak_checkers_do_report_a_leak(tmp_path):
     subprocess.run([_compiler(), "-O0", "-g", str(src), "-o", str(plain)], check=True)
     run = _run(VALGRIND + [str(plain)], {})
     assert run.returncode == 1 and "definitely lost" in run.stderr
+
+
+def _nncb_inputs(directory: pathlib.Path, n_random: int) -> list[pathlib.Path]:
+    """A good nncb model file, the hand-made hostile ones of test_c_library
+    and seeded random corruptions (CRC resealed so deeper checks run)."""
+    import numpy as np
+    from test_c_library import doctored_files, python_model, reseal
+
+    import nnc
+    from nnc import nncb
+
+    model = python_model("float32", "adam")
+    model.fit(np.zeros((4, 5)), np.eye(3)[[0, 1, 2, 0]], epochs=1, verbose=0)
+    good = nncb.to_bytes(model)
+    files = {"good": good, **doctored_files(good)}
+    rng = np.random.default_rng(6)
+    for trial in range(n_random):
+        data = bytearray(good)
+        for _ in range(int(rng.integers(1, 4))):
+            data[int(rng.integers(0, len(data) - 4))] = int(rng.integers(0, 256))
+        files[f"random{trial}"] = reseal(bytes(data))
+    paths = []
+    for i, data in enumerate(files.values()):
+        path = directory / f"f{i}.nncb"
+        path.write_bytes(data)
+        paths.append(path)
+    assert nnc.load_binary(paths[0]).count_params() == model.count_params()
+    return paths
+
+
+def _check_tool_runs(runs, tool: str) -> None:
+    for path, run in runs:
+        report = f"{tool} on {path.name}: rc={run.returncode}\n{run.stdout}\n{run.stderr[-4000:]}"
+        assert run.returncode in (0, 2), report  # 0 read, 2 refused with a status
+        for marker in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                       "definitely lost", "indirectly lost", "possibly lost", "Invalid read",
+                       "Invalid write", "uninitialised"):
+            assert marker not in run.stderr, report
+
+
+def test_nncb_reader_on_hostile_files_under_sanitizers(sanitized_programs, tmp_path):
+    """The C model-file reader (nncb_tool check) on damaged and hostile
+    files: it reads or refuses each with a status, with no memory error,
+    undefined behaviour or leak."""
+    if "nncb_tool" not in sanitized_programs:
+        pytest.skip("no nncb reader in this tree")
+    paths = _nncb_inputs(tmp_path, 60)
+    runs = [(p, _run([str(sanitized_programs["nncb_tool"]), "check", str(p)], SAN_ENV))
+            for p in paths]
+    _check_tool_runs(runs, "ASan+UBSan nncb_tool")
+    refused = sum(run.returncode == 2 for _, run in runs)
+    bad = len(paths) - 1
+    assert runs[0][1].returncode == 0 and refused >= 0.8 * bad, refused
+    measured("ASan+UBSan nncb_tool check on hostile files",
+             f"0 errors, 0 leaks; {len(paths)} files, {refused} of {bad} damaged refused")
+
+
+def test_nncb_reader_on_hostile_files_under_valgrind(plain_programs, tmp_path):
+    if "nncb_tool" not in plain_programs:
+        pytest.skip("no nncb reader in this tree")
+    paths = _nncb_inputs(tmp_path, 0)
+    paths = paths[:1] + paths[1::4]  # valgrind is slow to start: a sample
+    runs = [(p, _run(VALGRIND + [str(plain_programs["nncb_tool"]), "check", str(p)], {}))
+            for p in paths]
+    _check_tool_runs(runs, "valgrind nncb_tool")
+    measured("valgrind memcheck nncb_tool check on hostile files",
+             f"0 errors, 0 leaks; {len(paths)} files")

@@ -491,6 +491,59 @@ def test_fuzz_load_model(saved_bytes, edits, data):
     assert loaded._core.get_optimizer_state() == model._core.get_optimizer_state()
 
 
+@pytest.fixture(scope="module")
+def saved_nncb(tmp_path_factory):
+    from nnc import nncb
+
+    model = nnc.Sequential([nnc.Dense(3, activation="prelu", input_dim=2), nnc.Dropout(0.2),
+                            nnc.Dense(2, activation="sigmoid")], dtype="float64", seed=2)
+    model.compile(optimizer="adam", loss="binary_crossentropy", l2=0.01)
+    model.fit(np.ones((4, 2)), np.ones((4, 2)), verbose=0)
+    return model, nncb.to_bytes(model), tmp_path_factory.mktemp("fuzzed_nncb")
+
+
+@settings(max_examples=800, **SETTINGS)
+@given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255),
+                                st.sampled_from(["set", "insert", "delete", "cut"])),
+                      min_size=1, max_size=4), reseal=st.booleans(), data=st.data())
+def test_fuzz_load_binary(saved_nncb, edits, reseal, data):
+    """The C library's binary format (nncb) through load_binary and
+    load_model: refused with ValueError, or read as exactly the saved model
+    (resealing the CRC makes the deeper checks do the work)."""
+    import struct
+    import zlib
+
+    count("load_binary")
+    model, good, directory = saved_nncb
+    blob = bytearray(good)
+    for where, value, op in edits:
+        pos = int(where * len(blob)) if blob else 0
+        if op == "set" and blob:
+            blob[pos] = value
+        elif op == "insert":
+            blob[pos:pos] = bytes([value]) * data.draw(st.integers(1, 64))
+        elif op == "delete":
+            del blob[pos:pos + data.draw(st.integers(1, 64))]
+        else:
+            del blob[pos:]
+    if reseal and len(blob) >= 4:
+        blob[-4:] = struct.pack("<I", zlib.crc32(bytes(blob[:-4])))
+    path = directory / "fuzzed.nncb"
+    path.write_bytes(bytes(blob))
+    for load in (nnc.load_binary, nnc.load_model):
+        try:
+            loaded = load(path)
+        except ValueError as exc:
+            assert str(exc)
+            continue
+        # What still loads is a working model; with an intact payload, the saved one.
+        x = np.ones((2, loaded.input_dim or 1))
+        if loaded.input_dim:
+            assert loaded.predict(x).shape == (2, loaded.output_dim)
+        if bytes(blob) == good:
+            np.testing.assert_array_equal(loaded.get_flat_params(), model.get_flat_params())
+
+
 # -------------------------------------------------------------- estimators
 
 @settings(max_examples=500, **SETTINGS)
@@ -553,6 +606,6 @@ def test_example_count_reaches_ten_thousand():
     total = sum(EXAMPLES.values())
     summary = ", ".join(f"{k}: {v}" for k, v in sorted(EXAMPLES.items()))
     measured("hypothesis examples (test_fuzz_public_api)", f"{total} ({summary})")
-    if len(EXAMPLES) < 8:
+    if len(EXAMPLES) < 9:
         pytest.skip(f"only part of the fuzz module ran ({summary})")
     assert total >= MIN_TOTAL_EXAMPLES, summary
