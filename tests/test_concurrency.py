@@ -17,7 +17,9 @@ import pytest
 
 import nnc
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+TESTS = pathlib.Path(__file__).resolve().parent
+# The nnc under test (the source tree, or site-packages after pip install).
+PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 
 
 def trained_model(dtype="float32", seed=5, dropout=0.2, epochs=3):
@@ -139,8 +141,8 @@ def test_same_seed_same_bits(dtype):
 def _digest_in_fresh_process(threads: int) -> str:
     script = textwrap.dedent(f"""
         import hashlib, sys
-        sys.path.insert(0, {str(ROOT)!r})
-        sys.path.insert(0, {str(ROOT / "tests")!r})
+        sys.path.insert(0, {str(TESTS)!r})
+        sys.path.insert(0, {str(PACKAGE_PARENT)!r})
         import nnc
         nnc.set_num_threads({threads})
         from test_concurrency import trained_model

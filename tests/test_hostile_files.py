@@ -22,7 +22,9 @@ from conftest import measured
 import nnc
 from nnc.io import ModelFileError
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The nnc under test (the source tree, or site-packages after pip install):
+# subprocesses import it from there.
+PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 
 
 def small_model(dtype="float64"):
@@ -318,7 +320,7 @@ def test_hostile_files_allocate_little(tmp_path):
     hostile_files(tmp_path)
     script = textwrap.dedent(f"""
         import pathlib, resource, sys
-        sys.path.insert(0, {str(ROOT)!r})
+        sys.path.insert(0, {str(PACKAGE_PARENT)!r})
         import nnc
         files = sorted(pathlib.Path({str(tmp_path)!r}).glob("*.npz"))
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -407,7 +409,7 @@ def test_a_process_killed_mid_save_never_leaves_a_half_written_target(saved, tmp
     good = target.read_bytes()
     script = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {str(ROOT)!r})
+        sys.path.insert(0, {str(PACKAGE_PARENT)!r})
         import numpy as np, nnc
         m = nnc.Sequential([nnc.Dense(300, input_dim=300)], seed=1)
         m.compile(loss="mse")

@@ -18,7 +18,11 @@ import numpy as np
 import pytest
 from conftest import measured
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+import nnc
+
+# The nnc under test (the source tree, or site-packages after pip install):
+# subprocesses import it from there.
+PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 ROUNDS = 4
 LATENCY_LIMIT = 0.200  # seconds, from the issue
 
@@ -100,7 +104,8 @@ def run_interrupted(config: dict, rounds: int = ROUNDS) -> tuple[dict, list[floa
     """Start the child, send SIGINT `rounds` times (each after an epoch
     ended plus a varying delay); return its report and the latencies."""
     config = {**config, "rounds": rounds}
-    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(ROOT), json.dumps(config)],
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(PACKAGE_PARENT),
+                             json.dumps(config)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sent = []
     try:
@@ -153,7 +158,6 @@ def test_ctrl_c_stops_fit_promptly_and_cleanly(config):
 def test_interrupted_epoch_is_not_recorded_and_weights_are_finite_in_process():
     """The same in-process through the engine's stop flag: a stop request
     before the first batch leaves everything exactly as it was."""
-    import nnc
     from nnc import _core
 
     model = nnc.Sequential([nnc.Dense(8, activation="tanh", input_dim=4), nnc.Dense(1)], seed=0)

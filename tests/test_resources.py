@@ -17,7 +17,9 @@ from conftest import measured
 
 import nnc
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The nnc under test (the source tree, or site-packages after pip install):
+# subprocesses import it from there.
+PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 CYCLES = 1000
 LIMIT_BYTES = 2 * 2**20
 
@@ -74,8 +76,8 @@ CYCLE_SCRIPT = textwrap.dedent(r"""
 @pytest.mark.skipif(not pathlib.Path("/proc/self/statm").exists(),
                     reason="resident memory is read from /proc (Linux)")
 def test_thousand_cycles_do_not_grow_resident_memory():
-    run = subprocess.run([sys.executable, "-c", CYCLE_SCRIPT, str(ROOT), str(CYCLES), "100"],
-                         capture_output=True, text=True, timeout=600)
+    run = subprocess.run([sys.executable, "-c", CYCLE_SCRIPT, str(PACKAGE_PARENT), str(CYCLES),
+                          "100"], capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
     before, after = map(int, run.stdout.split())
     grown = after - before
