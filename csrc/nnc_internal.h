@@ -146,10 +146,10 @@ struct nnc_model {
     nnc__optim *optim;
 
     nnc__workspace ws;
-    /* While nnc_train_epoch runs a first-order optimizer: its progress
-     * stop flag, checked between the products of a step so that Ctrl-C on
-     * a large batch waits for one product, not a whole step. A step that
-     * sees it set is abandoned before the update. NULL otherwise. */
+    /* While nnc_train_epoch runs: its progress stop flag, checked between
+     * the products of a step so that Ctrl-C on a large batch waits for one
+     * product, not a whole step. A step that sees it set is abandoned and
+     * not applied. NULL otherwise. */
     const volatile int *stop;
     int64_t *perm;     /* epoch permutation, perm_cap entries */
     int64_t perm_cap;

@@ -41,8 +41,9 @@ static nnc_status check_finite_step(nnc_model *m, double loss, int64_t batch) {
 
 /* One L-BFGS step. Its line search moves the parameters and its history
  * as it goes, so both are copied first and put back when the step meets a
- * non-finite loss or ends on non-finite parameters: a diverging step leaves
- * the model as it was before that step, as the first-order path does. */
+ * non-finite loss, ends on non-finite parameters or is stopped on request:
+ * the model is then as it was before that step, as on the first-order
+ * path (where the update simply comes last). */
 static nnc_status lbfgs_step(nnc_model *m, const void *x, const void *y, const void *sw,
                              int64_t rows, int64_t batch, double *loss) {
     const size_t bytes = (size_t)m->n_params * nnc__dtype_size(m->dtype);
@@ -64,7 +65,7 @@ static nnc_status lbfgs_step(nnc_model *m, const void *x, const void *y, const v
         st = nnc__fail(NNC_ERR_NONFINITE,
                        "the L-BFGS step on batch %lld made the parameters non-finite",
                        (long long)batch);
-    if (st == NNC_ERR_NONFINITE) {
+    if (st == NNC_ERR_NONFINITE || st == NNC_ERR_INTERRUPTED) {
         memcpy(m->params, saved_params, bytes);
         nnc__optim_destroy(m->optim);
         m->optim = saved_optim;
@@ -215,9 +216,9 @@ nnc_status nnc_train_epoch(nnc_model *m, const void *x, const void *y, const voi
     const size_t yrow = sparse ? sizeof(int64_t) : (size_t)nnc_model_output_dim(m) * es;
     double loss_sum = 0.0;
     int64_t done = 0;
-    /* L-BFGS moves the parameters inside its step (line search): it is only
-     * stopped between steps. */
-    m->stop = progress && !lbfgs ? &progress->stop_requested : NULL;
+    /* Checked between the products of a step; an abandoned step is not
+     * applied (L-BFGS: rolled back by lbfgs_step). */
+    m->stop = progress ? &progress->stop_requested : NULL;
     for (int64_t b = 0; b < n_batches; b++) {
         if (progress && progress->stop_requested) {
             st = nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request after %lld batches",

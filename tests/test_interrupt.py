@@ -37,11 +37,14 @@ CHILD = textwrap.dedent(r"""
     x = rng.normal(size=(config["rows"], 32)).astype(np.float32)
     y = rng.integers(0, 10, size=config["rows"])
 
+    lbfgs = config.get("optimizer") == "lbfgs"
+
     def make():
         m = nnc.Sequential([nnc.Dense(config["width"], activation="relu", input_dim=32),
                             nnc.Dense(config["width"], activation="tanh"),
                             nnc.Dense(10, activation="softmax")], seed=3)
-        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.compile(optimizer=nnc.optimizers.LBFGS() if lbfgs else "adam",
+                  loss="sparse_categorical_crossentropy")
         m.build()
         return m
 
@@ -50,12 +53,14 @@ CHILD = textwrap.dedent(r"""
             print("epoch", epoch, flush=True)
 
     def adam_steps(m):
+        if lbfgs:
+            return 0
         blob = m._core.get_optimizer_state()
         return struct.unpack_from("<Q", blob, 56)[0]  # header word 7: step count
 
     model = make()
-    bs = config["batch_size"]
-    per_epoch = -(-config["rows"] // bs)
+    bs = config["batch_size"]  # None: full batch (L-BFGS), one step per epoch
+    per_epoch = 1 if bs is None else -(-config["rows"] // bs)
     results = []
     for round_ in range(config["rounds"]):
         steps_before = adam_steps(model)
@@ -68,7 +73,8 @@ CHILD = textwrap.dedent(r"""
             caught = time.monotonic()
         weights = model.get_flat_params()
         epochs_done = len(model.history.history.get("loss", []))
-        steps = adam_steps(model) - steps_before
+        # L-BFGS: an interrupted step is rolled back, so whole epochs only.
+        steps = epochs_done if lbfgs else adam_steps(model) - steps_before
         # Replay exactly those steps on a fresh model: whole epochs with fit,
         # the interrupted epoch's finished batches with train_on_batch.
         twin = make()
@@ -136,10 +142,12 @@ def run_interrupted(config: dict, rounds: int = ROUNDS) -> tuple[dict, list[floa
 @pytest.mark.parametrize("config", [
     {"rows": 4096, "width": 128, "batch_size": 32},     # many short steps
     {"rows": 16384, "width": 512, "batch_size": 4096},  # few long steps
-], ids=["small-batches", "large-batches"])
+    {"rows": 4096, "width": 256, "batch_size": None, "optimizer": "lbfgs", "rounds": 2},
+], ids=["small-batches", "large-batches", "lbfgs-full-batch"])
 def test_ctrl_c_stops_fit_promptly_and_cleanly(config):
-    report, latencies = run_interrupted(config)
-    assert len(report["rounds"]) == ROUNDS, report
+    rounds = config.get("rounds", ROUNDS)
+    report, latencies = run_interrupted(config, rounds)
+    assert len(report["rounds"]) == rounds, report
     for r in report["rounds"]:
         assert "error" not in r, r
         assert r["finite"] and r["losses_finite"], r
@@ -147,9 +155,9 @@ def test_ctrl_c_stops_fit_promptly_and_cleanly(config):
         assert r["replay_identical"], r  # exactly the last completed step's weights
     assert report["refit_epochs"] == 2 and report["refit_changed"] and report["refit_finite"]
     ms = [f"{1000 * t:.1f}" for t in latencies]
-    print(f"\nCtrl-C latency ({config['batch_size']}-row batches): {', '.join(ms)} ms "
-          f"(max {1000 * max(latencies):.1f} ms)")
-    measured(f"Ctrl-C latency, {config['batch_size']}-row batches (ms)",
+    what = (f"{config['batch_size']}-row batches" if config["batch_size"] else
+            f"{config.get('optimizer')}, {config['rows']}-row full batch")
+    measured(f"Ctrl-C latency, {what} (ms)",
              f"max {1000 * max(latencies):.1f} of {', '.join(ms)}")
     assert max(latencies) < LATENCY_LIMIT, ms
     assert min(latencies) >= 0
