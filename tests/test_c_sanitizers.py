@@ -237,3 +237,15 @@ def test_nncb_reader_on_hostile_files_under_valgrind(plain_programs, tmp_path):
     _check_tool_runs(runs, "valgrind nncb_tool")
     measured("valgrind memcheck nncb_tool check on hostile files",
              f"0 errors, 0 leaks; {len(paths)} files")
+
+
+def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(monkeypatch):
+    """CI (CI=true) must not pass by skipping the memory checks."""
+    import test_c_sanitizers as me
+
+    monkeypatch.setattr(me, "IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        me._need("valgrind", "not on PATH")
+    monkeypatch.setattr(me, "IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="valgrind is not available"):
+        me._need("valgrind", "not on PATH")
