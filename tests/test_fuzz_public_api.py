@@ -121,18 +121,24 @@ def _layout(arr: np.ndarray, layout: str, serial: int):
     return arr
 
 
+GOOD_DTYPES = ["float64", "float32", "float16", ">f8", "int8", "int64", "uint8", "bool"]
+GOOD_LAYOUTS = ["C", "F", "strided", "readonly", "unaligned", "memmap", "list"]
+
+
 @st.composite
-def hostile_arrays(draw, rows: int, cols: int | None, kind: str = "x"):
-    """Mostly plausible arrays (right shape) with one or more things wrong."""
-    shape_choice = draw(st.sampled_from(["right"] * 5 + ["0d", "1d", "3d", "rows", "cols",
-                                                          "empty"]))
+def hostile_arrays(draw, rows: int, cols: int | None, kind: str = "x", good: bool = False):
+    """Mostly plausible arrays (right shape) with one or more things wrong;
+    with `good`, a valid array in any dtype and memory layout that converts."""
+    shape_choice = "right" if good else draw(st.sampled_from(
+        ["right"] * 5 + ["0d", "1d", "3d", "rows", "cols", "empty"]))
     right = (rows,) if cols is None else (rows, cols)
     shapes = {"right": right, "0d": (), "1d": (rows,), "3d": (rows, cols or 1, 2),
               "rows": (draw(st.integers(0, 7)),) + right[1:],
               "cols": (rows, draw(st.integers(0, 5))),
               "empty": (0,) + right[1:]}
     shape = shapes[shape_choice]
-    dtype = draw(st.sampled_from(["float64"] * 4 + ["float32"] * 2 + DTYPES))
+    dtype = draw(st.sampled_from(GOOD_DTYPES if good else
+                                 ["float64"] * 4 + ["float32"] * 2 + DTYPES))
     seed = draw(st.integers(0, 2**16))
     rng = np.random.default_rng(seed)
     if kind == "labels":
@@ -144,7 +150,7 @@ def hostile_arrays(draw, rows: int, cols: int | None, kind: str = "x"):
     else:
         values = rng.normal(size=shape)
     values = np.array(values, dtype=np.float64)  # 0-d stays an array
-    if values.size and draw(st.integers(0, 3)) == 0:
+    if values.size and not good and draw(st.integers(0, 3)) == 0:
         flat = values.reshape(-1)
         flat[draw(st.integers(0, flat.size - 1))] = draw(st.sampled_from(SPECIALS))
     with warnings.catch_warnings():
@@ -163,7 +169,7 @@ def hostile_arrays(draw, rows: int, cols: int | None, kind: str = "x"):
         else:
             arr = np.array(values, dtype=dtype)
     arr = np.asarray(arr)  # operators on 0-d arrays give scalars
-    return _layout(arr, draw(st.sampled_from(LAYOUTS)), seed)
+    return _layout(arr, draw(st.sampled_from(GOOD_LAYOUTS if good else LAYOUTS)), seed)
 
 
 def snapshot_input(obj):
@@ -228,17 +234,22 @@ def test_fuzz_predict(config, rows, data):
 @settings(max_examples=3000, **SETTINGS)
 @given(config=st.integers(0, 3), rows=st.integers(1, 6), call=st.sampled_from(
     ["fit", "evaluate", "loss", "gradients", "train_on_batch"]), with_sw=st.booleans(),
-    data=st.data())
-def test_fuzz_training_calls(config, rows, call, with_sw, data):
+    hostile=st.sampled_from(["none", "x", "y", "sample_weight", "all"]), data=st.data())
+def test_fuzz_training_calls(config, rows, call, with_sw, hostile, data):
     count("training calls")
     model = model_for(config)
     loss = model.compiled_loss
-    x = data.draw(hostile_arrays(rows, IN_DIM))
+    x = data.draw(hostile_arrays(rows, IN_DIM, good=hostile not in ("x", "all")))
+    good_y = hostile not in ("y", "all")
     if loss == "sparse_categorical_crossentropy":
-        y = data.draw(hostile_arrays(rows, None, "labels"))
+        y = data.draw(hostile_arrays(rows, None, "labels", good=good_y))
+        if good_y and isinstance(y, np.ndarray):
+            y = np.clip(y, 0, OUT_DIM - 1)
     else:
-        y = data.draw(hostile_arrays(rows, OUT_DIM, "labels" if "cross" in loss else "x"))
-    sw = data.draw(hostile_arrays(rows, None, "weights")) if with_sw else None
+        y = data.draw(hostile_arrays(rows, OUT_DIM, "labels" if "cross" in loss else "x",
+                                     good=good_y))
+    sw = data.draw(hostile_arrays(rows, None, "weights", good=hostile not in (
+        "sample_weight", "all"))) if with_sw else None
     calls = {
         "fit": lambda: model.fit(x, y, sample_weight=sw, epochs=1, batch_size=2, verbose=0),
         "evaluate": lambda: model.evaluate(x, y, sample_weight=sw),
