@@ -434,6 +434,23 @@ static void copy_le(unsigned char *dst, const unsigned char *src, int64_t n, siz
         for (size_t k = 0; k < es; k++) dst[(size_t)i * es + k] = src[(size_t)i * es + es - 1 - k];
 }
 
+/* Whether n little-endian values of es (4 or 8) bytes hold a NaN. */
+static int has_nan(const unsigned char *p, int64_t n, size_t es) {
+    for (int64_t i = 0; i < n; i++, p += es) {
+        if (es == 4) {
+            const uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+                               (uint32_t)p[3] << 24;
+            if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) return 1;
+        } else {
+            const uint64_t u = get_u64(p);
+            if ((u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull &&
+                (u & 0x000fffffffffffffull))
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* FNV-1a over little-endian 64-bit words (zero-padded tail) and the
  * length: any change to a single word always changes the result. */
 static uint64_t blob_hash(const unsigned char *p, size_t len) {
@@ -595,6 +612,22 @@ nnc_status nnc__optim_state_import(nnc__optim *opt, const void *blob, int64_t n_
     if (expect == 0 || expect != (size_t)n_bytes)
         BAD("size %lld does not match its content (%zu bytes expected)", (long long)n_bytes,
             expect);
+
+    /* No NaN in any state vector or history scalar: a real run never stores
+     * one (a step with a non-finite gradient is not applied), and a crafted
+     * one would poison the next steps. Infinities (an overflowing square
+     * in float32) are possible and kept. */
+    {
+        size_t pos = HDR_BYTES;
+        const int64_t n_vec = (int64_t)popcount3(mask) + (has_vec ? 2 : 0);
+        if (has_nan(p + pos, opt->n * n_vec, es)) BAD("the state holds NaN values");
+        pos += (size_t)n_vec * vb;
+        for (uint64_t i = 0; is_lbfgs && i < count; i++) {
+            if (has_nan(p + pos, 1, 8) || has_nan(p + pos + 8, 2 * opt->n, es))
+                BAD("the L-BFGS history holds NaN values");
+            pos += 8 + 2 * vb;
+        }
+    }
 
     /* Everything is checked; only the history pool can still fail, and it
      * grows without touching the live history. */

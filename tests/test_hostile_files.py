@@ -421,3 +421,38 @@ def test_a_process_killed_mid_save_never_leaves_a_half_written_target(saved, tmp
     assert run.returncode == 3, run.stderr
     assert target.read_bytes() == good
     assert_same_model(nnc.load_model(target), model)
+
+
+def _optimizer_blob_hash(body: bytes) -> int:
+    """The engine's checksum of an optimizer state blob (nnc_optim.c)."""
+    mask, prime = 2**64 - 1, 0x100000001B3
+    h, i = 0xCBF29CE484222325, 0
+    while i + 8 <= len(body):
+        h = ((h ^ int.from_bytes(body[i:i + 8], "little")) * prime) & mask
+        i += 8
+    h = ((h ^ int.from_bytes(body[i:], "little")) * prime) & mask
+    h = ((h ^ len(body)) * prime) & mask
+    return h ^ (h >> 32)
+
+
+def test_optimizer_state_with_nan_is_refused_even_with_a_valid_checksum(saved, tmp_path):
+    model, _, _ = saved  # float64, Adam: state = header (128 bytes), m, v, checksum
+    arch, arrays = arch_of(model), _arrays(model)
+    blob = bytearray(arrays["optimizer_state"].tobytes())
+    assert struct.unpack_from("<Q", blob, len(blob) - 8)[0] == \
+        _optimizer_blob_hash(bytes(blob[:-8]))  # the checksum is reproduced here
+
+    def resealed(offset, value):
+        out = bytearray(blob)
+        struct.pack_into("<d", out, offset, value)
+        struct.pack_into("<Q", out, len(out) - 8, _optimizer_blob_hash(bytes(out[:-8])))
+        return np.frombuffer(bytes(out), dtype=np.uint8)
+
+    n = model.count_params()
+    arrays["optimizer_state"] = resealed(128 + 8 * 3, 0.25)  # a finite change: accepted
+    loaded = nnc.load_model(write_npz(tmp_path / "finite.npz", arch, arrays))
+    assert loaded._core.get_optimizer_state() != model._core.get_optimizer_state()
+    for offset in (128, 128 + 8 * (n - 1), 128 + 8 * n + 8):  # first moment, end, second
+        arrays["optimizer_state"] = resealed(offset, float("nan"))
+        with pytest.raises(ValueError, match="NaN"):
+            nnc.load_model(write_npz(tmp_path / "nan.npz", arch, arrays))
