@@ -68,14 +68,15 @@ def model_state(model, weights_only: bool = False) -> tuple[dict, dict]:
     return arch, arrays
 
 
-def write_atomic(path, arch: dict, arrays: dict) -> None:
-    """Write the .npz next to `path`, flush it to disk, rename it over `path`."""
+def write_atomic(path, write) -> None:
+    """Call ``write(file)`` on a temporary file next to `path`, flush it to
+    disk and rename it over `path`: the target is never half written."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=".nnc-", suffix=".tmp", dir=directory)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, architecture=np.array(json.dumps(arch)), **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -97,16 +98,19 @@ def write_atomic(path, arch: dict, arrays: dict) -> None:
         os.close(dir_fd)
 
 
+def _write_npz(path, arch: dict, arrays: dict) -> None:
+    write_atomic(path, lambda f: np.savez(f, architecture=np.array(json.dumps(arch)), **arrays))
+
+
 def save_model(model, path) -> None:
-    arch, arrays = model_state(model)
-    write_atomic(path, arch, arrays)
+    _write_npz(path, *model_state(model))
 
 
 def save_weights(model, path) -> None:
     arch, arrays = model_state(model, weights_only=True)
     if "params" not in arrays:
         raise RuntimeError("save_weights: the model is not built yet")
-    write_atomic(path, arch, arrays)
+    _write_npz(path, arch, arrays)
 
 
 # ------------------------------------------------------------------ reading

@@ -24,12 +24,11 @@ from __future__ import annotations
 import inspect
 import os
 import struct
-import tempfile
 import zlib
 
 import numpy as np
 
-from .io import ModelFileError
+from .io import ModelFileError, write_atomic
 
 MAGIC = b"\x89NNCB\r\n\x1a"
 VERSION = 1
@@ -117,21 +116,7 @@ def save_binary(model, path) -> None:
     """Write ``model`` to ``path`` in the nncb format, atomically (a
     temporary file in the same directory, renamed over ``path``)."""
     data = to_bytes(model)
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".nnc-", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic(path, lambda f: f.write(data))
 
 
 # ------------------------------------------------------------------ reading
