@@ -217,7 +217,7 @@ def call_checked(model, fn, inputs):
 
 # ------------------------------------------------------------ entry points
 
-@settings(max_examples=2500, **SETTINGS)
+@settings(max_examples=2000, **SETTINGS)
 @given(config=st.integers(0, 3), rows=st.integers(1, 6), data=st.data())
 def test_fuzz_predict(config, rows, data):
     count("predict")
@@ -229,6 +229,20 @@ def test_fuzz_predict(config, rows, data):
     # It worked: the input was numeric and convertible; same bits as plain.
     assert out.shape == (np.shape(x)[0], OUT_DIM) and out.dtype == model.dtype
     np.testing.assert_array_equal(out, model.predict(plain(x, model.dtype)))
+
+
+@settings(max_examples=600, **SETTINGS)
+@given(config=st.integers(0, 3), rows=st.integers(1, 6), stats=st.booleans(), data=st.data())
+def test_fuzz_trace_and_activation_stats(config, rows, stats, data):
+    count("trace/activation_stats")
+    model = model_for(config)
+    x = data.draw(hostile_arrays(rows, IN_DIM))
+    fn = (lambda: model.activation_stats(x)) if stats else (lambda: model.trace(x))
+    out = call_checked(model, fn, [x])
+    if isinstance(out, Exception) or stats:
+        return
+    # It worked: the last layer's activations are predict's, same bits.
+    np.testing.assert_array_equal(out[-1].a, model.predict(plain(x, model.dtype)))
 
 
 @settings(max_examples=3000, **SETTINGS)
