@@ -14,12 +14,11 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import PACKAGE_PARENT
 
 import nnc
 
 TESTS = pathlib.Path(__file__).resolve().parent
-# The nnc under test (the source tree, or site-packages after pip install).
-PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 
 
 def trained_model(dtype="float32", seed=5, dropout=0.2, epochs=3):

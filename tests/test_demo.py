@@ -1,24 +1,13 @@
 """``python -m nnc``: the first thing a newcomer runs."""
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-
-import nnc
-
-# Run the nnc under test (in-tree build or installed), not whatever the
-# working directory would put first on sys.path.
-PACKAGE_PARENT = str(Path(nnc.__file__).resolve().parent.parent)
+from conftest import run_python
 
 
-def run_nnc(tmp_path, *args, timeout=120):
-    env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
-    out = subprocess.run([sys.executable, "-m", "nnc", *args], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=timeout)
+def run_nnc(tmp_path, *args):
+    out = run_python(["-m", "nnc", *args], tmp_path)
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 
@@ -63,7 +52,5 @@ def test_other_demos_reach_their_goal(tmp_path, demo, pattern, check):
 
 
 def test_unknown_demo_is_refused(tmp_path):
-    env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT}
-    out = subprocess.run([sys.executable, "-m", "nnc", "mnist"], capture_output=True, text=True,
-                         env=env, cwd=tmp_path, timeout=60)
+    out = run_python(["-m", "nnc", "mnist"], tmp_path)
     assert out.returncode == 2 and "invalid choice: 'mnist'" in out.stderr

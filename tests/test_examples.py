@@ -1,24 +1,17 @@
 """Every script in examples/ (the user-facing ones of the first run) runs and
 shows what it claims."""
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-import nnc
+from conftest import run_python
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE_PARENT = str(Path(nnc.__file__).resolve().parent.parent)
 
 
 def run_example(name, tmp_path):
-    env = {**os.environ, "PYTHONPATH": PACKAGE_PARENT, "PYTHONWARNINGS": "ignore"}
-    out = subprocess.run([sys.executable, str(ROOT / "examples" / name)], capture_output=True,
-                         text=True, env=env, cwd=tmp_path, timeout=300)
+    out = run_python([str(ROOT / "examples" / name)], tmp_path, {"PYTHONWARNINGS": "ignore"})
     assert out.returncode == 0, out.stdout + out.stderr
     return out.stdout
 

@@ -17,14 +17,10 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import measured
+from conftest import PACKAGE_PARENT, measured
 
 import nnc
 from nnc.io import ModelFileError
-
-# The nnc under test (the source tree, or site-packages after pip install):
-# subprocesses import it from there.
-PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 
 
 def small_model(dtype="float64"):

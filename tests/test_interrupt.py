@@ -7,7 +7,6 @@ again. Runs in a subprocess that the test interrupts like a terminal does.
 from __future__ import annotations
 
 import json
-import pathlib
 import signal
 import subprocess
 import sys
@@ -16,13 +15,10 @@ import time
 
 import numpy as np
 import pytest
-from conftest import measured
+from conftest import PACKAGE_PARENT, measured
 
 import nnc
 
-# The nnc under test (the source tree, or site-packages after pip install):
-# subprocesses import it from there.
-PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 ROUNDS = 4
 LATENCY_LIMIT = 0.200  # seconds, from the issue
 

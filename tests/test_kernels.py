@@ -16,6 +16,7 @@ import threading
 
 import numpy as np
 import pytest
+from conftest import PACKAGE_PARENT
 
 import nnc
 from nnc import _core
@@ -136,9 +137,8 @@ def test_nnc_arch_environment_variable_falls_back_without_crashing(tmp_path):
     best = _core.supported_kernel_archs()[-1]
     # The nnc this test imported (installed or built in place), not whatever
     # the working directory holds.
-    package_parent = str(pathlib.Path(nnc.__file__).resolve().parents[1])
     for request, expected in [("ref", "ref"), ("bogus", best), ("avx512", None)]:
-        env = {**os.environ, "NNC_ARCH": request, "PYTHONPATH": package_parent}
+        env = {**os.environ, "NNC_ARCH": request, "PYTHONPATH": PACKAGE_PARENT}
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              env=env, cwd=tmp_path, timeout=60)
         assert out.returncode == 0, out.stderr

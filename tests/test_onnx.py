@@ -6,9 +6,6 @@ max|predict| elementwise, tol = 1e-5 (float32) or 1e-12 (float64)."""
 
 from __future__ import annotations
 
-import os
-import pathlib
-import subprocess
 import sys
 import zlib
 
@@ -16,7 +13,7 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import record
+from conftest import record, run_python
 
 import nnc
 
@@ -110,9 +107,6 @@ def test_unbuilt_model_is_refused():
 def test_import_nnc_imports_neither_torch_nor_onnx(tmp_path):
     code = ("import sys, nnc; m = nnc.Sequential([nnc.Dense(2, input_dim=2)]); m.predict([[1, 2]]);"
             "print(sorted(k for k in ('torch', 'onnx', 'onnxruntime') if k in sys.modules))")
-    # The nnc under test (source tree or installed), never the unbuilt checkout.
-    env = {**os.environ, "PYTHONPATH": str(pathlib.Path(nnc.__file__).resolve().parents[1])}
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=tmp_path, env=env)
+    run = run_python(["-c", code], tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == "[]"

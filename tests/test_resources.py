@@ -13,13 +13,10 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import measured
+from conftest import PACKAGE_PARENT, measured
 
 import nnc
 
-# The nnc under test (the source tree, or site-packages after pip install):
-# subprocesses import it from there.
-PACKAGE_PARENT = pathlib.Path(nnc.__file__).resolve().parents[1]
 CYCLES = 1000
 LIMIT_BYTES = 2 * 2**20
 

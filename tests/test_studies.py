@@ -6,22 +6,18 @@ approximation, linear collapse, XOR from AND/OR units)."""
 from __future__ import annotations
 
 import importlib.util
-import os
 import pathlib
-import subprocess
-import sys
 
 import matplotlib
 import numpy as np
 import pytest
+from conftest import run_python
 
 import nnc
 
 matplotlib.use("Agg")
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-# Where the nnc under test lives (the source tree, or site-packages after pip install).
-PACKAGE_PARENT = str(pathlib.Path(nnc.__file__).resolve().parent.parent)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
@@ -126,9 +122,7 @@ def test_logic_gates_study(tmp_path, capsys, dtype):
 
 
 def test_example_runs_as_a_script(tmp_path):
-    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT, MPLBACKEND="Agg")
-    run = subprocess.run([sys.executable, str(ROOT / "examples" / "logic_gates.py"),
-                          "--out", str(tmp_path / "figs")], capture_output=True, text=True,
-                         env=env, timeout=120)
+    run = run_python([str(ROOT / "examples" / "logic_gates.py"), "--out", str(tmp_path / "figs")],
+                     tmp_path, {"MPLBACKEND": "Agg"})
     assert run.returncode == 0, run.stderr
     assert "XOR" in run.stdout and (tmp_path / "figs" / "logic_gates.png").exists()

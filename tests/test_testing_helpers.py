@@ -12,13 +12,12 @@ import textwrap
 
 import numpy as np
 import pytest
+from conftest import PACKAGE_PARENT
 
 import nnc
 from nnc.testing import assert_gradients_close, assert_models_equal
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-# Where the nnc under test lives (the source tree, or site-packages after pip install).
-PACKAGE_PARENT = str(pathlib.Path(nnc.__file__).resolve().parent.parent)
 
 
 def small_model(dtype, act="tanh", loss="mse", seed=0):
