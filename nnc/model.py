@@ -7,6 +7,7 @@ batch. Weights live in the engine's single parameter buffer.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import sys
@@ -298,12 +299,19 @@ class Sequential:
             val = (x[n_train:], y[n_train:], None if sw is None else sw[n_train:])
             x, y = x[:n_train], y[:n_train]
             sw = None if sw is None else sw[:n_train]
-        if not self._fit_lock.acquire(blocking=False):
-            raise RuntimeError("fit: this model is already training in another thread")
-        self._fit_thread = threading.get_ident()
-        try:
+        with self._training("fit"):
             return self._fit_epochs(x, y, sw, val, epochs, initial_epoch, batch_size, shuffle,
                                     verbose, callbacks)
+
+    @contextlib.contextmanager
+    def _training(self, what: str):
+        """Hold the model for one training run: a second one from another
+        thread raises instead of interleaving its updates."""
+        if not self._fit_lock.acquire(blocking=False):
+            raise RuntimeError(f"{what}: this model is already training in another thread")
+        self._fit_thread = threading.get_ident()
+        try:
+            yield
         finally:
             self._fit_thread = None
             self._fit_lock.release()

@@ -196,7 +196,7 @@ class _BaseMLP(BaseEstimator):
             batch = 0
         else:
             batch = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
-        with EpochRunner() as runner:
+        with model._training("fit"), EpochRunner() as runner:
             for _ in range(1 if incremental else self.max_iter):
                 if self.solver == "sgd" and self.learning_rate == "invscaling" and \
                         self.optimizer is None:

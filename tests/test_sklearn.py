@@ -169,3 +169,20 @@ def test_bad_parameters_name_themselves():
             nnc.MLPClassifier(**params).fit(X_SMALL, Y_SMALL)
     with pytest.raises(ValueError, match="loss"):
         nnc.MLPRegressor(loss="poisson").fit(X_SMALL, Y_SMALL.astype(float))
+
+
+def test_an_estimator_being_trained_refuses_a_second_training_run():
+    clf = nnc.MLPClassifier((8,), random_state=0, warm_start=True)
+    clf.partial_fit(X_SMALL, Y_SMALL, classes=np.arange(10))
+    before = [c.copy() for c in clf.coefs_]
+    # Holding the model's training slot is what a fit in another thread does.
+    with clf.model_._training("fit"):
+        with pytest.raises(RuntimeError, match="already training"):
+            clf.partial_fit(X_SMALL, Y_SMALL)
+        with pytest.raises(RuntimeError, match="already training"):
+            clf.fit(X_SMALL, Y_SMALL)  # warm_start: the same model
+    assert clf.n_iter_ == 1
+    for a, b in zip(before, clf.model_.get_weights()[0::2]):
+        np.testing.assert_array_equal(a, b)
+    clf.partial_fit(X_SMALL, Y_SMALL)  # free again afterwards
+    assert clf.n_iter_ == 2
