@@ -7,6 +7,7 @@ at run time by csrc/nnc_cpu.c.
 
 import glob
 import os
+import shutil
 import sys
 
 import numpy
@@ -33,6 +34,29 @@ class BuildExt(build_ext):
 
             self.compiler._compile = compile_one
         super().build_extensions()
+
+    def run(self):
+        super().run()
+        if not self.inplace:
+            self.copy_into_checkout()
+
+    def copy_into_checkout(self):
+        """Also put the built extension beside the sources, as --inplace
+        does: `pip install . && python -m nnc` run in the checkout imports
+        the checkout's nnc/ (the current directory comes first on sys.path),
+        which must then have its _core too."""
+        here = os.path.dirname(os.path.abspath(__file__))
+        for ext in self.extensions:
+            built = self.get_ext_fullpath(ext.name)
+            package_dir = os.path.join(here, *ext.name.split(".")[:-1])
+            target = os.path.join(package_dir, os.path.basename(built))
+            try:
+                # A new file renamed into place: a process that has the old
+                # one loaded keeps its mapping intact.
+                shutil.copyfile(built, target + ".tmp")
+                os.replace(target + ".tmp", target)
+            except OSError:
+                pass  # a read-only checkout: the installed package still works
 
 
 def extra_compile_args():

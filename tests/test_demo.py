@@ -1,6 +1,10 @@
 """``python -m nnc``: the first thing a newcomer runs."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import run_python
@@ -54,3 +58,15 @@ def test_other_demos_reach_their_goal(tmp_path, demo, pattern, check):
 def test_unknown_demo_is_refused(tmp_path):
     out = run_python(["-m", "nnc", "mnist"], tmp_path)
     assert out.returncode == 2 and "invalid choice: 'mnist'" in out.stderr
+
+
+def test_the_readme_command_works_inside_the_checkout():
+    """`pip install . && python -m nnc` is typed in the checkout, where the
+    current directory's nnc/ comes first on sys.path: the build puts the
+    extension there too (setup.py), so that package must import."""
+    root = Path(__file__).resolve().parent.parent
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    out = subprocess.run([sys.executable, "-m", "nnc", "--help"], capture_output=True,
+                         text=True, cwd=root, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "demos (default: digits)" in out.stdout
