@@ -48,13 +48,18 @@ def test_predict_from_many_threads_equals_serial(dtype):
             for i in range(worker, len(inputs), 8):
                 results[i] = model.predict(inputs[i])
 
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    run_in_threads(work, range(8))
+    for got, want in zip(results, serial):
+        np.testing.assert_array_equal(got, want)
+
+
+def run_in_threads(work, args) -> None:
+    """work(a) for every a, each in its own thread, all joined."""
+    threads = [threading.Thread(target=work, args=(a,)) for a in args]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    for got, want in zip(results, serial):
-        np.testing.assert_array_equal(got, want)
 
 
 class _Gate(nnc.callbacks.Callback):
@@ -119,11 +124,7 @@ def test_fit_in_many_models_at_once_matches_one_at_a_time():
     def work(s):
         out[s] = trained_model(seed=s)[0].get_flat_params()
 
-    threads = [threading.Thread(target=work, args=(s,)) for s in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_in_threads(work, range(4))
     for got, want in zip(out, serial):
         np.testing.assert_array_equal(got, want)
 

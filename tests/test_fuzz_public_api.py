@@ -475,6 +475,29 @@ def test_fuzz_fit_options(config, kwargs, capsys):
 
 # ------------------------------------------------------------------- files
 
+#: Byte edits of a file: (where, as a fraction of its length; byte; operation).
+EDITS = st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255),
+                           st.sampled_from(["set", "insert", "delete", "cut"])),
+                 min_size=1, max_size=4)
+
+
+def damaged(good: bytes, edits, data) -> bytearray:
+    """`good` with the edits applied: bytes set, runs inserted or deleted,
+    or the tail cut off."""
+    blob = bytearray(good)
+    for where, value, op in edits:
+        pos = int(where * len(blob)) if blob else 0
+        if op == "set" and blob:
+            blob[pos] = value
+        elif op == "insert":
+            blob[pos:pos] = bytes([value]) * data.draw(st.integers(1, 64))
+        elif op == "delete":
+            del blob[pos:pos + data.draw(st.integers(1, 64))]
+        else:
+            del blob[pos:]
+    return blob
+
+
 @pytest.fixture(scope="module")
 def saved_bytes(tmp_path_factory):
     model = nnc.Sequential([nnc.Dense(3, activation="relu", input_dim=2),
@@ -487,23 +510,11 @@ def saved_bytes(tmp_path_factory):
 
 
 @settings(max_examples=1200, **SETTINGS)
-@given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255),
-                                st.sampled_from(["set", "insert", "delete", "cut"])),
-                      min_size=1, max_size=4), data=st.data())
+@given(edits=EDITS, data=st.data())
 def test_fuzz_load_model(saved_bytes, edits, data):
     count("load_model")
     model, good, directory = saved_bytes
-    blob = bytearray(good)
-    for where, value, op in edits:
-        pos = int(where * len(blob)) if blob else 0
-        if op == "set" and blob:
-            blob[pos] = value
-        elif op == "insert":
-            blob[pos:pos] = bytes([value]) * data.draw(st.integers(1, 64))
-        elif op == "delete":
-            del blob[pos:pos + data.draw(st.integers(1, 64))]
-        else:
-            del blob[pos:]
+    blob = damaged(good, edits, data)
     path = directory / "fuzzed.npz"
     path.write_bytes(bytes(blob))
     try:
@@ -528,9 +539,7 @@ def saved_nncb(tmp_path_factory):
 
 
 @settings(max_examples=800, **SETTINGS)
-@given(edits=st.lists(st.tuples(st.floats(0, 1, exclude_max=True), st.integers(0, 255),
-                                st.sampled_from(["set", "insert", "delete", "cut"])),
-                      min_size=1, max_size=4), reseal=st.booleans(), data=st.data())
+@given(edits=EDITS, reseal=st.booleans(), data=st.data())
 def test_fuzz_load_binary(saved_nncb, edits, reseal, data):
     """The C library's binary format (nncb) through load_binary and
     load_model: refused with ValueError, or read as exactly the saved model
@@ -540,17 +549,7 @@ def test_fuzz_load_binary(saved_nncb, edits, reseal, data):
 
     count("load_binary")
     model, good, directory = saved_nncb
-    blob = bytearray(good)
-    for where, value, op in edits:
-        pos = int(where * len(blob)) if blob else 0
-        if op == "set" and blob:
-            blob[pos] = value
-        elif op == "insert":
-            blob[pos:pos] = bytes([value]) * data.draw(st.integers(1, 64))
-        elif op == "delete":
-            del blob[pos:pos + data.draw(st.integers(1, 64))]
-        else:
-            del blob[pos:]
+    blob = damaged(good, edits, data)
     if reseal and len(blob) >= 4:
         blob[-4:] = struct.pack("<I", zlib.crc32(bytes(blob[:-4])))
     path = directory / "fuzzed.nncb"
