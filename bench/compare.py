@@ -11,7 +11,10 @@ epoch per measurement):
   b  train 784-512-512-10 (relu), batch 256, 1 thread
   c  predict with the 784-128-10 net: batch-1 latency, and 10000-row throughput
   d  scenario b on 2 threads (nnc also against itself on 1 thread, timed in the
-     same rounds, and the weights after one epoch compared bit for bit)
+     same rounds, and the weights after one epoch compared bit for bit), with
+     the core-to-core latency measured before and after (core_to_core.c):
+     on a 2-vCPU VM it says whether the host placed the vCPUs near each
+     other, which decides the 2-thread speed-up (bench/README.md)
 
 Every library gets the same data and thread count (nnc.set_num_threads,
 torch.set_num_threads, threadpoolctl for NumPy's and scikit-learn's BLAS).
@@ -41,6 +44,8 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the checkout's nnc when run from it
+
+from core_latency import core_to_core_ns  # noqa: E402
 
 import nnc  # noqa: E402
 
@@ -270,7 +275,9 @@ def run_scaling(args, x, y, libs):
     in the same rounds, with a bit-for-bit comparison of the weights after
     one epoch."""
     threads = args.threads_d
+    before = core_to_core_ns()
     res = run_training("d", args, x, y, threads, libs, nnc_baseline_threads=1)
+    res["core_to_core_ns"] = {"before": before, "after": core_to_core_ns()}
     base = res["libs"].pop("nnc_baseline")
     res["nnc_1thread"] = base
     res["nnc_1thread_samples_per_s"] = base["samples_per_s"]
@@ -405,6 +412,11 @@ def print_training(key, res):
         print(f"    nnc on 1 thread, same rounds: {res['nnc_1thread_samples_per_s']:,.0f} "
               f"samples/s; weights after one epoch, 1 vs {res['threads']} threads: "
               f"{'bit-identical' if res['weights_bit_identical'] else 'DIFFERENT'}")
+    if "core_to_core_ns" in res:
+        lat = res["core_to_core_ns"]
+        shown = "/".join("n/a" if v is None else f"{v:.0f}" for v in lat.values())
+        print(f"    core-to-core latency before/after: {shown} ns "
+              "(about 30 near, 165 far on the 2-vCPU EPYC VMs: bench/README.md)")
     ratios = "   ".join(f"{k} {v:.2f}" for k, v in res["ratios"].items())
     print(f"    {ratios}")
     print(f"    target: {TARGETS[key]}: {verdict(key, res)}")
