@@ -12,11 +12,11 @@ import csv
 import math
 import os
 import warnings
-import weakref
 
 import numpy as np
 
 from ._validation import check_float, check_int
+from ._weak import WeakAttribute
 
 
 class Callback:
@@ -63,17 +63,8 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
-    # The model keeps its last History (model.history): a weak reference back
-    # avoids a cycle, so a deleted model frees its engine memory at once
-    # instead of at the next full garbage collection.
-    @property
-    def model(self):
-        ref = self.__dict__.get("_model_ref")
-        return ref() if ref is not None else None
-
-    @model.setter
-    def model(self, model) -> None:
-        self._model_ref = None if model is None else weakref.ref(model)
+    # The model keeps its last History (model.history): held weakly (see _weak.py).
+    model = WeakAttribute("_model_ref")
 
     def plot(self, keys=None, ax=None):
         """Draw the curves (default: every key, losses and metrics on separate

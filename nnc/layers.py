@@ -6,10 +6,9 @@ parameter buffer once the model is built.
 
 from __future__ import annotations
 
-import weakref
-
 from . import initializers
 from ._validation import check_float, check_int, name_of
+from ._weak import WeakAttribute
 
 _BIAS_INITIALIZERS = ("zeros", "ones", "constant", "uniform", "normal")
 
@@ -24,17 +23,8 @@ class Layer:
         self._model = None  # set when the layer joins a built model
         self._index = None  # position among the model's Dense layers
 
-    # The model holds its layers; a weak reference back avoids a cycle, so a
-    # deleted model frees its engine memory at once (not at the next full
-    # garbage collection). A layer whose model is gone can join another.
-    @property
-    def _model(self):
-        ref = self.__dict__.get("_model_ref")
-        return ref() if ref is not None else None
-
-    @_model.setter
-    def _model(self, model) -> None:
-        self._model_ref = None if model is None else weakref.ref(model)
+    # Held weakly (see _weak.py); a layer whose model is gone can join another.
+    _model = WeakAttribute("_model_ref")
 
     def get_config(self) -> dict:
         raise NotImplementedError
