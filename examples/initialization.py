@@ -15,10 +15,8 @@ shows that all units of a hidden layer stay identical.
 
 from __future__ import annotations
 
-import argparse
-import os
-
 import numpy as np
+from _study_cli import save_png, study_arguments
 
 import nnc
 
@@ -41,8 +39,6 @@ def five_layer_net(activation, init, dtype, width=100, seed=0):
 
 def activation_study(out, n_samples, dtype):
     """Per (activation, initializer): each layer's stats; saves histograms."""
-    import matplotlib.pyplot as plt
-
     x = np.random.default_rng(0).normal(size=(n_samples, 100))
     results = {}
     for activation in ("sigmoid", "tanh"):
@@ -52,8 +48,7 @@ def activation_study(out, n_samples, dtype):
             results[(activation, label)] = stats
             fig = nnc.plot.activation_histograms(
                 model, x, title=f"{activation} activations after {label} initialization")
-            fig.savefig(os.path.join(out, f"init_{activation}_{FILE_NAMES[label]}.png"), dpi=80)
-            plt.close(fig)
+            save_png(fig, out, f"init_{activation}_{FILE_NAMES[label]}.png")
     return results
 
 
@@ -109,16 +104,7 @@ def symmetry_study(dtype, epochs):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNG files")
-    parser.add_argument("--quick", action="store_true", help="smaller batch, fewer epochs")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    import matplotlib
-
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")  # files only
+    args = study_arguments(argv, __doc__, "smaller batch, fewer epochs")
     results = activation_study(args.out, 300 if args.quick else 1000, args.dtype)
     print_table(results)
     symmetry = symmetry_study(args.dtype, 30 if args.quick else 100)

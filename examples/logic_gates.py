@@ -13,10 +13,8 @@ model.trace) and saves decision-boundary plots.
 
 from __future__ import annotations
 
-import argparse
-import os
-
 import numpy as np
+from _study_cli import save_png, study_arguments
 
 import nnc
 
@@ -44,16 +42,7 @@ def xor_net(dtype):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNG files")
-    parser.add_argument("--quick", action="store_true", help="(no effect: already instant)")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    import matplotlib
-
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")
+    args = study_arguments(argv, __doc__, "(no effect: already instant)")
     import matplotlib.pyplot as plt
 
     models = {"AND": unit(AND, args.dtype), "OR": unit(OR, args.dtype),
@@ -76,8 +65,7 @@ def main(argv=None) -> dict:
         nnc.plot.decision_boundary(model, INPUTS, TRUTH[name], resolution=120, ax=ax)
         ax.set_title(name)
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "logic_gates.png"), dpi=80)
-    plt.close(fig)
+    save_png(fig, args.out, "logic_gates.png")
     return {"outputs": outputs, "hidden": hidden}
 
 

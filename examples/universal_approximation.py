@@ -14,10 +14,8 @@
 
 from __future__ import annotations
 
-import argparse
-import os
-
 import numpy as np
+from _study_cli import save_png, study_arguments
 
 import nnc
 
@@ -51,16 +49,7 @@ def collapse(model):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNG file")
-    parser.add_argument("--quick", action="store_true", help="(no effect: it takes a second)")
-    parser.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    import matplotlib
-
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")
+    args = study_arguments(argv, __doc__, "(no effect: it takes a second)", dtype="float64")
     import matplotlib.pyplot as plt
 
     epochs = 30  # full-batch L-BFGS steps of up to 100 iterations each
@@ -104,8 +93,7 @@ def main(argv=None) -> dict:
     ax.legend()
     ax.set_xlabel("x")
     fig.tight_layout()
-    fig.savefig(os.path.join(args.out, "universal_approximation.png"), dpi=80)
-    plt.close(fig)
+    save_png(fig, args.out, "universal_approximation.png")
     return {"sin_max_error": sin_err, "collapse_max_error": collapse_err,
             "collapse_relative_error": rel_collapse,
             "wide_collapse_max_error": wide_err, "stack_sin_error": stack_err,

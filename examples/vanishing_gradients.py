@@ -17,10 +17,8 @@ saves the per-epoch gradient norms and the activation histograms.
 
 from __future__ import annotations
 
-import argparse
-import os
-
 import numpy as np
+from _study_cli import save_png, study_arguments
 
 import nnc
 
@@ -53,17 +51,7 @@ def layer_gradient_norms(model, x, y) -> list[float]:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=".", help="directory for the PNG files")
-    parser.add_argument("--quick", action="store_true", help="fewer samples and epochs")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    args = parser.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
-    import matplotlib
-
-    if not os.environ.get("MPLBACKEND"):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    args = study_arguments(argv, __doc__, "fewer samples and epochs")
 
     x, y = data(256 if args.quick else 1024)
     epochs = 5 if args.quick else 30
@@ -95,8 +83,7 @@ def main(argv=None) -> dict:
               f"first layer {last[0]:.2e}, last layer {last[-1]:.2e}")
         for name, fig in (("gradient_norms", nnc.plot.gradient_norms(hist)),
                           ("activations", nnc.plot.activation_histograms(model, x))):
-            fig.savefig(os.path.join(args.out, f"vanishing_{kind}_{name}.png"), dpi=80)
-            plt.close(fig)
+            save_png(fig, args.out, f"vanishing_{kind}_{name}.png")
     return results
 
 

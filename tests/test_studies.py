@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib.util
 import pathlib
+import sys
 
 import matplotlib
 import numpy as np
@@ -22,6 +23,10 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def load_example(name):
+    # As when run as a script: the study's folder comes first on sys.path,
+    # for examples/_study_cli.py.
+    if str(ROOT / "examples") not in sys.path:
+        sys.path.insert(0, str(ROOT / "examples"))
     spec = importlib.util.spec_from_file_location(f"nnc_example_{name}",
                                                   ROOT / "examples" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
