@@ -1,12 +1,16 @@
-"""Build of nnc's C extension nnc._core (engine sources in csrc/).
+"""Build of nnc's C extension nnc._core: the engine (csrc/engine/) and its
+CPython wrapper (csrc/python/).
 
-No -march=native: the wheel must run on any x86-64. Instruction-set
-specific kernels get their flags per file (see SIMD_FLAGS) and are picked
-at run time by csrc/nnc_cpu.c.
+The folders and flags come from csrc/sources.mk, which csrc/Makefile reads
+too. No -march=native: the wheel must run on any x86-64. Instruction-set
+specific kernels get their flags per file (SIMD_FLAGS) and are picked at
+run time by csrc/engine/kernels/nnc_cpu.c.
 """
 
 import glob
 import os
+import platform
+import re
 import shutil
 import sys
 
@@ -14,11 +18,29 @@ import numpy
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
-# Extra compiler flags for the files that hold SIMD kernels, by file name.
-SIMD_FLAGS = {
-    "nnc_kernels_avx2.c": ["-mavx2", "-mfma"],
-    "nnc_kernels_avx512.c": ["-mavx512f", "-mavx512dq", "-mavx2", "-mfma"],
-}
+HERE = os.path.dirname(os.path.abspath(__file__))
+CSRC = "csrc"
+
+
+def read_sources_mk() -> dict[str, str]:
+    """The `NAME := value` lines of csrc/sources.mk, the one description of
+    the engine's folders and flags that csrc/Makefile includes too."""
+    values = {}
+    with open(os.path.join(HERE, CSRC, "sources.mk")) as f:
+        for line in f:
+            match = re.match(r"^([A-Za-z0-9_.]+)\s*:=\s*(.*?)\s*$", line)
+            if match:
+                values[match.group(1)] = match.group(2)
+    return values
+
+
+SOURCES_MK = read_sources_mk()
+ENGINE_DIRS = [os.path.join(CSRC, d) for d in SOURCES_MK["ENGINE_DIRS"].split()]
+INCLUDE_DIRS = [os.path.join(CSRC, SOURCES_MK["PUBLIC_INCLUDE_DIR"]), *ENGINE_DIRS]
+#: Extra compiler flags for the SIMD kernel files, by file name (x86 only).
+SIMD_FLAGS = {name[len("SIMD_FLAGS_"):]: value.split() for name, value in SOURCES_MK.items()
+              if name.startswith("SIMD_FLAGS_")}
+IS_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 
 
 class BuildExt(build_ext):
@@ -29,7 +51,7 @@ class BuildExt(build_ext):
             original = self.compiler._compile
 
             def compile_one(obj, src, ext, cc_args, extra_postargs, pp_opts):
-                flags = SIMD_FLAGS.get(os.path.basename(src), [])
+                flags = SIMD_FLAGS.get(os.path.basename(src), []) if IS_X86 else []
                 return original(obj, src, ext, cc_args, list(extra_postargs) + flags, pp_opts)
 
             self.compiler._compile = compile_one
@@ -45,10 +67,9 @@ class BuildExt(build_ext):
         does: `pip install . && python -m nnc` run in the checkout imports
         the checkout's nnc/ (the current directory comes first on sys.path),
         which must then have its _core too."""
-        here = os.path.dirname(os.path.abspath(__file__))
         for ext in self.extensions:
             built = self.get_ext_fullpath(ext.name)
-            package_dir = os.path.join(here, *ext.name.split(".")[:-1])
+            package_dir = os.path.join(HERE, *ext.name.split(".")[:-1])
             target = os.path.join(package_dir, os.path.basename(built))
             try:
                 # A new file renamed into place: a process that has the old
@@ -62,9 +83,7 @@ class BuildExt(build_ext):
 def extra_compile_args():
     if sys.platform == "win32":
         return ["/O2"]
-    # -fno-math-errno lets sqrt/exp vectorise without -ffast-math's licence.
-    return ["-O3", "-std=c11", "-fno-math-errno", "-Wall", "-Wextra", "-fvisibility=hidden",
-            "-pthread"]
+    return ["-O3", *SOURCES_MK["ENGINE_CFLAGS"].split(), "-fvisibility=hidden"]
 
 
 def extra_link_args():
@@ -72,14 +91,15 @@ def extra_link_args():
     return [] if sys.platform == "win32" else ["-pthread"]
 
 
-sources = sorted(glob.glob(os.path.join("csrc", "*.c")))
+sources = sorted(glob.glob(os.path.join(CSRC, SOURCES_MK["WRAPPER_DIR"], "*.c")) +
+                 [src for d in ENGINE_DIRS for src in glob.glob(os.path.join(d, "*.c"))])
 
 setup(
     ext_modules=[
         Extension(
             "nnc._core",
             sources=sources,
-            include_dirs=["csrc", numpy.get_include()],
+            include_dirs=[*INCLUDE_DIRS, numpy.get_include()],
             extra_compile_args=extra_compile_args(),
             extra_link_args=extra_link_args(),
             libraries=[] if sys.platform == "win32" else ["m"],

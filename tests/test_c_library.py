@@ -71,7 +71,7 @@ def run_tool(tool, *args) -> subprocess.CompletedProcess:
 def test_make_builds_static_and_shared_library_and_header(lib):
     for name in ("libnnc.a", "libnnc.so", "include/nnc.h"):
         assert (lib / name).is_file(), name
-    assert (lib / "include" / "nnc.h").read_bytes() == (ROOT / "csrc" / "nnc.h").read_bytes()
+    assert (lib / "include" / "nnc.h").read_bytes() == (ROOT / "csrc" / "include" / "nnc.h").read_bytes()
     nm = subprocess.run(["nm", "-D", "--defined-only", str(lib / "libnnc.so")],
                         capture_output=True, text=True)
     assert nm.returncode == 0, nm.stderr
@@ -80,7 +80,7 @@ def test_make_builds_static_and_shared_library_and_header(lib):
     # Public API only: no engine internals, nothing from Python.
     assert not [s for s in exported if not s.startswith("nnc_") or s.startswith("nnc__")]
     # Every function the header declares is exported.
-    header = (ROOT / "csrc" / "nnc.h").read_text()
+    header = (ROOT / "csrc" / "include" / "nnc.h").read_text()
     declared = set(re.findall(r"\b(nnc_[a-z0-9_]+)\s*\(", header))
     assert declared <= exported, sorted(declared - exported)
     ldd = subprocess.run(["ldd", str(lib / "libnnc.so")], capture_output=True, text=True)

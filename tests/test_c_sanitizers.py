@@ -27,14 +27,14 @@ import pytest
 from conftest import measured
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ENGINE_SOURCES = sorted(p for p in (ROOT / "csrc").glob("*.c") if p.name != "_nnc_module.c")
+ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
 C_TESTS = sorted((ROOT / "tests" / "c").glob("test_*.c"))  # self-checking programs
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
             "-fno-sanitize-recover=all"]
 COMMON = ["-std=c11", "-O0", "-g", "-Wall", "-Wextra", "-Werror", "-pthread",
-          f"-I{ROOT / 'csrc'}"]
+          *(f"-I{ROOT / 'csrc' / d}" for d in ("include", "engine", "engine/optim", "engine/kernels"))]
 SAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23:"
                             "allocator_may_return_null=1",
            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24",

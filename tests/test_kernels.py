@@ -22,7 +22,7 @@ import nnc
 from nnc import _core
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-ENGINE_SOURCES = sorted(p for p in (ROOT / "csrc").glob("*.c") if p.name != "_nnc_module.c")
+ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
 
 
 def compiler() -> str:
@@ -38,7 +38,7 @@ def kernel_test_binary(tmp_path_factory):
         pytest.skip("the C test program is built with a Unix C compiler")
     exe = tmp_path_factory.mktemp("ktest") / "test_kernels"
     cmd = [compiler(), "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
-           f"-I{ROOT / 'csrc'}", str(ROOT / "tests" / "c" / "test_kernels.c"),
+           *(f"-I{ROOT / 'csrc' / d}" for d in ("include", "engine", "engine/optim", "engine/kernels")), str(ROOT / "tests" / "c" / "test_kernels.c"),
            *map(str, ENGINE_SOURCES), "-o", str(exe), "-lm"]
     build = subprocess.run(cmd, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr

@@ -255,30 +255,6 @@ void nnc_model_set_rng_state(nnc_model *m, const uint64_t state[2]) {
     m->rng.counter = state[1];
 }
 
-nnc_status nnc__check_loss_pairing(const nnc_model *m, nnc_loss loss) {
-    nnc_activation out = m->layers[m->n_layers - 1].spec.activation;
-    switch (loss) {
-    case NNC_LOSS_MSE:
-    case NNC_LOSS_MAE:
-    case NNC_LOSS_HUBER:
-        return NNC_OK;
-    case NNC_LOSS_BINARY_CROSSENTROPY:
-        if (out != NNC_ACT_SIGMOID)
-            return nnc__fail(NNC_ERR_INVALID_ARG,
-                             "loss 'binary_crossentropy' needs a sigmoid output layer, got '%s'",
-                             nnc_activation_name(out));
-        return NNC_OK;
-    case NNC_LOSS_CATEGORICAL_CROSSENTROPY:
-    case NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
-        if (out != NNC_ACT_SOFTMAX)
-            return nnc__fail(NNC_ERR_INVALID_ARG, "loss '%s' needs a softmax output layer, got '%s'",
-                             nnc_loss_name(loss), nnc_activation_name(out));
-        return NNC_OK;
-    default:
-        return nnc__fail(NNC_ERR_INVALID_ARG, "unknown loss %d", (int)loss);
-    }
-}
-
 static int has_dropout(const nnc_model *m) {
     for (int i = 0; i < m->n_layers; i++)
         if (m->layers[i].spec.input_dropout > 0) return 1;
@@ -288,14 +264,9 @@ static int has_dropout(const nnc_model *m) {
 nnc_status nnc_model_compile(nnc_model *m, nnc_loss loss, double l2,
                              const nnc_optimizer_config *cfg) {
     if (!m || !cfg) return nnc__fail(NNC_ERR_INVALID_ARG, "model or optimizer config is NULL");
-    nnc_status st = nnc__check_loss_pairing(m, loss);
+    nnc_status st = nnc_compile_check(m->layers[m->n_layers - 1].spec.activation, has_dropout(m),
+                                      loss, l2, cfg);
     if (st) return st;
-    if (!(l2 >= 0.0) || !isfinite(l2))
-        return nnc__fail(NNC_ERR_INVALID_ARG, "l2 must be a finite number >= 0, got %g", l2);
-    if (cfg->kind == NNC_OPT_LBFGS && has_dropout(m))
-        return nnc__fail(NNC_ERR_UNSUPPORTED,
-                         "L-BFGS needs a deterministic objective for its line search; remove "
-                         "Dropout or pick another optimizer");
     nnc__optim *opt = NULL;
     st = nnc__optim_create(cfg, m->dtype, m->n_params, &opt);
     if (st) return st;
@@ -312,6 +283,16 @@ int nnc_model_is_compiled(const nnc_model *m) { return m && m->compiled; }
 static nnc_status need_compiled(const nnc_model *m) {
     if (!m) return nnc__fail(NNC_ERR_INVALID_ARG, "model is NULL");
     if (!m->compiled) return nnc__fail(NNC_ERR_STATE, "the model is not compiled");
+    return NNC_OK;
+}
+
+nnc_status nnc_model_compile_settings(const nnc_model *m, nnc_loss *loss, double *l2,
+                                      nnc_optimizer_config *optimizer) {
+    nnc_status st = need_compiled(m);
+    if (st) return st;
+    if (loss) *loss = m->loss;
+    if (l2) *l2 = m->l2;
+    if (optimizer) *optimizer = *nnc__optim_config(m->optim);
     return NNC_OK;
 }
 

@@ -53,3 +53,13 @@ nnc_status nnc__check_batch(const nnc_model *m, const void *x, const void *y, co
     if (sw) return nnc__check_sample_weights(m->dtype, sw, n);
     return NNC_OK;
 }
+
+nnc_status nnc__check_trainable(const nnc_model *m) {
+    for (int l = 0; l < m->n_layers; l++)
+        if (m->layers[l].spec.activation == NNC_ACT_STEP)
+            return nnc__fail(NNC_ERR_UNSUPPORTED,
+                             "layer %d: the 'step' activation has no gradient; it can only be "
+                             "used for prediction",
+                             l);
+    return NNC_OK;
+}

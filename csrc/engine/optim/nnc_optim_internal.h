@@ -1,7 +1,8 @@
 /*
- * nnc_optim_internal.h - the optimizer object, shared by nnc_optim.c (life
- * cycle, first-order steps, serialization) and nnc_lbfgs.c (the L-BFGS
- * step). Nothing outside those two files should include it.
+ * nnc_optim_internal.h - the optimizer object, shared by the files of
+ * engine/optim/: nnc_optim.c (life cycle, steps), nnc_optim_state.c
+ * (serialization), nnc_optim_config.c (settings) and nnc_lbfgs.c (the
+ * L-BFGS step). Nothing outside that folder includes it.
  */
 #ifndef NNC_OPTIM_INTERNAL_H
 #define NNC_OPTIM_INTERNAL_H
@@ -70,6 +71,10 @@ static inline size_t nnc__optim_vec_stride(const nnc__optim *opt) {
     size_t b = (size_t)opt->n * nnc__dtype_size(opt->dtype);
     return (b + 63u) & ~(size_t)63u;
 }
+
+/* Which buf[] roles a configuration needs (bit k: role k), and how many. */
+unsigned nnc__optim_buffer_mask(const nnc_optimizer_config *cfg);
+int nnc__optim_buffer_count(unsigned mask);
 
 /* Grow the L-BFGS pool to at least `want` allocated history slots (at
  * most history_size). On NNC_ERR_NOMEM the history itself is untouched;

@@ -1,45 +1,13 @@
 /*
- * nnc_compute.c - the non-training entry points: predict, loss value,
- * analytic gradients and finite-difference gradients. None of them use
- * dropout or change parameters, optimizer state or the RNG.
+ * nnc_gradients.c - J and dJ/dtheta on a batch without training: the loss
+ * value, the analytic gradients (backpropagation) and the central finite
+ * differences that check them. None of them use dropout or change
+ * parameters, optimizer state or the RNG.
  */
 #include "nnc_internal.h"
 
 #include <math.h>
 #include <string.h>
-
-/* Rows per forward pass in predict: bounds workspace memory for big inputs. */
-#define PREDICT_CHUNK 512
-
-nnc_status nnc__check_trainable(const nnc_model *m) {
-    for (int l = 0; l < m->n_layers; l++)
-        if (m->layers[l].spec.activation == NNC_ACT_STEP)
-            return nnc__fail(NNC_ERR_UNSUPPORTED,
-                             "layer %d: the 'step' activation has no gradient; it can only be "
-                             "used for prediction",
-                             l);
-    return NNC_OK;
-}
-
-nnc_status nnc_predict(nnc_model *m, const void *x, int64_t rows, void *out) {
-    if (!m || !out) return nnc__fail(NNC_ERR_INVALID_ARG, "model or out is NULL");
-    if (rows == 0) return NNC_OK;
-    nnc_status st = nnc__check_batch(m, x, NULL, NULL, rows, 0);
-    if (st) return st;
-    int64_t chunk = rows < PREDICT_CHUNK ? rows : PREDICT_CHUNK;
-    if (m->ws.rows > chunk) chunk = m->ws.rows < rows ? m->ws.rows : rows;
-    st = nnc__workspace_reserve(m, chunk);
-    if (st) return st;
-    const size_t es = nnc__dtype_size(m->dtype);
-    const int64_t in_dim = m->input_dim, out_dim = nnc_model_output_dim(m);
-    for (int64_t start = 0; start < rows; start += chunk) {
-        const int64_t n = rows - start < chunk ? rows - start : chunk;
-        nnc__forward(m, (const char *)x + (size_t)(start * in_dim) * es, n, 0);
-        memcpy((char *)out + (size_t)(start * out_dim) * es, m->ws.a[m->n_layers - 1],
-               (size_t)(n * out_dim) * es);
-    }
-    return NNC_OK;
-}
 
 nnc_status nnc_loss_value(nnc_model *m, const void *x, const void *y, const void *sw,
                           int64_t rows, double *loss) {

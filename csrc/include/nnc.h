@@ -244,8 +244,37 @@ typedef struct {
 } nnc_optimizer_config;
 
 /* torch.optim's defaults for `kind` (learning rates: SGD 1e-3, Adagrad 1e-2,
- * RMSprop 1e-2, Adam 1e-3, AdamW 1e-3 with weight_decay 1e-2, LBFGS 1). */
+ * RMSprop 1e-2, Adam 1e-3, AdamW 1e-3 with weight_decay 1e-2, LBFGS 1);
+ * the fields `kind` does not read are 0. */
 void nnc_optimizer_config_default(nnc_optimizer_config *cfg, nnc_optimizer_kind kind);
+
+/* The hyper-parameters as a table of fields, for callers that handle them
+ * generically (the Python wrapper, file formats): every member of
+ * nnc_optimizer_config but `kind`, in a fixed order, each with its name
+ * (the member's name) and type. */
+typedef enum { NNC_FIELD_REAL = 0, NNC_FIELD_INT = 1, NNC_FIELD_FLAG = 2 } nnc_field_type;
+int nnc_optimizer_num_fields(void);
+/* Name (static storage) and type of field i; NNC_ERR_INVALID_ARG when i is
+ * outside [0, nnc_optimizer_num_fields()). Either out-pointer may be NULL. */
+nnc_status nnc_optimizer_field_info(int i, const char **name, nnc_field_type *type);
+/* *i = the index of the field called `name`; NNC_ERR_INVALID_ARG (message
+ * "unknown optimizer option ...") for any other name. */
+nnc_status nnc_optimizer_field_index(const char *name, int *i);
+/* 1 when optimizer `kind` reads field i, else 0 (also for bad arguments). */
+int nnc_optimizer_uses_field(nnc_optimizer_kind kind, int i);
+/* Field i of cfg as a double (INT and FLAG fields converted exactly for
+ * values below 2^53). NNC_ERR_INVALID_ARG for a bad index or NULL. */
+nnc_status nnc_optimizer_config_get(const nnc_optimizer_config *cfg, int i, double *value);
+/* Set field i: any double for REAL, an integer below 2^63 in magnitude for
+ * INT, 0 or 1 for FLAG (else NNC_ERR_INVALID_ARG and cfg is unchanged).
+ * Ranges are checked by nnc_optimizer_config_validate. */
+nnc_status nnc_optimizer_config_set(nnc_optimizer_config *cfg, int i, double value);
+/* Check the kind and every field it reads against its range (learning
+ * rates, momenta, decays and eps finite and >= 0; alpha and the betas in
+ * [0, 1); max_iter and history_size in [1, 2^40]; tolerances not NaN;
+ * flags 0 or 1; nesterov needs momentum > 0 and dampening 0).
+ * NNC_ERR_INVALID_ARG with a message that starts with the field's name. */
+nnc_status nnc_optimizer_config_validate(const nnc_optimizer_config *cfg);
 
 /* Set the loss, the L2 coefficient lambda (J += lambda/(2m) * sum W^2,
  * biases and PReLU slopes excluded) and the optimizer; (re)creates zeroed
@@ -258,8 +287,20 @@ void nnc_optimizer_config_default(nnc_optimizer_config *cfg, nnc_optimizer_kind 
  * is copied. */
 nnc_status nnc_model_compile(nnc_model *model, nnc_loss loss, double l2,
                              const nnc_optimizer_config *optimizer);
+/* The checks nnc_model_compile makes, for callers that know the layers but
+ * have no model yet: the loss pairs with the output layer's activation, l2
+ * is finite and >= 0, the optimizer config is valid, and L-BFGS is not
+ * asked to train a model with dropout (`has_dropout` nonzero). Same statuses
+ * and messages as nnc_model_compile; changes nothing. */
+nnc_status nnc_compile_check(nnc_activation output, int has_dropout, nnc_loss loss, double l2,
+                             const nnc_optimizer_config *optimizer);
 /* 1 when compiled, 0 otherwise (also for NULL). */
 int nnc_model_is_compiled(const nnc_model *model);
+/* The compile settings: the loss, l2 and a copy of the optimizer config
+ * (with the current learning rate). Each out-pointer may be NULL.
+ * NNC_ERR_STATE before compile. */
+nnc_status nnc_model_compile_settings(const nnc_model *model, nnc_loss *loss, double *l2,
+                                      nnc_optimizer_config *optimizer);
 /* Change the learning rate of the compiled optimizer; state is kept.
  * NNC_ERR_STATE before compile; NNC_ERR_INVALID_ARG for a negative or
  * non-finite rate. */

@@ -20,6 +20,13 @@ nnc_status nnc__fail(nnc_status status, const char *fmt, ...)
 #endif
     ;
 
+/* Return the status of `expr` when it is not NNC_OK. */
+#define NNC__TRY(expr)                         \
+    do {                                       \
+        nnc_status try_st_ = (expr);           \
+        if (try_st_ != NNC_OK) return try_st_; \
+    } while (0)
+
 /* ------------------------------------------------------ checked sizes */
 
 /* *out = a * b, or NNC_ERR_OVERFLOW (with a message naming `what`). */
@@ -74,8 +81,8 @@ typedef struct nnc__optim nnc__optim; /* defined in nnc_optim.c */
  * `grad` has n_params elements of the optimizer's dtype. */
 typedef nnc_status (*nnc__objective)(void *ctx, double *loss, void *grad);
 
-/* Validate `cfg` (NNC_ERR_INVALID_ARG with a message naming the bad
- * hyper-parameter) and create zeroed state for n_params parameters. */
+/* Validate `cfg` (nnc_optimizer_config_validate) and create zeroed state
+ * for n_params parameters. */
 nnc_status nnc__optim_create(const nnc_optimizer_config *cfg, nnc_dtype dtype,
                              int64_t n_params, nnc__optim **out);
 nnc_status nnc__optim_clone(const nnc__optim *src, nnc__optim **out);
@@ -175,9 +182,6 @@ nnc_status nnc__loss_and_delta(nnc_model *model, const void *y, const void *samp
 /* Backward pass after nnc__loss_and_delta: writes dJ/dtheta to `grad`
  * (including the L2 gradient). `x` is the input of the forward pass. */
 nnc_status nnc__backward(nnc_model *model, const void *x, int64_t m, void *grad);
-
-/* Check that the loss can be trained / evaluated with this model. */
-nnc_status nnc__check_loss_pairing(const nnc_model *model, nnc_loss loss);
 
 /* NNC_ERR_UNSUPPORTED when a layer cannot be differentiated (step). */
 nnc_status nnc__check_trainable(const nnc_model *model);
