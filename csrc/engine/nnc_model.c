@@ -59,44 +59,69 @@ static nnc_status check_spec(const nnc_layer_spec *s, int i) {
 }
 
 /* Lay out every layer's W, b and slopes in the flat buffer, with overflow
- * checks, before anything is allocated. */
-static nnc_status plan_layout(nnc_model *m) {
+ * checks, before anything is allocated. `out` (optional) receives each
+ * layer's sizes and offsets. */
+static nnc_status plan_layout(int64_t input_dim, int n_layers, const nnc_layer_spec *specs,
+                              nnc__layer *out, int64_t *n_params, int64_t *max_width) {
     int64_t offset = 0;
-    int64_t fan_in = m->input_dim;
-    int64_t max_width = fan_in;
-    for (int i = 0; i < m->n_layers; i++) {
-        nnc__layer *L = &m->layers[i];
+    int64_t fan_in = input_dim;
+    int64_t widest = fan_in;
+    for (int i = 0; i < n_layers; i++) {
+        const int64_t units = specs[i].units;
         size_t w_elems;
-        nnc_status st = nnc__mul_size((size_t)fan_in, (size_t)L->spec.units, &w_elems, "weights");
+        nnc_status st = nnc__mul_size((size_t)fan_in, (size_t)units, &w_elems, "weights");
         if (st) return st;
         if (w_elems > (size_t)NNC__MAX_ELEMS)
             return nnc__fail(NNC_ERR_OVERFLOW,
                              "layer %d: %lld x %lld weights exceed the engine's limit of 2^40",
-                             i, (long long)fan_in, (long long)L->spec.units);
-        L->fan_in = fan_in;
-        L->fan_out = L->spec.units;
-        L->w_off = offset;
+                             i, (long long)fan_in, (long long)units);
+        nnc__layer L = {.spec = specs[i], .fan_in = fan_in, .fan_out = units, .w_off = offset,
+                        .b_off = -1, .s_off = -1};
         offset += (int64_t)w_elems;
-        L->b_off = -1;
-        L->s_off = -1;
-        if (L->spec.use_bias) {
-            L->b_off = offset;
-            offset += L->fan_out;
+        if (specs[i].use_bias) {
+            L.b_off = offset;
+            offset += units;
         }
-        if (L->spec.activation == NNC_ACT_PRELU) {
-            L->s_off = offset;
-            offset += L->fan_out;
+        if (specs[i].activation == NNC_ACT_PRELU) {
+            L.s_off = offset;
+            offset += units;
         }
-        L->n_params = offset - L->w_off;
+        L.n_params = offset - L.w_off;
         if (offset > NNC__MAX_ELEMS)
             return nnc__fail(NNC_ERR_OVERFLOW, "the model's %lld+ parameters exceed 2^40",
                              (long long)offset);
-        if (L->fan_out > max_width) max_width = L->fan_out;
-        fan_in = L->fan_out;
+        if (out) out[i] = L;
+        if (units > widest) widest = units;
+        fan_in = units;
     }
-    m->n_params = offset;
-    m->max_width = max_width;
+    *n_params = offset;
+    if (max_width) *max_width = widest;
     return NNC_OK;
+}
+
+/* What nnc_model_create checks of its arguments before it allocates. */
+static nnc_status check_model_args(nnc_dtype dtype, int64_t input_dim, int n_layers,
+                                   const nnc_layer_spec *layers) {
+    if (dtype != NNC_FLOAT32 && dtype != NNC_FLOAT64)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "dtype must be NNC_FLOAT32 or NNC_FLOAT64");
+    if (input_dim < 1 || input_dim > NNC__MAX_ELEMS)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "input_dim must be in [1, 2^40], got %lld",
+                         (long long)input_dim);
+    if (n_layers < 1 || n_layers > MAX_LAYERS || !layers)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "a model needs 1 to %d layers, got %d", MAX_LAYERS,
+                         n_layers);
+    for (int i = 0; i < n_layers; i++) {
+        nnc_status st = check_spec(&layers[i], i);
+        if (st) return st;
+    }
+    return NNC_OK;
+}
+
+nnc_status nnc_model_count_params(int64_t input_dim, int n_layers, const nnc_layer_spec *layers,
+                                  int64_t *n_params) {
+    if (!n_params) return nnc__fail(NNC_ERR_INVALID_ARG, "n_params is NULL");
+    nnc_status st = check_model_args(NNC_FLOAT64, input_dim, n_layers, layers);
+    return st ? st : plan_layout(input_dim, n_layers, layers, NULL, n_params, NULL);
 }
 
 static nnc_status alloc_params(nnc_model *m) {
@@ -125,18 +150,8 @@ nnc_status nnc_model_create(nnc_dtype dtype, int64_t input_dim, int n_layers,
                             const nnc_layer_spec *layers, uint64_t seed, nnc_model **out) {
     if (!out) return nnc__fail(NNC_ERR_INVALID_ARG, "out is NULL");
     *out = NULL;
-    if (dtype != NNC_FLOAT32 && dtype != NNC_FLOAT64)
-        return nnc__fail(NNC_ERR_INVALID_ARG, "dtype must be NNC_FLOAT32 or NNC_FLOAT64");
-    if (input_dim < 1 || input_dim > NNC__MAX_ELEMS)
-        return nnc__fail(NNC_ERR_INVALID_ARG, "input_dim must be in [1, 2^40], got %lld",
-                         (long long)input_dim);
-    if (n_layers < 1 || n_layers > MAX_LAYERS || !layers)
-        return nnc__fail(NNC_ERR_INVALID_ARG, "a model needs 1 to %d layers, got %d", MAX_LAYERS,
-                         n_layers);
-    for (int i = 0; i < n_layers; i++) {
-        nnc_status st = check_spec(&layers[i], i);
-        if (st) return st;
-    }
+    nnc_status st = check_model_args(dtype, input_dim, n_layers, layers);
+    if (st) return st;
     nnc_model *m = calloc(1, sizeof *m);
     if (!m) return nnc__fail(NNC_ERR_NOMEM, "cannot allocate a model");
     m->dtype = dtype;
@@ -145,10 +160,9 @@ nnc_status nnc_model_create(nnc_dtype dtype, int64_t input_dim, int n_layers,
     m->seed = seed;
     nnc__rng_seed(&m->rng, seed);
     m->layers = calloc((size_t)n_layers, sizeof *m->layers);
-    nnc_status st = NNC_OK;
     if (!m->layers) st = nnc__fail(NNC_ERR_NOMEM, "cannot allocate %d layers", n_layers);
-    for (int i = 0; st == NNC_OK && i < n_layers; i++) m->layers[i].spec = layers[i];
-    if (st == NNC_OK) st = plan_layout(m);
+    if (st == NNC_OK)
+        st = plan_layout(input_dim, n_layers, layers, m->layers, &m->n_params, &m->max_width);
     if (st == NNC_OK) st = alloc_params(m);
     if (st == NNC_OK) st = nnc__init_params(m);
     if (st != NNC_OK) {

@@ -171,6 +171,11 @@ void nnc_layer_spec_default(nnc_layer_spec *spec, int64_t units, nnc_activation 
 nnc_status nnc_model_create(nnc_dtype dtype, int64_t input_dim, int n_layers,
                             const nnc_layer_spec *layers, uint64_t seed,
                             nnc_model **out);
+/* *n_params = the number of parameters nnc_model_create would lay out for
+ * these layers, without creating a model or allocating anything; the same
+ * argument checks and statuses (NNC_ERR_INVALID_ARG, NNC_ERR_OVERFLOW). */
+nnc_status nnc_model_count_params(int64_t input_dim, int n_layers, const nnc_layer_spec *layers,
+                                  int64_t *n_params);
 /* Deep copy: parameters, compile settings, optimizer state, RNG state.
  * The caller owns *out (NULL on failure). NNC_ERR_NOMEM. The source is only
  * read. */
