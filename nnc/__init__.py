@@ -4,34 +4,43 @@
 >>> model = nnc.Sequential([nnc.Dense(16, activation="tanh", input_dim=2),
 ...                         nnc.Dense(1, activation="sigmoid")], seed=0)
 >>> model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+
+The layers of the package are described in docs/architecture.md.
 """
 
-from . import callbacks, datasets, initializers, io, losses, metrics, optimizers
-from ._core import NonFiniteError, TrainingInterrupted
+import sys as _sys
+
+from . import callbacks, datasets, errors, initializers, losses, metrics, optimizers, saving
 from ._core import get_kernel_arch as _get_kernel_arch
 from ._core import get_num_threads as _get_num_threads
 from ._core import set_num_threads as _set_num_threads
+from ._version import __version__
 from .callbacks import History
+from .errors import EngineError, NonFiniteError, TrainingInterrupted
 from .gradcheck import gradcheck
-from .io import load_model
 from .layers import Dense, Dropout, Input
+from .layout import ParameterLayout
 from .model import Sequential
-from .nncb import load_binary, save_binary
+from .saving import load_binary, load_model, save_binary
 from .torch_interop import from_torch
-
-__version__ = "0.1.0"
 
 # Inspection, figures (matplotlib is imported only when a plot is drawn) and
 # test helpers.
-from . import inspect, plot, testing  # noqa: E402, F401
+from . import inspection, plot, testing  # noqa: E402, I001
+
+# The modules' former names, which shadowed the standard library's io and
+# inspect: `nnc.io` and `nnc.inspect` (attribute and import) still work.
+io = saving
+inspect = inspection
+_sys.modules[__name__ + ".io"] = saving
+_sys.modules[__name__ + ".inspect"] = inspection
 
 __all__ = [
-    "Dense", "Dropout", "History", "Input", "MLPClassifier", "MLPRegressor", "NonFiniteError",
-    "Sequential",
-    "TrainingInterrupted", "callbacks", "datasets", "gradcheck", "initializers", "io",
-    "load_model", "losses", "metrics", "optimizers", "get_num_threads", "set_num_threads",
-    "from_torch", "load_binary", "save_binary",
-    "plot", "testing",  # not "inspect": a star-import must not shadow the stdlib module
+    "Dense", "Dropout", "EngineError", "History", "Input", "MLPClassifier", "MLPRegressor",
+    "NonFiniteError", "ParameterLayout", "Sequential", "TrainingInterrupted", "__version__",
+    "callbacks", "datasets", "errors", "from_torch", "get_num_threads", "gradcheck",
+    "initializers", "inspection", "load_binary", "load_model", "losses", "metrics",
+    "optimizers", "plot", "save_binary", "saving", "set_num_threads", "testing",
 ]
 
 

@@ -20,11 +20,15 @@ from ._weak import WeakAttribute
 
 
 class Callback:
-    """Base class: override any hook. ``self.model`` is set by ``fit``.
+    """Base class: override any hook. ``self.model`` is set by ``fit``, and
+    ``self.training_run`` (the running ``fit``, with its engine-ready
+    training arrays ``x``, ``y``, ``sample_weight``) while it runs.
 
     ``logs`` given to ``on_epoch_end`` holds ``loss``, the compiled metrics,
     their ``val_`` twins and ``learning_rate`` for that epoch.
     """
+
+    training_run = None
 
     def __init__(self):
         self.model = None
@@ -97,13 +101,19 @@ class History(Callback):
 class CallbackList:
     """Dispatches each hook to every callback in order."""
 
-    def __init__(self, callbacks, model, params: dict):
+    def __init__(self, callbacks, model, params: dict, training_run=None):
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks: expected nnc.callbacks.Callback objects, got {cb!r}")
             cb.set_model(model)
             cb.set_params(params)
+            cb.training_run = training_run
+
+    def detach_run(self) -> None:
+        """Forget the training run (its arrays) once it has ended."""
+        for cb in self.callbacks:
+            cb.training_run = None
 
     def __getattr__(self, hook):
         if not hook.startswith("on_"):
@@ -361,29 +371,22 @@ class GradientStats(Callback):
         self.max_samples = check_int(max_samples, "max_samples", minimum=1, allow_none=True)
 
     def on_epoch_end(self, epoch, logs=None):
-        data = getattr(self.model, "_fit_data", None)
-        if data is None or logs is None:
+        run = self.training_run
+        if run is None or logs is None:
             return
-        x, y, sw = data
+        x, y, sw = run.x, run.y, run.sample_weight
         if self.max_samples is not None and x.shape[0] > self.max_samples:
             rows = np.linspace(0, x.shape[0] - 1, self.max_samples).astype(np.int64)
             x, y = np.ascontiguousarray(x[rows]), np.ascontiguousarray(y[rows])
             sw = None if sw is None else np.ascontiguousarray(sw[rows])
         model = self.model
-        _, grad = model._core.gradients(x, y, sw, model._sparse)
-        params = model._core.get_params()
+        _, grad = model.engine.gradients(x, y, sw)
         logs.update(layer_norms(model, grad, "grad_norm/"))
-        logs.update(layer_norms(model, params, "weight_norm/"))
+        logs.update(layer_norms(model, model.get_flat_params(), "weight_norm/"))
 
 
 def layer_norms(model, flat, prefix: str) -> dict:
     """{prefix + layer name: Euclidean norm of that layer's slice of `flat`}
     for a vector in the model's flat parameter layout."""
-    out = {}
-    for i, layer in enumerate(model._dense):
-        total = 0.0
-        for off, shape in model._layer_slices(i):
-            part = flat[off:off + int(np.prod(shape))].astype(np.float64)
-            total += float(part @ part)
-        out[prefix + layer.name] = math.sqrt(total)
-    return out
+    layout = model.parameter_layout
+    return {prefix + name: norm for name, norm in zip(layout.names, layout.layer_norms(flat))}

@@ -1,5 +1,6 @@
-"""Gradient checking (note 002): compare backpropagation with central
-finite differences of J, parameter by parameter, in the engine.
+"""Gradient checking (docs/architecture.md, Gradient checking): compare
+backpropagation with central finite differences of J, parameter by
+parameter, in the engine.
 
 The check always runs in float64: a float32 model is checked through a
 float64 twin holding the same (exactly widened) weights, since float32
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _core
+from ._validation import check_float
 
 
 def relative_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -19,13 +20,16 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.linalg.norm(a - b)) / denom if denom > 0 else 0.0
 
 
-def _float64_core(model):
-    core = model._core
-    if core.dtype == "float64":
-        return core
-    twin = _core.Model("float64", model.input_dim, model._engine_specs(), model.seed)
-    twin.set_params(core.get_params().astype(np.float64))
-    twin.compile(model._loss, model._l2, "sgd", {})
+def float64_twin(model):
+    """`model` itself when it is float64, else a float64 copy of it with the
+    same (exactly widened) weights, loss and l2 (its optimizer does not
+    matter: it only evaluates J and dJ/dtheta)."""
+    if model.dtype == "float64":
+        return model
+    twin = type(model).from_config({**model.get_config(), "dtype": "float64"})
+    settings = model.get_compile_config()
+    twin.compile(optimizer="sgd", loss=settings["loss"], l2=settings["l2"])
+    twin.set_flat_params(model.get_flat_params().astype(np.float64))
     return twin
 
 
@@ -38,24 +42,19 @@ def gradcheck(model, x, y, eps: float = 1e-6, sample_weight=None, tol: float = 1
     ``per_layer`` (relative error per Dense layer) and ``passed``
     (relative_error <= tol). Dropout is off; the model is not modified.
     """
-    from ._validation import check_float
-
     eps = check_float(eps, "eps", minimum=0.0)
     if eps == 0:
         raise ValueError("eps: expected a number > 0")
-    model._require_compiled()
-    xs, ys, sw = model._data(x, y, sample_weight)
-    core = _float64_core(model)
+    xs, ys, sw = model.engine_data(x, y, sample_weight)  # as the model sees them
+    twin = float64_twin(model)
     xs, sw = xs.astype(np.float64), None if sw is None else sw.astype(np.float64)
-    if not model._sparse:
+    if ys.dtype.kind == "f":
         ys = ys.astype(np.float64)
-    _, analytic = core.gradients(xs, ys, sw, model._sparse)
-    numeric = core.numeric_gradients(xs, ys, sw, eps, model._sparse)
-    per_layer = []
-    for i in range(len(model._dense)):
-        slices = model._layer_slices(i)
-        idx = np.concatenate([np.arange(off, off + int(np.prod(s))) for off, s in slices])
-        per_layer.append(relative_error(analytic[idx], numeric[idx]))
+    _, analytic = twin.engine.gradients(xs, ys, sw)
+    numeric = twin.engine.numeric_gradients(xs, ys, sw, eps)
+    layout = twin.parameter_layout
+    per_layer = [relative_error(analytic[idx], numeric[idx])
+                 for idx in map(layout.layer_indices, range(len(layout.layers)))]
     rel = relative_error(analytic, numeric)
     return {
         "analytic": analytic,

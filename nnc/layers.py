@@ -98,15 +98,17 @@ class Dense(Layer):
     def get_weights(self) -> list:
         """This layer's [W, b, slopes] (those it has), as copies; [] while
         its model's input size is unknown."""
-        if self._model is None or self._model.input_dim is None:
+        model = self._model
+        if model is None or model.input_dim is None:
             return []
-        return self._model._layer_weights(self._index)
+        return model.parameter_layout.split(model.get_flat_params(), layer=self._index)
 
     def set_weights(self, weights) -> None:
         """Replace this layer's [W, b, slopes] (same shapes as get_weights)."""
-        if self._model is None:
+        model = self._model
+        if model is None:
             raise RuntimeError("the layer does not belong to a model yet")
-        self._model._set_layer_weights(self._index, weights)
+        model.set_weights(weights, layer=self._index)
 
     def count_params(self) -> int:
         return sum(w.size for w in self.get_weights())
@@ -123,6 +125,40 @@ class Dropout(Layer):
 
     def get_config(self) -> dict:
         return {"class": "Dropout", "rate": self.rate, "name": self.name}
+
+
+def engine_specs(layers) -> list[tuple]:
+    """The engine's layer specs (one per Dense layer) for a list of Dense and
+    Dropout layers: (units, activation, use_bias, input_dropout, kernel
+    initializer, its parameter, bias initializer, its parameter). A Dropout
+    becomes the next Dense layer's input dropout; consecutive ones compose."""
+    specs, keep = [], 1.0
+    for layer in layers:
+        if isinstance(layer, Dropout):
+            keep *= 1.0 - layer.rate
+            continue
+        kinit, binit = layer.kernel_initializer, layer.bias_initializer
+        specs.append((layer.units, layer.activation, layer.use_bias, 1.0 - keep,
+                      kinit[0], kinit[1], binit[0], binit[1]))
+        keep = 1.0
+    if not specs:
+        raise ValueError("layers: the model has no Dense layer")
+    if keep != 1.0:
+        raise ValueError("layers: a Dropout layer must be followed by a Dense layer")
+    return specs
+
+
+def from_engine_specs(specs) -> list[Layer]:
+    """Dense and Dropout layers for the engine's layer specs (the inverse of
+    engine_specs, with default names)."""
+    layers: list[Layer] = []
+    for units, activation, use_bias, dropout, kinit, kparam, binit, bparam in specs:
+        if dropout != 0.0:
+            layers.append(Dropout(dropout))
+        layers.append(Dense(units, activation=activation, use_bias=use_bias,
+                            kernel_initializer={"name": kinit, "param": kparam},
+                            bias_initializer={"name": binit, "param": bparam}))
+    return layers
 
 
 def from_config(config: dict) -> Layer:

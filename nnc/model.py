@@ -1,30 +1,39 @@
-"""``Sequential``: the user-facing model (ARCHITECTURE section 4).
+"""``Sequential``: the user-facing model (docs/architecture.md, The Python
+facade).
 
 The model object validates and converts input, then hands whole arrays to
 the engine (``nnc._core``); no Python runs per sample, per weight or per
 batch. Weights live in the engine's single parameter buffer.
+
+Besides the Keras-style API, a model offers the few services nnc's other
+modules (saving, gradient checks, callbacks, estimators, inspection) build
+on, so that none of them reaches into its private state: ``engine`` (the
+C engine model), ``parameter_layout``, ``engine_features``/``engine_data``
+(input conversion), ``training_lock``, ``get_config``/``from_config``,
+``get_compile_config``/``compile_from_config`` and
+``get_training_state``/``set_training_state``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import secrets
 import sys
 import threading
-import warnings
 
 import numpy as np
 
-from . import _core, io, losses, optimizers
+from . import _core, inspection, losses, optimizers, saving
 from . import _validation as v
 from . import metrics as metric_fns
-from ._epoch import EpochRunner
-from .callbacks import Callback, CallbackList, History
-from .layers import Dense, Dropout, Input, Layer
-from .progress import ProgressBar
+from ._training import TrainingRun, metric_values
+from .callbacks import Callback, History
+from .layers import Dense, Dropout, Input, Layer, engine_specs
+from .layers import from_config as layer_from_config
+from .layout import ParameterLayout
 
 
+@saving.register_model_class
 class Sequential:
     """A stack of Dense layers, optionally with Dropout between them.
 
@@ -48,6 +57,7 @@ class Sequential:
         self._layers: list[Layer] = []
         self._input_dim: int | None = None
         self._core = None
+        self._layout: ParameterLayout | None = None
         self._loss: str | None = None
         self._l2 = 0.0
         self._optimizer: optimizers.Optimizer | None = None
@@ -55,6 +65,7 @@ class Sequential:
         self.stop_training = False
         self.history: History | None = None
         self._fit_lock = threading.Lock()
+        self._fit_thread = None
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -109,22 +120,6 @@ class Sequential:
         if isinstance(layer, Dense):
             layer._index = len(self._dense) - 1
 
-    def _engine_specs(self) -> list[tuple]:
-        if not self._dense:
-            raise ValueError("layers: the model has no Dense layer")
-        specs, keep = [], 1.0
-        for layer in self._layers:
-            if isinstance(layer, Dropout):
-                keep *= 1.0 - layer.rate  # consecutive Dropouts compose
-                continue
-            kinit, binit = layer.kernel_initializer, layer.bias_initializer
-            specs.append((layer.units, layer.activation, layer.use_bias, 1.0 - keep,
-                          kinit[0], kinit[1], binit[0], binit[1]))
-            keep = 1.0
-        if keep != 1.0:
-            raise ValueError("layers: a Dropout layer must be followed by a Dense layer")
-        return specs
-
     def build(self, input_dim: int | None = None) -> None:
         """Create the engine model and draw the initial weights from the seed."""
         if self.built:
@@ -138,14 +133,11 @@ class Sequential:
         if self._input_dim is None:
             raise ValueError("input_dim: unknown; give Dense(..., input_dim=d), nnc.Input(d), "
                              "or call fit/predict with data")
-        self._core = _core.Model(self.dtype, self._input_dim, self._engine_specs(), self.seed)
+        core = _core.Model(self.dtype, self._input_dim, engine_specs(self._layers), self.seed)
         if self._loss is not None:
-            self._compile_core()
-
-    def _require_built(self, x_dim: int | None = None):
-        if not self.built:
-            self.build(x_dim)
-        return self._core
+            self._compile_engine(core)
+        self._core = core
+        self._layout = ParameterLayout(core.layout(), [layer.name for layer in self._dense])
 
     @property
     def input_dim(self) -> int | None:
@@ -154,6 +146,67 @@ class Sequential:
     @property
     def output_dim(self) -> int:
         return self._dense[-1].units
+
+    # ------------------------------------------------- services to nnc's modules
+
+    @property
+    def engine(self):
+        """The C engine's model (``nnc._core.Model``) behind this one, built
+        on first use; its methods take engine-ready arrays (``engine_data``)."""
+        if not self.built:
+            if self._input_dim is None:
+                raise RuntimeError(
+                    "the model is not built yet: give it an input_dim or call fit/predict")
+            self.build()
+        return self._core
+
+    @property
+    def parameter_layout(self) -> ParameterLayout:
+        """Where each Dense layer's W, b and slopes sit in the flat parameter
+        vector (``get_flat_params``), as the engine lays them out."""
+        self.engine  # noqa: B018 - builds the model
+        return self._layout
+
+    def engine_features(self, x, name: str = "x", allow_empty: bool = False) -> np.ndarray:
+        """`x` as the engine takes it (a finite C-contiguous matrix of the
+        model's dtype), building the model from its width if needed."""
+        arr = v.features(x, self.dtype, self._input_dim, name, allow_empty=allow_empty)
+        if not self.built:
+            self.build(arr.shape[1])
+        return arr
+
+    def engine_data(self, x, y, sample_weight=None, class_weight=None, prefix: str = ""):
+        """Engine-ready (x, y, sample_weight) for the compiled loss; class
+        weights are folded into the sample weights."""
+        self._require_compiled()
+        x = self.engine_features(x, prefix + "x")
+        y = v.targets(y, self.dtype, self.output_dim, self._loss, x.shape[0], prefix + "y")
+        sw = v.sample_weights(sample_weight, self.dtype, x.shape[0], prefix + "sample_weight")
+        if class_weight is not None:
+            cw = self._class_weights(y, class_weight)
+            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
+        return x, y, sw
+
+    @contextlib.contextmanager
+    def training_lock(self, what: str):
+        """Hold the model for one training run: a second one from another
+        thread raises RuntimeError instead of interleaving its updates, and
+        so do updates from other threads (compile, set_weights, ...) while
+        it runs; callbacks run in the training thread and may still change
+        the model."""
+        if not self._fit_lock.acquire(blocking=False):
+            raise RuntimeError(f"{what}: this model is already training in another thread")
+        self._fit_thread = threading.get_ident()
+        try:
+            yield
+        finally:
+            self._fit_thread = None
+            self._fit_lock.release()
+
+    def _refuse_while_training(self, what: str) -> None:
+        owner = self._fit_thread
+        if owner is not None and owner != threading.get_ident():
+            raise RuntimeError(f"{what}: this model is training in another thread")
 
     # -------------------------------------------------------------- compile
 
@@ -166,7 +219,7 @@ class Sequential:
         self._refuse_while_training("compile")
         opt = optimizers.get(optimizer)
         loss_name = losses.get(loss)
-        l2 = v.check_float(l2, "l2", minimum=0.0)
+        l2 = v.check_float(l2, "l2")
         if metrics is None:
             metric_names = []
         elif isinstance(metrics, str):
@@ -174,23 +227,21 @@ class Sequential:
         else:
             metric_names = list(metrics)
         metric_names = [metric_fns.get(m) for m in metric_names]
-        if self._dense:
-            losses.check_pairing(loss_name, self._dense[-1].activation)
-        if opt.name == "lbfgs" and any(isinstance(lyr, Dropout) for lyr in self._layers):
-            raise ValueError("optimizer: L-BFGS needs a deterministic objective for its line "
-                             "search; remove Dropout or pick another optimizer")
         previous = (self._optimizer, self._loss, self._l2, self._metrics)
         self._optimizer, self._loss, self._l2, self._metrics = opt, loss_name, l2, metric_names
-        if self.built:
-            try:
-                self._compile_core()
-            except Exception:
-                self._optimizer, self._loss, self._l2, self._metrics = previous
-                raise
+        try:
+            if self.built:
+                self._compile_engine(self._core)
+            elif self._dense:  # the engine's checks, before the engine model exists
+                _core.check_compile(self._dense[-1].activation,
+                                    any(isinstance(layer, Dropout) for layer in self._layers),
+                                    loss_name, l2, opt.name, opt.engine_options())
+        except Exception:
+            self._optimizer, self._loss, self._l2, self._metrics = previous
+            raise
 
-    def _compile_core(self) -> None:
-        self._core.compile(self._loss, self._l2, self._optimizer.name,
-                           self._optimizer.engine_options())
+    def _compile_engine(self, core) -> None:
+        core.compile(self._loss, self._l2, self._optimizer.name, self._optimizer.engine_options())
 
     @property
     def optimizer(self) -> optimizers.Optimizer | None:
@@ -199,6 +250,11 @@ class Sequential:
     @property
     def compiled_loss(self) -> str | None:
         return self._loss
+
+    @property
+    def compiled_metrics(self) -> list[str]:
+        """The metric names given to compile (canonical spelling)."""
+        return list(self._metrics)
 
     def _require_compiled(self):
         if self._loss is None:
@@ -215,35 +271,15 @@ class Sequential:
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
         self._require_compiled()
-        value = v.check_float(value, "learning_rate", minimum=0.0)
+        value = v.check_float(value, "learning_rate")
         if self.built:
             self._core.set_learning_rate(value)
-        self._optimizer._options["learning_rate"] = value
+        self._optimizer._with_learning_rate(value)
 
     # ----------------------------------------------------------------- data
 
-    @property
-    def _sparse(self) -> bool:
-        return self._loss == "sparse_categorical_crossentropy"
-
-    def _features(self, x, name="x", allow_empty=False) -> np.ndarray:
-        arr = v.features(x, self.dtype, self._input_dim, name, allow_empty=allow_empty)
-        self._require_built(arr.shape[1])
-        return arr
-
-    def _data(self, x, y, sample_weight=None, class_weight=None, prefix=""):
-        """Engine-ready (x, y, sample_weight) for the compiled loss."""
-        self._require_compiled()
-        x = self._features(x, prefix + "x")
-        y = v.targets(y, self.dtype, self.output_dim, self._loss, x.shape[0], prefix + "y")
-        sw = v.sample_weights(sample_weight, self.dtype, x.shape[0], prefix + "sample_weight")
-        if class_weight is not None:
-            cw = self._class_weights(y, class_weight)
-            sw = cw if sw is None else np.ascontiguousarray(sw * cw)
-        return x, y, sw
-
     def _class_labels(self, y: np.ndarray) -> np.ndarray:
-        if self._sparse:
+        if losses.takes_labels(self._loss):
             return y
         if y.shape[1] == 1:
             return (y[:, 0] > 0.5).astype(np.int64)
@@ -287,7 +323,7 @@ class Sequential:
                                          maximum=1.0, exclusive_max=True)
         verbose = _check_verbose(verbose)
         callbacks = _callback_list(callbacks)  # checked before anything changes
-        x, y, sw = self._data(x, y, sample_weight, class_weight)
+        x, y, sw = self.engine_data(x, y, sample_weight, class_weight)
         val = None
         if validation_data is not None:
             val = self._validation_tuple(validation_data)
@@ -299,98 +335,22 @@ class Sequential:
             val = (x[n_train:], y[n_train:], None if sw is None else sw[n_train:])
             x, y = x[:n_train], y[:n_train]
             sw = None if sw is None else sw[:n_train]
-        with self._training("fit"):
-            return self._fit_epochs(x, y, sw, val, epochs, initial_epoch, batch_size, shuffle,
-                                    verbose, callbacks)
-
-    @contextlib.contextmanager
-    def _training(self, what: str):
-        """Hold the model for one training run: a second one from another
-        thread raises instead of interleaving its updates."""
-        if not self._fit_lock.acquire(blocking=False):
-            raise RuntimeError(f"{what}: this model is already training in another thread")
-        self._fit_thread = threading.get_ident()
-        try:
-            yield
-        finally:
-            self._fit_thread = None
-            self._fit_lock.release()
-
-    def _refuse_while_training(self, what: str) -> None:
-        """RuntimeError when another thread is inside fit: its epochs must
-        not interleave with updates from here (callbacks of that fit run in
-        its own thread and may change the model)."""
-        owner = getattr(self, "_fit_thread", None)
-        if owner is not None and owner != threading.get_ident():
-            raise RuntimeError(f"{what}: this model is training in another thread")
-
-    def _fit_epochs(self, x, y, sw, val, epochs, initial_epoch, batch_size, shuffle, verbose,
-                    callbacks) -> History:
-        history = self.history = History()
-        n_batches = 1 if batch_size is None else -(-x.shape[0] // batch_size)
-        # History comes last, as in Keras, so it records what other callbacks
-        # add to the logs (e.g. GradientStats' grad_norm/<layer>).
-        cbs = CallbackList([*_callback_list(callbacks), history], self,
-                           {"epochs": epochs, "samples": x.shape[0], "batch_size": batch_size,
-                            "steps": n_batches, "verbose": verbose})
-        self.stop_training = False
-        self._fit_data = (x, y, sw)  # engine-ready training arrays, for callbacks
-        try:
-            cbs.on_train_begin({})
-            with EpochRunner() as runner:
-                last_logs = self._epoch_loop(runner, cbs, x, y, sw, val, epochs, initial_epoch,
-                                             batch_size, shuffle, verbose, n_batches)
-            cbs.on_train_end(last_logs)
-        finally:
-            self._fit_data = None
-        return history
-
-    def _epoch_loop(self, runner, cbs, x, y, sw, val, epochs, initial_epoch, batch_size,
-                    shuffle, verbose, n_batches) -> dict:
-        """Run the epochs; return the logs of the last one that finished."""
-        logs: dict = {}
-        for epoch in range(initial_epoch, epochs):
-            cbs.on_epoch_begin(epoch, {})
-            bar = ProgressBar(epoch, epochs, verbose) if verbose else None
-            try:
-                loss = runner.run(self._core, x, y, sw, batch_size or 0, shuffle, self._sparse,
-                                  bar)
-            except _core.NonFiniteError as exc:
-                warnings.warn(f"fit: epoch {epoch + 1}: {exc}; training stopped with the "
-                              "weights from before that step", RuntimeWarning, stacklevel=3)
-                break
-            logs = {"loss": loss}
-            if self._metrics:
-                logs.update(self._metric_values(x, y, sw))
-            if val is not None:
-                logs["val_loss"] = self._core.loss(val[0], val[1], val[2], self._sparse)
-                logs.update({f"val_{k}": m for k, m in self._metric_values(*val).items()})
-            logs["learning_rate"] = self._core.get_learning_rate()
-            if bar is not None:
-                bar.finish(n_batches, logs)
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        return logs
+        return TrainingRun(self, x, y, sw, epochs=epochs, initial_epoch=initial_epoch,
+                           batch_size=batch_size, shuffle=shuffle, validation=val,
+                           verbose=verbose, callbacks=callbacks).run()
 
     def _validation_tuple(self, data):
         if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
             raise ValueError("validation_data: expected (x_val, y_val) or "
                              "(x_val, y_val, sample_weight_val)")
         sw = data[2] if len(data) == 3 else None
-        return self._data(data[0], data[1], sw, prefix="validation_data ")
-
-    def _metric_values(self, x, y, sw) -> dict:
-        if not self._metrics:
-            return {}
-        pred = self._core.predict(x)
-        return {m: metric_fns.compute(m, y, pred, self._sparse, sw) for m in self._metrics}
+        return self.engine_data(data[0], data[1], sw, prefix="validation_data ")
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None) -> float:
         """One optimizer step on this batch; returns the loss before the step."""
         self._refuse_while_training("train_on_batch")
-        x, y, sw = self._data(x, y, sample_weight, class_weight)
-        return self._core.train_batch(x, y, sw, self._sparse)
+        x, y, sw = self.engine_data(x, y, sample_weight, class_weight)
+        return self._core.train_batch(x, y, sw)
 
     # ------------------------------------------------------------ inference
 
@@ -405,28 +365,26 @@ class Sequential:
                 and _core.all_finite(x)):
             return core.predict(x)
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
-        x = self._features(x, allow_empty=True)
+        x = self.engine_features(x, allow_empty=True)
         return self._core.predict(x)
 
     def evaluate(self, x, y, batch_size: int | None = None, sample_weight=None,
                  verbose=0) -> dict:
         """{"loss": J, <metric>: value, ...} on the given data (no dropout)."""
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
-        x, y, sw = self._data(x, y, sample_weight)
-        result = {"loss": self._core.loss(x, y, sw, self._sparse)}
-        result.update(self._metric_values(x, y, sw))
-        return result
+        x, y, sw = self.engine_data(x, y, sample_weight)
+        return {"loss": self._core.loss(x, y, sw), **metric_values(self, x, y, sw)}
 
     def loss(self, x, y, sample_weight=None) -> float:
         """J(theta) on (x, y), L2 term included, dropout off."""
-        x, y, sw = self._data(x, y, sample_weight)
-        return self._core.loss(x, y, sw, self._sparse)
+        x, y, sw = self.engine_data(x, y, sample_weight)
+        return self._core.loss(x, y, sw)
 
     def gradients(self, x, y, sample_weight=None) -> list[np.ndarray]:
         """dJ/dtheta on (x, y), in get_weights() layout (dropout off)."""
-        x, y, sw = self._data(x, y, sample_weight)
-        _, flat = self._core.gradients(x, y, sw, self._sparse)
-        return self._split(flat)
+        x, y, sw = self.engine_data(x, y, sample_weight)
+        _, flat = self._core.gradients(x, y, sw)
+        return self._layout.split(flat)
 
     # ----------------------------------------------------------- inspection
 
@@ -434,90 +392,49 @@ class Sequential:
         """Per Dense layer, ``LayerTrace(name, activation, z, a)`` with the
         pre-activations and activations of the batch ``x`` (no dropout),
         computed by the engine in one call. Changes no weights, optimizer
-        state or RNG state. See ``nnc.inspect``."""
-        from . import inspect
-
-        return inspect.trace(self, x)
+        state or RNG state. See ``nnc.inspection``."""
+        return inspection.trace(self, x)
 
     def activation_stats(self, x, bins: int = 30) -> list[dict]:
         """Per Dense layer: mean, std, fraction saturated (sigmoid/tanh),
         fraction of dead ReLU units and histogram counts of the activations
-        on ``x``. See ``nnc.inspect.activation_stats``."""
-        from . import inspect
-
-        return inspect.activation_stats(self, x, bins)
+        on ``x``. See ``nnc.inspection.activation_stats``."""
+        return inspection.activation_stats(self, x, bins)
 
     # -------------------------------------------------------------- weights
 
-    def _layer_slices(self, index: int) -> list[tuple[int, tuple]]:
-        layer = self._dense[index]
-        fan_in = self._input_dim if index == 0 else self._dense[index - 1].units
-        w_off, b_off, s_off = self._core.layer_offsets(index)
-        out = [(w_off, (fan_in, layer.units))]
-        if b_off >= 0:
-            out.append((b_off, (layer.units,)))
-        if s_off >= 0:
-            out.append((s_off, (layer.units,)))
-        return out
-
-    def _weight_slices(self) -> list[tuple[int, tuple]]:
-        self._require_core()
-        return [s for i in range(len(self._dense)) for s in self._layer_slices(i)]
-
-    def _split(self, flat: np.ndarray, slices=None) -> list[np.ndarray]:
-        slices = self._weight_slices() if slices is None else slices
-        return [flat[off:off + int(np.prod(shape))].reshape(shape).copy()
-                for off, shape in slices]
-
-    def _require_core(self):
-        if not self.built:
-            if self._input_dim is None:
-                raise RuntimeError(
-                    "the model is not built yet: give it an input_dim or call fit/predict")
-            self.build()
-        return self._core
-
     def get_weights(self) -> list[np.ndarray]:
         """Per Dense layer: W (fan_in, fan_out), then b, then PReLU slopes."""
-        return self._split(self._require_core().get_params())
+        return self.parameter_layout.split(self.engine.get_params())
 
-    def set_weights(self, weights) -> None:
-        """Replace every weight at once (same shapes as get_weights())."""
+    def set_weights(self, weights, layer: int | None = None) -> None:
+        """Replace every weight at once (same shapes as get_weights()), or
+        only those of the Dense layer with index `layer`."""
         self._refuse_while_training("set_weights")
-        flat = self._require_core().get_params()
-        self._fill(flat, self._weight_slices(), weights, "weights")
-        self._core.set_params(flat)
-
-    def _layer_weights(self, index: int) -> list[np.ndarray]:
-        return self._split(self._require_core().get_params(), self._layer_slices(index))
-
-    def _set_layer_weights(self, index: int, weights) -> None:
-        self._refuse_while_training("set_weights")
-        flat = self._require_core().get_params()
-        self._fill(flat, self._layer_slices(index), weights, "weights")
-        self._core.set_params(flat)
-
-    def _fill(self, flat, slices, weights, name) -> None:
+        layout = self.parameter_layout
+        slices = layout.slices if layer is None else layout.layers[layer]
         if isinstance(weights, np.ndarray) or not hasattr(weights, "__len__"):
-            raise TypeError(f"{name}: expected a list of arrays")
+            raise TypeError("weights: expected a list of arrays")
         if len(weights) != len(slices):
-            raise ValueError(f"{name}: expected {len(slices)} arrays, got {len(weights)}")
-        for i, ((off, shape), w) in enumerate(zip(slices, weights)):
-            arr = v._as_array(w, f"{name}[{i}]")
-            if arr.shape != shape:
-                raise ValueError(f"{name}[{i}]: expected shape {shape}, got {arr.shape}")
+            raise ValueError(f"weights: expected {len(slices)} arrays, got {len(weights)}")
+        flat = self._core.get_params()
+        for i, (s, w) in enumerate(zip(slices, weights)):
+            arr = v._as_array(w, f"weights[{i}]")
+            if arr.shape != s.shape:
+                raise ValueError(f"weights[{i}]: expected shape {s.shape}, got {arr.shape}")
             arr = v.to_engine(arr, self.dtype)
-            v.check_finite(arr, f"{name}[{i}]")
-            flat[off:off + arr.size] = arr.ravel()
+            v.check_finite(arr, f"weights[{i}]")
+            flat[s.offset:s.stop] = arr.ravel()
+        self._core.set_params(flat)
 
     def get_flat_params(self) -> np.ndarray:
         """The notes' unrolled parameter vector (a copy)."""
-        return self._require_core().get_params()
+        return self.engine.get_params()
 
     def set_flat_params(self, params) -> None:
         """Set every parameter from an unrolled vector."""
         self._refuse_while_training("set_flat_params")
-        core = self._require_core()
+        core = self.engine
         arr = v._as_array(params, "params")
         if arr.ndim != 1 or arr.shape[0] != core.num_params:
             raise ValueError(f"params: expected shape ({core.num_params},), got {arr.shape}")
@@ -526,18 +443,16 @@ class Sequential:
         core.set_params(arr)
 
     def count_params(self) -> int:
-        return self._require_core().num_params
+        return self.engine.num_params
 
     def summary(self, print_fn=print) -> None:
         """Print layers, output shapes and parameter counts."""
-        core = self._require_core()
-        rows, index = [], 0
+        layout = self.parameter_layout
+        rows = []
         for layer in self._layers:
             if isinstance(layer, Dense):
-                count = sum(int(np.prod(s)) for _, s in self._layer_slices(index))
                 rows.append((f"{layer.name} (Dense, {layer.activation})",
-                             f"(None, {layer.units})", str(count)))
-                index += 1
+                             f"(None, {layer.units})", str(layout.layer_count(layer._index))))
             else:
                 rows.append((f"{layer.name} (Dropout {layer.rate:g})", "(same)", "0"))
         widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")])
@@ -551,7 +466,80 @@ class Sequential:
         for row in rows:
             print_fn(line.format(*row))
         print_fn(rule)
-        print_fn(f"Total params: {core.num_params}")
+        print_fn(f"Total params: {layout.total}")
+
+    # --------------------------------------------------- configuration, state
+
+    def get_config(self) -> dict:
+        """The architecture: name, dtype, seed, input_dim and the layers'
+        configs (JSON-ready). ``from_config`` rebuilds an unbuilt,
+        uncompiled model from it."""
+        return {"name": self.name, "dtype": self.dtype, "seed": self.seed,
+                "input_dim": self._input_dim,
+                "layers": [layer.get_config() for layer in self._layers]}
+
+    @classmethod
+    def from_config(cls, config: dict) -> Sequential:
+        """A model with the architecture of ``get_config()``'s dict (a missing
+        seed or name is drawn or defaulted as by the constructor)."""
+        model = cls([layer_from_config(c) for c in config["layers"]],
+                    dtype=config.get("dtype", "float32"), seed=config.get("seed"),
+                    name=config.get("name"))
+        input_dim = config.get("input_dim")
+        if input_dim is not None:
+            input_dim = v.check_int(input_dim, "input_dim", minimum=1)
+            if model._input_dim is None:
+                model._input_dim = input_dim
+            elif model._input_dim != input_dim:
+                raise ValueError(f"input_dim: {input_dim} contradicts the layers' "
+                                 f"{model._input_dim}")
+        return model
+
+    def get_compile_config(self) -> dict | None:
+        """loss, l2, the optimizer's config (with the current learning rate)
+        and the metrics; None before compile."""
+        if self._optimizer is None:
+            return None
+        optimizer = self._optimizer.get_config()
+        optimizer["learning_rate"] = self.learning_rate
+        if "betas" in optimizer:
+            optimizer["betas"] = list(optimizer["betas"])
+        return {"loss": self._loss, "l2": self._l2, "optimizer": optimizer,
+                "metrics": list(self._metrics)}
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compile with the settings of ``get_compile_config()``'s dict."""
+        self.compile(optimizer=config["optimizer"], loss=config["loss"],
+                     l2=config.get("l2", 0.0), metrics=config.get("metrics") or None)
+
+    def get_training_state(self) -> dict:
+        """What a continued ``fit`` depends on besides the configs: the flat
+        ``params``, the engine RNG's ``rng_state`` (two uint64) and, once
+        compiled, the ``optimizer_state`` blob (uint8), as arrays."""
+        core = self.engine
+        state = {"params": core.get_params(),
+                 "rng_state": np.array(core.get_rng_state(), dtype=np.uint64)}
+        if self._optimizer is not None:
+            state["optimizer_state"] = np.frombuffer(core.get_optimizer_state(), dtype=np.uint8)
+        return state
+
+    def set_training_state(self, state: dict) -> None:
+        """Restore ``get_training_state()``'s arrays (all or nothing: on any
+        error the model keeps its state)."""
+        self._refuse_while_training("set_training_state")
+        core = self.engine
+        before = self.get_training_state()
+        try:
+            core.set_params(np.ascontiguousarray(state["params"]))
+            core.set_rng_state(tuple(int(word) for word in state["rng_state"]))
+            if "optimizer_state" in state:
+                core.set_optimizer_state(np.asarray(state["optimizer_state"]).tobytes())
+        except BaseException:
+            core.set_params(before["params"])
+            core.set_rng_state(tuple(int(word) for word in before["rng_state"]))
+            if "optimizer_state" in before:
+                core.set_optimizer_state(before["optimizer_state"].tobytes())
+            raise
 
     # ---------------------------------------------------------- persistence
 
@@ -561,36 +549,22 @@ class Sequential:
         ``nnc.load_model(path)``; training then continues exactly as if it
         had never stopped. A path ending in ``.nncb`` writes the binary
         format the C library reads instead (see ``nnc.save_binary``)."""
-        if os.fsdecode(path).endswith(".nncb"):
-            from .nncb import save_binary
-
-            save_binary(self, path)
-            return
-        io.save_model(self, path)
+        saving.save_model(self, path)
 
     def save_weights(self, path) -> None:
         """Write only the weights (with the architecture, for checking)."""
-        io.save_weights(self, path)
+        saving.save_weights(self, path)
 
     def load_weights(self, path) -> None:
         """Set the weights from a file written by save_weights or save."""
-        io.load_weights(self, path)
+        saving.load_weights(self, path)
 
     def __getstate__(self) -> dict:
         # Pickle and deepcopy go through the same state as save().
-        arch, arrays = io.model_state(self)
-        return {"architecture": arch, "arrays": arrays}
+        return saving.model_state(self)
 
     def __setstate__(self, state: dict) -> None:
-        arrays = state["arrays"]
-
-        def read(name, dtype, shape, max_bytes):
-            arr = np.asarray(arrays[name])
-            if arr.dtype != dtype or (shape is not None and arr.shape != tuple(shape)):
-                raise ValueError(f"pickled model: entry {name!r} has the wrong type or shape")
-            return arr
-
-        model = io.restore(state["architecture"], read)
+        model = saving.model_from_state(state)
         self.__dict__.update(model.__dict__)
         for layer in self._layers:
             layer._model = self

@@ -27,6 +27,9 @@ import os
 
 import numpy as np
 
+from ._version import __version__
+from .layers import Dense
+
 OPSET = 17
 IR_VERSION = 8
 INPUT_NAME = "input"
@@ -167,10 +170,7 @@ def to_onnx_model(model):
     """The model's inference graph as an ``onnx.ModelProto`` (checked with
     ``onnx.checker``)."""
     onnx = _import_onnx()
-    from . import __version__
-    from .layers import Dense
-
-    model._require_core()
+    model.engine  # noqa: B018 - the graph needs the weights: build the model
     b = _Builder(onnx, model.dtype)
     current = INPUT_NAME
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]

@@ -1,22 +1,33 @@
 """Optimizers with torch.optim's update formulas, names and defaults.
 
 The update itself runs in the engine (one fused pass over the flat
-parameter buffer); these classes only hold hyper-parameters. Every class
-takes ``learning_rate`` plus torch's other argument names.
+parameter buffer); these classes hold hyper-parameters under torch's
+argument names (plus ``learning_rate`` for ``lr``). The engine knows every
+hyper-parameter as a field of one table (csrc/engine/optim/
+nnc_optim_fields.h) and checks their ranges: each class here only declares
+its signature and translates torch's spellings (``betas``, ``max_eval=None``,
+``line_search_fn``) to the engine's fields and back. The formulas are in
+docs/architecture.md, Optimizers.
 """
 
 from __future__ import annotations
 
-from ._validation import check_float, check_int
+import inspect
+
+from . import _core
 
 
 class Optimizer:
-    """Base class. ``name`` is the engine's optimizer name."""
+    """Base class. ``name`` is the engine's optimizer name; the constructor
+    arguments are the engine's fields unless a subclass translates them."""
 
     name = ""
 
     def __init__(self, **options):
-        self._options = options
+        # The engine checks the settings (TypeError/ValueError naming the
+        # field), so a bad one fails here and not at compile, and hands them
+        # back typed as it holds them (floats, ints, bools).
+        self._options = self._checked(options)
 
     @property
     def learning_rate(self) -> float:
@@ -27,33 +38,42 @@ class Optimizer:
         return {"name": self.name, **self._options}
 
     def engine_options(self) -> dict:
-        """Options in the engine's vocabulary (betas split in two)."""
-        opts = dict(self._options)
-        if "betas" in opts:
-            opts["beta1"], opts["beta2"] = opts.pop("betas")
-        return opts
+        """The hyper-parameters as the engine's fields."""
+        return self.to_engine(self._options)
+
+    @classmethod
+    def to_engine(cls, options: dict) -> dict:
+        """Constructor arguments -> engine fields (the identity unless a
+        subclass spells a field differently)."""
+        return dict(options)
+
+    @classmethod
+    def from_engine_fields(cls, fields: dict) -> dict:
+        """Engine fields -> constructor arguments (the inverse of to_engine)."""
+        return dict(fields)
+
+    @classmethod
+    def from_engine(cls, fields: dict) -> Optimizer:
+        """The optimizer whose engine fields are `fields` (what
+        ``engine_options`` returned, or a model file's compile record)."""
+        return cls(**cls._arguments(cls.from_engine_fields(fields)))
+
+    @classmethod
+    def _arguments(cls, options: dict) -> dict:
+        """`options` restricted to the constructor's arguments, in its order."""
+        names = list(inspect.signature(cls.__init__).parameters)[1:]
+        return {name: options[name] for name in names if name in options}
+
+    def _checked(self, options: dict) -> dict:
+        fields = _core.check_optimizer(self.name, self.to_engine(options))
+        return self._arguments(self.from_engine_fields(fields))
+
+    def _with_learning_rate(self, value: float) -> None:
+        self._options = self._checked({**self._options, "learning_rate": value})
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._options.items())
         return f"{type(self).__name__}({args})"
-
-
-def _lr(value) -> float:
-    return check_float(value, "learning_rate", minimum=0.0)
-
-
-def _betas(betas) -> tuple[float, float]:
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-        raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
-    b1 = check_float(betas[0], "betas[0]", minimum=0.0, maximum=1.0, exclusive_max=True)
-    b2 = check_float(betas[1], "betas[1]", minimum=0.0, maximum=1.0, exclusive_max=True)
-    return (b1, b2)
-
-
-def _flag(value, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise TypeError(f"{name}: expected True or False, got {value!r}")
-    return value
 
 
 class SGD(Optimizer):
@@ -65,15 +85,8 @@ class SGD(Optimizer):
 
     def __init__(self, learning_rate: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False):
-        momentum = check_float(momentum, "momentum", minimum=0.0)
-        dampening = check_float(dampening, "dampening")
-        nesterov = _flag(nesterov, "nesterov")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("nesterov: needs momentum > 0 and dampening == 0")
-        super().__init__(learning_rate=_lr(learning_rate), momentum=momentum,
-                         dampening=dampening,
-                         weight_decay=check_float(weight_decay, "weight_decay", minimum=0.0),
-                         nesterov=nesterov)
+        super().__init__(learning_rate=learning_rate, momentum=momentum, dampening=dampening,
+                         weight_decay=weight_decay, nesterov=nesterov)
 
 
 class Adagrad(Optimizer):
@@ -85,13 +98,9 @@ class Adagrad(Optimizer):
     def __init__(self, learning_rate: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
                  eps: float = 1e-10):
-        super().__init__(
-            learning_rate=_lr(learning_rate),
-            lr_decay=check_float(lr_decay, "lr_decay", minimum=0.0),
-            weight_decay=check_float(weight_decay, "weight_decay", minimum=0.0),
-            initial_accumulator_value=check_float(initial_accumulator_value,
-                                                  "initial_accumulator_value", minimum=0.0),
-            eps=check_float(eps, "eps", minimum=0.0))
+        super().__init__(learning_rate=learning_rate, lr_decay=lr_decay,
+                         weight_decay=weight_decay,
+                         initial_accumulator_value=initial_accumulator_value, eps=eps)
 
 
 class RMSprop(Optimizer):
@@ -103,13 +112,8 @@ class RMSprop(Optimizer):
 
     def __init__(self, learning_rate: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum: float = 0.0, centered: bool = False):
-        super().__init__(
-            learning_rate=_lr(learning_rate),
-            alpha=check_float(alpha, "alpha", minimum=0.0, maximum=1.0, exclusive_max=True),
-            eps=check_float(eps, "eps", minimum=0.0),
-            weight_decay=check_float(weight_decay, "weight_decay", minimum=0.0),
-            momentum=check_float(momentum, "momentum", minimum=0.0),
-            centered=_flag(centered, "centered"))
+        super().__init__(learning_rate=learning_rate, alpha=alpha, eps=eps,
+                         weight_decay=weight_decay, momentum=momentum, centered=centered)
 
 
 class Adam(Optimizer):
@@ -120,10 +124,20 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False):
-        super().__init__(learning_rate=_lr(learning_rate), betas=_betas(betas),
-                         eps=check_float(eps, "eps", minimum=0.0),
-                         weight_decay=check_float(weight_decay, "weight_decay", minimum=0.0),
-                         amsgrad=_flag(amsgrad, "amsgrad"))
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise ValueError(f"betas: expected a pair (beta1, beta2), got {betas!r}")
+        super().__init__(learning_rate=learning_rate, betas=tuple(betas), eps=eps,
+                         weight_decay=weight_decay, amsgrad=amsgrad)
+
+    @classmethod
+    def to_engine(cls, options: dict) -> dict:
+        fields = dict(options)
+        fields["beta1"], fields["beta2"] = fields.pop("betas")
+        return fields
+
+    @classmethod
+    def from_engine_fields(cls, fields: dict) -> dict:
+        return {**fields, "betas": (fields["beta1"], fields["beta2"])}
 
 
 class AdamW(Adam):
@@ -138,8 +152,8 @@ class AdamW(Adam):
 
 
 class LBFGS(Optimizer):
-    """torch.optim.LBFGS over the full batch (note 002's "advanced
-    optimizer"): each epoch is one torch ``step(closure)`` of up to
+    """torch.optim.LBFGS over the full batch (docs/architecture.md,
+    Optimizers): each epoch is one torch ``step(closure)`` of up to
     ``max_iter`` iterations, optionally with a strong-Wolfe line search."""
 
     name = "lbfgs"
@@ -148,19 +162,39 @@ class LBFGS(Optimizer):
                  max_eval: int | None = None, tolerance_grad: float = 1e-7,
                  tolerance_change: float = 1e-9, history_size: int = 100,
                  line_search_fn: str | None = None):
+        # torch's spellings: the engine's max_eval 0 means "max_iter * 5 / 4".
         if line_search_fn not in (None, "strong_wolfe"):
             raise ValueError(
                 f"line_search_fn: expected None or 'strong_wolfe', got {line_search_fn!r}")
-        super().__init__(
-            learning_rate=_lr(learning_rate), max_iter=check_int(max_iter, "max_iter", 1),
-            max_eval=check_int(max_eval, "max_eval", 1, allow_none=True),
-            tolerance_grad=check_float(tolerance_grad, "tolerance_grad", minimum=0.0),
-            tolerance_change=check_float(tolerance_change, "tolerance_change", minimum=0.0),
-            history_size=check_int(history_size, "history_size", 1),
-            line_search_fn=line_search_fn)
+        if max_eval is not None and (isinstance(max_eval, bool) or not isinstance(max_eval, int)
+                                     or max_eval < 1):
+            raise ValueError(f"max_eval: expected None or an integer >= 1, got {max_eval!r}")
+        super().__init__(learning_rate=learning_rate, max_iter=max_iter, max_eval=max_eval,
+                         tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+                         history_size=history_size, line_search_fn=line_search_fn)
+
+    @classmethod
+    def to_engine(cls, options: dict) -> dict:
+        fields = dict(options)
+        fields["line_search_strong_wolfe"] = fields.pop("line_search_fn") == "strong_wolfe"
+        fields["max_eval"] = fields["max_eval"] or 0
+        return fields
+
+    @classmethod
+    def from_engine_fields(cls, fields: dict) -> dict:
+        return {**fields, "max_eval": fields["max_eval"] if fields["max_eval"] > 0 else None,
+                "line_search_fn": "strong_wolfe" if fields["line_search_strong_wolfe"] else None}
 
 
 _BY_NAME = {cls.name: cls for cls in (SGD, Adagrad, RMSprop, Adam, AdamW, LBFGS)}
+
+
+def from_engine(name: str, fields: dict) -> Optimizer:
+    """The optimizer called `name` with the engine fields `fields` (ValueError
+    for an unknown name)."""
+    if name not in _BY_NAME:
+        raise ValueError(f"optimizer: unknown optimizer {name!r}")
+    return _BY_NAME[name].from_engine(fields)
 
 
 def get(identifier) -> Optimizer:
@@ -176,7 +210,7 @@ def get(identifier) -> Optimizer:
             config["betas"] = tuple(config["betas"])
         try:
             return _BY_NAME[name](**config)
-        except TypeError as exc:  # an option this optimizer does not take
+        except TypeError as exc:  # an option this optimizer does not take, or a bad type
             raise TypeError(f"optimizer: bad {name} config ({exc})") from None
     if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
         return _BY_NAME[identifier.lower()]()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .callbacks import History
+
 #: Log keys that are not training curves (plotted by gradient_norms).
 _NORM_PREFIXES = ("grad_norm/", "weight_norm/")
 
@@ -26,8 +28,6 @@ def _pyplot():
 
 def _history_dict(h) -> tuple[dict, list]:
     """(history dict, epoch numbers starting at 1) of a History or a dict."""
-    from .callbacks import History
-
     if isinstance(h, History):
         logs, epochs = h.history, list(h.epoch)
     elif isinstance(h, dict):
@@ -151,7 +151,7 @@ def decision_boundary(model, x, y, resolution: int = 200, ax=None):
     out = model.predict(np.column_stack([g0.ravel(), g1.ravel()]))
     if out.shape[1] > 1:
         surface = np.argmax(out, axis=1)
-    elif model._dense[-1].activation in ("sigmoid", "step"):
+    elif model.layers[-1].activation in ("sigmoid", "step"):
         surface = (out[:, 0] >= 0.5).astype(np.int64)
     else:
         surface = out[:, 0]

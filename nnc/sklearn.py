@@ -31,7 +31,9 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from . import optimizers as nnc_optimizers
-from ._epoch import EpochRunner
+from ._training import TrainingRun
+from ._validation import name_of
+from .callbacks import Callback
 from .layers import Dense, Dropout
 from .model import Sequential
 
@@ -119,8 +121,6 @@ class _BaseMLP(BaseEstimator):
                              f"got {self.batch_size!r}")
         if self.activation not in _ACTIVATIONS:
             # Any nnc activation is accepted as well (e.g. "gelu").
-            from ._validation import name_of
-
             name_of("activation", self.activation, "activation")
         if self.dtype not in ("float32", "float64"):
             raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
@@ -179,46 +179,32 @@ class _BaseMLP(BaseEstimator):
     # -------------------------------------------------------------- training
 
     def _fit_loop(self, x, y, incremental: bool) -> None:
-        """scikit-learn's stochastic loop, with each epoch run by the engine."""
+        """scikit-learn's stochastic loop, each epoch run by the engine
+        through the training loop Sequential.fit uses (_training.py)."""
         model = self.model_
         early = self.early_stopping and not incremental
-        x_val = y_val = None
+        validation = None
         if early:
             stratify = y if isinstance(self, ClassifierMixin) and y.ndim == 1 else None
             x, x_val, y, y_val = train_test_split(
                 x, y, test_size=self.validation_fraction, random_state=self._split_seed(),
                 stratify=stratify)
+            validation = (x_val, y_val)
             if self.validation_scores_ is None:
                 self.validation_scores_, self.best_validation_score_ = [], -np.inf
-        xe, ye, _ = model._data(x, self._engine_targets(y))
+        xe, ye, _ = model.engine_data(x, self._engine_targets(y))
         n = xe.shape[0]
         if self.solver == "lbfgs" and self.optimizer is None:
-            batch = 0
+            batch = None
         else:
             batch = min(200, n) if self.batch_size == "auto" else min(self.batch_size, n)
-        with model._training("fit"), EpochRunner() as runner:
-            for _ in range(1 if incremental else self.max_iter):
-                if self.solver == "sgd" and self.learning_rate == "invscaling" and \
-                        self.optimizer is None:
-                    model.learning_rate = self.learning_rate_init / (self.t_ + 1) ** self.power_t
-                loss = runner.run(model._core, xe, ye, None, batch, bool(self.shuffle),
-                                  model._sparse)
-                self.n_iter_ += 1
-                self.t_ += n
-                self.loss_curve_.append(loss)
-                if self.verbose:
-                    print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-                if early:
-                    self._record_validation(x_val, y_val)
-                if incremental:
-                    break
-                if self._should_stop(early):
-                    break
-            else:
-                if not incremental:
-                    warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
-                                  "reached and the optimization hasn't converged yet.",
-                                  ConvergenceWarning, stacklevel=3)
+        rules = _IterationRules(self, n, validation, stopping=not incremental)
+        TrainingRun(model, xe, ye, epochs=1 if incremental else self.max_iter, batch_size=batch,
+                    shuffle=bool(self.shuffle), callbacks=[rules], nonfinite="raise").run()
+        if not incremental and not rules.stopped:
+            warnings.warn(f"Stochastic optimizer: maximum iterations ({self.max_iter}) "
+                          "reached and the optimization hasn't converged yet.",
+                          ConvergenceWarning, stacklevel=3)
         if early and self._best_params is not None:
             model.set_flat_params(self._best_params)  # scikit-learn keeps the best epoch
         self._sync_attributes()
@@ -283,6 +269,36 @@ class _BaseMLP(BaseEstimator):
         check_is_fitted(self, "model_")
         x = _validate_data(self, X, reset=False, dtype=(np.float64, np.float32))
         return self.model_.predict(x)
+
+
+class _IterationRules(Callback):
+    """scikit-learn's per-iteration bookkeeping, as a callback of the shared
+    training loop: the invscaling learning rate, n_iter_/t_/loss_curve_,
+    verbose lines, validation scores and the stopping rule."""
+
+    def __init__(self, estimator: _BaseMLP, n_rows: int, validation, stopping: bool):
+        super().__init__()
+        self.estimator, self.n_rows = estimator, n_rows
+        self.validation, self.stopping = validation, stopping
+        self.stopped = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        est = self.estimator
+        if est.solver == "sgd" and est.learning_rate == "invscaling" and est.optimizer is None:
+            self.model.learning_rate = est.learning_rate_init / (est.t_ + 1) ** est.power_t
+
+    def on_epoch_end(self, epoch, logs=None):
+        est = self.estimator
+        loss = logs["loss"]
+        est.n_iter_ += 1
+        est.t_ += self.n_rows
+        est.loss_curve_.append(loss)
+        if est.verbose:
+            print(f"Iteration {est.n_iter_}, loss = {loss:.8f}")
+        if self.validation is not None:
+            est._record_validation(*self.validation)
+        if self.stopping and est._should_stop(self.validation is not None):
+            self.stopped = self.model.stop_training = True
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):

@@ -15,24 +15,9 @@ import numpy as np
 from ._validation import check_float
 from .gradcheck import gradcheck as _run_gradcheck
 from .gradcheck import relative_error
+from .model import Sequential
 
 __all__ = ["assert_gradients_close", "assert_models_equal"]
-
-
-def _param_label(model, flat_index: int) -> tuple[int, str]:
-    """(Dense layer index, "W[i, j]" / "b[j]" / "slope[j]") of a flat index."""
-    for i in range(len(model._dense)):
-        for kind, (off, shape) in zip(("W", "b", "slope"), model._layer_slices(i)):
-            size = int(np.prod(shape))
-            if off <= flat_index < off + size:
-                pos = np.unravel_index(flat_index - off, shape)
-                return i, f"{kind}[{', '.join(str(int(p)) for p in pos)}]"
-    raise IndexError(flat_index)
-
-
-def _layer_indices(model, i: int) -> np.ndarray:
-    return np.concatenate([np.arange(off, off + int(np.prod(shape)))
-                           for off, shape in model._layer_slices(i)])
 
 
 def assert_gradients_close(model, x, y, rtol: float = 1e-7, atol: float = 1e-9,
@@ -57,9 +42,10 @@ def assert_gradients_close(model, x, y, rtol: float = 1e-7, atol: float = 1e-9,
     atol = check_float(atol, "atol", minimum=0.0)
     result = _run_gradcheck(model, x, y, eps=eps, sample_weight=sample_weight, tol=rtol)
     analytic, numeric = result["analytic"], result["numeric"]
+    layout = model.parameter_layout
     rows, failed = [], []
-    for i, layer in enumerate(model._dense):
-        idx = _layer_indices(model, i)
+    for i, name in enumerate(layout.names):
+        idx = layout.layer_indices(i)
         ga, gn = analytic[idx], numeric[idx]
         rel = relative_error(ga, gn)
         diff = np.abs(ga - gn)
@@ -67,11 +53,11 @@ def assert_gradients_close(model, x, y, rtol: float = 1e-7, atol: float = 1e-9,
         max_abs = float(diff[worst]) if diff.size else 0.0
         ok = rel <= rtol or max_abs <= atol
         if not ok:
-            failed.append(layer.name)
+            failed.append(name)
         flat = int(idx[worst])
         a_w, n_w = float(analytic[flat]), float(numeric[flat])
         denom = abs(a_w) + abs(n_w)
-        rows.append((layer.name, rel, f"{_param_label(model, flat)[1]} (#{flat})", a_w, n_w,
+        rows.append((name, rel, f"{layout.label(flat)[1]} (#{flat})", a_w, n_w,
                      abs(a_w - n_w) / denom if denom > 0 else 0.0, "ok" if ok else "FAIL"))
     if failed:
         lines = [f"analytic gradients differ from finite differences in layer(s) "
@@ -107,8 +93,6 @@ def assert_models_equal(a, b, rtol: float = 0.0, atol: float = 0.0,
     ``|a - b| <= atol + rtol |b|`` elementwise. The message names the first
     difference (layer, array and index).
     """
-    from .model import Sequential
-
     for name, m in (("a", a), ("b", b)):
         if not isinstance(m, Sequential):
             raise TypeError(f"{name}: expected an nnc.Sequential, got {type(m).__name__}")
@@ -131,8 +115,8 @@ def assert_models_equal(a, b, rtol: float = 0.0, atol: float = 0.0,
     if a.input_dim is None:
         return  # neither model is built: there are no weights yet
     wa, wb = a.get_weights(), b.get_weights()
-    kinds = [(layer.name, kind) for i, layer in enumerate(a._dense)
-             for kind, _ in zip(("W", "b", "slope"), a._layer_slices(i))]
+    layout = a.parameter_layout
+    kinds = [(layout.names[s.layer], s.kind) for s in layout.slices]
     for (lname, kind), xa, xb in zip(kinds, wa, wb):
         xa64, xb64 = xa.astype(np.float64), xb.astype(np.float64)
         bad = np.abs(xa64 - xb64) > atol + rtol * np.abs(xb64)

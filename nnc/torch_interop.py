@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import saving
+from .layers import Dense, Dropout, Input
+
 # torch module class name -> nnc activation (parameters checked below).
 _ACTIVATIONS = {
     "Identity": "linear", "Sigmoid": "sigmoid", "Tanh": "tanh", "ReLU": "relu",
@@ -65,9 +68,6 @@ def from_torch(module, seed: int | None = None, name: str | None = None):
     ``ValueError`` for unsupported modules or settings, naming the module.
     """
     torch = _import_torch()
-    from .layers import Dense, Dropout, Input
-    from .model import Sequential
-
     nn = torch.nn
     if isinstance(module, nn.Linear):
         module = nn.Sequential(module)
@@ -133,7 +133,8 @@ def from_torch(module, seed: int | None = None, name: str | None = None):
             if g["act"] == "prelu":
                 slopes = g["act_module"].weight.detach().cpu().numpy().astype(np_dtype)
                 weights.append(np.broadcast_to(slopes, (lin.out_features,)).copy())
-    model = Sequential(layers, dtype=np_dtype, seed=seed, name=name)
+    model = saving.model_from_config({"name": name, "dtype": np_dtype, "seed": seed,
+                                      "layers": [layer.get_config() for layer in layers]})
     model.set_weights(weights)
     return model
 
@@ -146,10 +147,7 @@ def to_torch(model):
     The step activation has no torch module and raises ``ValueError``.
     """
     torch = _import_torch()
-    from .layers import Dropout
-
     nn = torch.nn
-    model._require_core()
     dtype = torch.float32 if model.dtype == "float32" else torch.float64
     modules = []
     fan_in = model.input_dim

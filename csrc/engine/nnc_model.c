@@ -214,6 +214,7 @@ nnc_dtype nnc_model_dtype(const nnc_model *m) { return m->dtype; }
 int64_t nnc_model_input_dim(const nnc_model *m) { return m->input_dim; }
 int64_t nnc_model_output_dim(const nnc_model *m) { return m->layers[m->n_layers - 1].fan_out; }
 int nnc_model_num_layers(const nnc_model *m) { return m->n_layers; }
+uint64_t nnc_model_seed(const nnc_model *m) { return m->seed; }
 int64_t nnc_model_num_params(const nnc_model *m) { return m->n_params; }
 
 nnc_status nnc_model_layer_spec(const nnc_model *m, int i, nnc_layer_spec *out) {

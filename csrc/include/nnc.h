@@ -187,6 +187,8 @@ nnc_dtype nnc_model_dtype(const nnc_model *model);
 int64_t nnc_model_input_dim(const nnc_model *model);
 int64_t nnc_model_output_dim(const nnc_model *model);
 int nnc_model_num_layers(const nnc_model *model);
+/* The seed the model was created with (its RNG has moved on since). */
+uint64_t nnc_model_seed(const nnc_model *model);
 /* Getters above: `model` must not be NULL; they cannot fail. */
 /* Copy of layer i's spec (NNC_ERR_INVALID_ARG when i is out of range). */
 nnc_status nnc_model_layer_spec(const nnc_model *model, int i, nnc_layer_spec *out);
@@ -452,6 +454,8 @@ nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *a
  * All of these functions only read `model`; like every other call they
  * must not run concurrently with a call that mutates the same model. */
 #define NNC_FORMAT_VERSION 1
+/* The first 8 bytes of every nncb file. */
+#define NNC_FORMAT_MAGIC "\x89NNCB\r\n\x1a"
 
 /* *n_bytes = the exact size nnc_model_serialize needs.
  * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_OVERFLOW. */

@@ -1,6 +1,7 @@
 """Looking inside a network: every layer's z and a for a batch, and
-per-layer summaries of them (notes 000 and 004: saturation, dead units,
-activation histograms under different initializations).
+per-layer summaries of them (saturation, dead units, activation histograms
+under different initializations: docs/architecture.md, The lecture notes in
+the code). ``nnc.inspect`` is this module under its former name.
 
 ``Sequential.trace`` and ``Sequential.activation_stats`` call these. The
 forward pass runs in the engine in one call, in inference mode (no
@@ -12,6 +13,8 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+
+from .layers import Dense
 
 #: Activations whose outputs are bounded, with their (low, high) bounds.
 SATURATING = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -35,10 +38,10 @@ def trace(model, x) -> list[LayerTrace]:
 
     The last layer's ``a`` equals ``model.predict(x)`` bit for bit.
     """
-    xs = model._features(x, allow_empty=True)
-    pairs = model._core.trace(xs)
-    return [LayerTrace(layer.name, layer.activation, z, a)
-            for layer, (z, a) in zip(model._dense, pairs)]
+    xs = model.engine_features(x, allow_empty=True)
+    pairs = model.engine.trace(xs)
+    dense = [layer for layer in model.layers if isinstance(layer, Dense)]
+    return [LayerTrace(layer.name, layer.activation, z, a) for layer, (z, a) in zip(dense, pairs)]
 
 
 def _histogram_range(activation: str, a: np.ndarray) -> tuple[float, float]:

@@ -1,0 +1,599 @@
+/*
+ * model_type.c - nnc._core.Model: one engine model. Every engine call runs
+ * without the GIL while holding the model's lock (ENGINE_CALL), so that
+ * calls on one model from several Python threads are serialised and
+ * different models run in parallel.
+ */
+#include "core.h"
+
+#include <pythread.h>
+
+typedef struct {
+    PyObject_HEAD
+    nnc_model *model;
+    PyThread_type_lock lock;
+} ModelObject;
+
+/* Take the model's lock, waiting without the GIL if another thread has it. */
+static void lock_model(ModelObject *self) {
+    if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
+        Py_BEGIN_ALLOW_THREADS
+        PyThread_acquire_lock(self->lock, WAIT_LOCK);
+        Py_END_ALLOW_THREADS
+    }
+}
+
+static void unlock_model(ModelObject *self) { PyThread_release_lock(self->lock); }
+
+/* st = call (an nnc_status expression on self->model), with the lock held
+ * and the GIL released: the one way this file calls the engine. */
+#define ENGINE_CALL(self, st, call)   \
+    do {                              \
+        lock_model(self);             \
+        Py_BEGIN_ALLOW_THREADS        \
+        (st) = (call);                \
+        Py_END_ALLOW_THREADS          \
+        unlock_model(self);           \
+    } while (0)
+
+/* ------------------------------------------------------------ lifetime */
+
+static PyObject *model_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+    (void)args;
+    (void)kwds;
+    ModelObject *self = (ModelObject *)type->tp_alloc(type, 0);
+    if (!self) return NULL;
+    self->lock = PyThread_allocate_lock();
+    if (!self->lock) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)self;
+}
+
+/* A new Model object owning `model` (destroyed here on failure). */
+static PyObject *wrap_model(nnc_model *model) {
+    ModelObject *self = (ModelObject *)model_new(&core_ModelType, NULL, NULL);
+    if (!self) {
+        nnc_model_destroy(model);
+        return NULL;
+    }
+    self->model = model;
+    return (PyObject *)self;
+}
+
+static int model_init(ModelObject *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"dtype", "input_dim", "layers", "seed", NULL};
+    const char *dtype_name;
+    long long input_dim;
+    PyObject *layers;
+    unsigned long long seed;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "sLOK", kwlist, &dtype_name, &input_dim, &layers,
+                                     &seed))
+        return -1;
+    if (self->model) {
+        PyErr_SetString(PyExc_RuntimeError, "Model is already initialised");
+        return -1;
+    }
+    nnc_dtype dtype;
+    if (strcmp(dtype_name, "float32") == 0)
+        dtype = NNC_FLOAT32;
+    else if (strcmp(dtype_name, "float64") == 0)
+        dtype = NNC_FLOAT64;
+    else {
+        PyErr_Format(PyExc_ValueError, "dtype must be 'float32' or 'float64', got '%s'",
+                     dtype_name);
+        return -1;
+    }
+    nnc_layer_spec *specs;
+    int n;
+    if (core_parse_specs(layers, &specs, &n)) return -1;
+    nnc_status st;
+    nnc_model *model = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = nnc_model_create(dtype, (int64_t)input_dim, n, specs, (uint64_t)seed, &model);
+    Py_END_ALLOW_THREADS
+    PyMem_Free(specs);
+    if (st) {
+        core_raise(st);
+        return -1;
+    }
+    self->model = model;
+    return 0;
+}
+
+static void model_dealloc(ModelObject *self) {
+    nnc_model_destroy(self->model);
+    if (self->lock) PyThread_free_lock(self->lock);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static int ready(ModelObject *self) {
+    if (!self->model) {
+        PyErr_SetString(PyExc_RuntimeError, "Model is not initialised");
+        return 0;
+    }
+    return 1;
+}
+
+#define REQUIRE_READY(self) \
+    if (!ready(self)) return NULL
+
+static PyObject *model_deserialize(PyObject *cls, PyObject *arg) {
+    (void)cls;
+    Py_buffer data;
+    if (PyObject_GetBuffer(arg, &data, PyBUF_SIMPLE) < 0) return NULL;
+    nnc_status st;
+    nnc_model *model = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = nnc_model_deserialize(data.buf, (int64_t)data.len, &model);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    return st ? core_raise(st) : wrap_model(model);
+}
+
+static PyObject *model_load(PyObject *cls, PyObject *arg) {
+    (void)cls;
+    PyObject *path = NULL;
+    if (!PyUnicode_FSConverter(arg, &path)) return NULL;
+    nnc_status st;
+    nnc_model *model = NULL;
+    Py_BEGIN_ALLOW_THREADS
+    st = nnc_model_load(PyBytes_AS_STRING(path), &model);
+    Py_END_ALLOW_THREADS
+    PyObject *out = st ? core_raise_for_path(st, arg) : wrap_model(model);
+    Py_DECREF(path);
+    return out;
+}
+
+/* ----------------------------------------------------------- structure */
+
+static PyObject *model_get_num_params(ModelObject *self, void *closure) {
+    (void)closure;
+    REQUIRE_READY(self);
+    return PyLong_FromLongLong(nnc_model_num_params(self->model));
+}
+
+static PyObject *model_get_dtype(ModelObject *self, void *closure) {
+    (void)closure;
+    REQUIRE_READY(self);
+    return PyUnicode_FromString(nnc_model_dtype(self->model) == NNC_FLOAT32 ? "float32"
+                                                                            : "float64");
+}
+
+static PyObject *model_get_input_dim(ModelObject *self, void *closure) {
+    (void)closure;
+    REQUIRE_READY(self);
+    return PyLong_FromLongLong(nnc_model_input_dim(self->model));
+}
+
+static PyObject *model_get_output_dim(ModelObject *self, void *closure) {
+    (void)closure;
+    REQUIRE_READY(self);
+    return PyLong_FromLongLong(nnc_model_output_dim(self->model));
+}
+
+static PyObject *model_get_seed(ModelObject *self, void *closure) {
+    (void)closure;
+    REQUIRE_READY(self);
+    return PyLong_FromUnsignedLongLong(nnc_model_seed(self->model));
+}
+
+static PyObject *model_get_compiled(ModelObject *self, void *closure) {
+    (void)closure;
+    REQUIRE_READY(self);
+    return PyBool_FromLong(nnc_model_is_compiled(self->model));
+}
+
+/* [(fan_in, fan_out, w_off, b_off, slope_off) per layer]; -1: absent. */
+static PyObject *model_layout(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    const int n = nnc_model_num_layers(self->model);
+    PyObject *out = PyList_New(n);
+    int64_t fan_in = nnc_model_input_dim(self->model);
+    for (int i = 0; out && i < n; i++) {
+        nnc_layer_spec spec;
+        int64_t w, b, s;
+        nnc_model_layer_spec(self->model, i, &spec);
+        nnc_model_layer_offsets(self->model, i, &w, &b, &s);
+        PyObject *item = Py_BuildValue("(LLLLL)", (long long)fan_in, (long long)spec.units,
+                                       (long long)w, (long long)b, (long long)s);
+        if (!item) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, item);
+        fan_in = spec.units;
+    }
+    return out;
+}
+
+static PyObject *model_layer_specs(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    const int n = nnc_model_num_layers(self->model);
+    PyObject *out = PyList_New(n);
+    for (int i = 0; out && i < n; i++) {
+        nnc_layer_spec spec;
+        nnc_model_layer_spec(self->model, i, &spec);
+        PyObject *item = core_spec_tuple(&spec);
+        if (!item) Py_CLEAR(out);
+        else PyList_SET_ITEM(out, i, item);
+    }
+    return out;
+}
+
+/* ---------------------------------------------------------- parameters */
+
+static PyObject *model_get_params(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    npy_intp n = (npy_intp)nnc_model_num_params(self->model);
+    PyObject *out = PyArray_SimpleNew(1, &n, core_typenum(nnc_model_dtype(self->model)));
+    if (!out) return NULL;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_model_get_params(self->model, PyArray_DATA((PyArrayObject *)out), n));
+    if (st) {
+        Py_DECREF(out);
+        return core_raise(st);
+    }
+    return out;
+}
+
+static PyObject *model_set_params(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    PyArrayObject *v =
+        core_check_array(arg, "params", core_typenum(nnc_model_dtype(self->model)), 1, -1);
+    if (!v) return NULL;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_model_set_params(self->model, PyArray_DATA(v), (int64_t)PyArray_DIM(v, 0)));
+    return st ? core_raise(st) : Py_NewRef(Py_None);
+}
+
+static PyObject *model_get_rng_state(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    uint64_t s[2];
+    lock_model(self);
+    nnc_model_get_rng_state(self->model, s);
+    unlock_model(self);
+    return Py_BuildValue("KK", (unsigned long long)s[0], (unsigned long long)s[1]);
+}
+
+static PyObject *model_set_rng_state(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    unsigned long long a, b;
+    if (!PyArg_ParseTuple(arg, "KK", &a, &b)) return NULL;
+    const uint64_t s[2] = {(uint64_t)a, (uint64_t)b};
+    lock_model(self);
+    nnc_model_set_rng_state(self->model, s);
+    unlock_model(self);
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------- compile */
+
+static PyObject *model_compile(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    const char *loss_name, *opt_name;
+    double l2;
+    PyObject *options;
+    if (!PyArg_ParseTuple(args, "sdsO", &loss_name, &l2, &opt_name, &options)) return NULL;
+    nnc_loss loss;
+    nnc_status st = nnc_loss_from_name(loss_name, &loss);
+    if (st) return core_raise(st);
+    nnc_optimizer_config cfg;
+    if (core_parse_optimizer(opt_name, options, &cfg)) return NULL;
+    ENGINE_CALL(self, st, nnc_model_compile(self->model, loss, l2, &cfg));
+    return st ? core_raise(st) : Py_NewRef(Py_None);
+}
+
+/* (loss, l2, optimizer name, {field: value}) or None before compile. */
+static PyObject *model_compile_settings(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    nnc_loss loss;
+    double l2;
+    nnc_optimizer_config cfg;
+    nnc_status st;
+    ENGINE_CALL(self, st, nnc_model_compile_settings(self->model, &loss, &l2, &cfg));
+    if (st == NNC_ERR_STATE) Py_RETURN_NONE;
+    if (st) return core_raise(st);
+    PyObject *options = core_optimizer_options(&cfg);
+    return options ? Py_BuildValue("(sdsN)", nnc_loss_name(loss), l2,
+                                   nnc_optimizer_name(cfg.kind), options)
+                   : NULL;
+}
+
+static PyObject *model_set_learning_rate(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    const double lr = PyFloat_AsDouble(arg);
+    if (lr == -1.0 && PyErr_Occurred()) return NULL;
+    nnc_status st;
+    ENGINE_CALL(self, st, nnc_model_set_learning_rate(self->model, lr));
+    return st ? core_raise(st) : Py_NewRef(Py_None);
+}
+
+static PyObject *model_get_learning_rate(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    double lr = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st, nnc_model_get_learning_rate(self->model, &lr));
+    return st ? core_raise(st) : PyFloat_FromDouble(lr);
+}
+
+static PyObject *model_get_optimizer_state(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    PyObject *out = NULL;
+    int64_t n = 0;
+    /* Size and contents under one hold of the lock: a consistent blob. */
+    lock_model(self);
+    nnc_status st = nnc_model_optimizer_state_size(self->model, &n);
+    if (!st) {
+        out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+        if (out) st = nnc_model_get_optimizer_state(self->model, PyBytes_AS_STRING(out), n);
+    }
+    unlock_model(self);
+    if (st) {
+        Py_XDECREF(out);
+        return core_raise(st);
+    }
+    return out;
+}
+
+static PyObject *model_set_optimizer_state(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "optimizer state must be bytes");
+        return NULL;
+    }
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_model_set_optimizer_state(self->model, PyBytes_AS_STRING(arg),
+                                              (int64_t)PyBytes_GET_SIZE(arg)));
+    return st ? core_raise(st) : Py_NewRef(Py_None);
+}
+
+static PyObject *model_serialize(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    PyObject *out = NULL;
+    int64_t n = 0;
+    lock_model(self);
+    nnc_status st = nnc_model_serialized_size(self->model, &n);
+    if (!st) {
+        out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
+        if (out) st = nnc_model_serialize(self->model, PyBytes_AS_STRING(out), n);
+    }
+    unlock_model(self);
+    if (st) {
+        Py_XDECREF(out);
+        return core_raise(st);
+    }
+    return out;
+}
+
+/* ------------------------------------------------------------ compute */
+
+static PyObject *new_rows(ModelObject *self, npy_intp rows, npy_intp cols) {
+    npy_intp dims[2] = {rows, cols};
+    return PyArray_SimpleNew(2, dims, core_typenum(nnc_model_dtype(self->model)));
+}
+
+static PyObject *model_predict(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    PyArrayObject *x = core_check_array(arg, "x", core_typenum(nnc_model_dtype(self->model)), 2,
+                                        (npy_intp)nnc_model_input_dim(self->model));
+    if (!x) return NULL;
+    PyObject *out = new_rows(self, PyArray_DIM(x, 0), (npy_intp)nnc_model_output_dim(self->model));
+    if (!out) return NULL;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_predict(self->model, PyArray_DATA(x), (int64_t)PyArray_DIM(x, 0),
+                            PyArray_DATA((PyArrayObject *)out)));
+    if (st) {
+        Py_DECREF(out);
+        return core_raise(st);
+    }
+    return out;
+}
+
+/* trace(x) -> [(z, a) per layer]: one engine call fills every array. */
+static PyObject *model_trace(ModelObject *self, PyObject *arg) {
+    REQUIRE_READY(self);
+    PyArrayObject *x = core_check_array(arg, "x", core_typenum(nnc_model_dtype(self->model)), 2,
+                                        (npy_intp)nnc_model_input_dim(self->model));
+    if (!x) return NULL;
+    const int n_layers = nnc_model_num_layers(self->model);
+    PyObject *result = PyList_New(n_layers);
+    void **ptrs = PyMem_Calloc((size_t)n_layers * 2, sizeof *ptrs);
+    if (!result || !ptrs) goto fail;
+    for (int l = 0; l < n_layers; l++) {
+        nnc_layer_spec spec;
+        nnc_model_layer_spec(self->model, l, &spec);
+        PyObject *z = new_rows(self, PyArray_DIM(x, 0), (npy_intp)spec.units);
+        PyObject *a = z ? new_rows(self, PyArray_DIM(x, 0), (npy_intp)spec.units) : NULL;
+        PyObject *pair = a ? PyTuple_Pack(2, z, a) : NULL;
+        Py_XDECREF(z);
+        Py_XDECREF(a);
+        if (!pair) goto fail;
+        ptrs[l] = PyArray_DATA((PyArrayObject *)z);
+        ptrs[n_layers + l] = PyArray_DATA((PyArrayObject *)a);
+        PyList_SET_ITEM(result, l, pair); /* the tuple keeps z and a alive */
+    }
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_trace(self->model, PyArray_DATA(x), (int64_t)PyArray_DIM(x, 0), ptrs,
+                          ptrs + n_layers));
+    if (st) {
+        core_raise(st);
+        goto fail;
+    }
+    PyMem_Free(ptrs);
+    return result;
+fail:
+    if (!PyErr_Occurred()) PyErr_NoMemory();
+    PyMem_Free(ptrs);
+    Py_XDECREF(result);
+    return NULL;
+}
+
+/* Parse (x, y, sample_weight=None) and check them against the model. */
+static int batch_args(ModelObject *self, PyObject *args, core_batch *b) {
+    PyObject *x, *y, *sw = Py_None;
+    if (!PyArg_ParseTuple(args, "OO|O", &x, &y, &sw)) return -1;
+    return core_parse_batch(self->model, x, y, sw, b);
+}
+
+static PyObject *model_loss(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    core_batch b;
+    if (batch_args(self, args, &b)) return NULL;
+    double loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_loss_value(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
+                               b.rows, &loss));
+    return st ? core_raise(st) : PyFloat_FromDouble(loss);
+}
+
+static PyObject *new_flat(ModelObject *self) {
+    npy_intp n = (npy_intp)nnc_model_num_params(self->model);
+    return PyArray_SimpleNew(1, &n, core_typenum(nnc_model_dtype(self->model)));
+}
+
+static PyObject *model_gradients(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    core_batch b;
+    if (batch_args(self, args, &b)) return NULL;
+    PyObject *grad = new_flat(self);
+    if (!grad) return NULL;
+    double loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_gradients(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
+                              b.rows, &loss, PyArray_DATA((PyArrayObject *)grad)));
+    if (st) {
+        Py_DECREF(grad);
+        return core_raise(st);
+    }
+    return Py_BuildValue("dN", loss, grad);
+}
+
+static PyObject *model_numeric_gradients(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    PyObject *x, *y, *sw;
+    double eps;
+    if (!PyArg_ParseTuple(args, "OOOd", &x, &y, &sw, &eps)) return NULL;
+    core_batch b;
+    if (core_parse_batch(self->model, x, y, sw, &b)) return NULL;
+    PyObject *num = new_flat(self);
+    if (!num) return NULL;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_numeric_gradients(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y),
+                                      core_data(b.sw), b.rows, eps,
+                                      PyArray_DATA((PyArrayObject *)num)));
+    if (st) {
+        Py_DECREF(num);
+        return core_raise(st);
+    }
+    return num;
+}
+
+static PyObject *model_train_batch(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    core_batch b;
+    if (batch_args(self, args, &b)) return NULL;
+    double loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_train_batch(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
+                                b.rows, &loss));
+    return st ? core_raise(st) : PyFloat_FromDouble(loss);
+}
+
+static PyObject *model_train_epoch(ModelObject *self, PyObject *args, PyObject *kwds) {
+    REQUIRE_READY(self);
+    static char *kwlist[] = {"x", "y", "sample_weight", "batch_size", "shuffle", "progress", NULL};
+    PyObject *x, *y, *sw = Py_None, *progress = Py_None;
+    long long batch_size = 0;
+    int shuffle = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|OLpO", kwlist, &x, &y, &sw, &batch_size,
+                                     &shuffle, &progress))
+        return NULL;
+    core_batch b;
+    if (core_parse_batch(self->model, x, y, sw, &b)) return NULL;
+    nnc_progress *p = NULL;
+    if (progress != Py_None) {
+        if (!PyObject_TypeCheck(progress, &core_ProgressType)) {
+            PyErr_SetString(PyExc_TypeError, "progress must be a nnc._core.Progress");
+            return NULL;
+        }
+        p = &((core_ProgressObject *)progress)->progress;
+    }
+    double loss = 0.0;
+    nnc_status st;
+    /* The Progress object stays alive: the args tuple holds it. */
+    ENGINE_CALL(self, st,
+                nnc_train_epoch(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
+                                b.rows, (int64_t)batch_size, shuffle, p, &loss));
+    return st ? core_raise(st) : PyFloat_FromDouble(loss);
+}
+
+/* ---------------------------------------------------------------- type */
+
+static PyGetSetDef model_getset[] = {
+    {"num_params", (getter)model_get_num_params, NULL, "number of parameters", NULL},
+    {"dtype", (getter)model_get_dtype, NULL, "'float32' or 'float64'", NULL},
+    {"input_dim", (getter)model_get_input_dim, NULL, "input width", NULL},
+    {"output_dim", (getter)model_get_output_dim, NULL, "output width", NULL},
+    {"compiled", (getter)model_get_compiled, NULL, "whether compile() succeeded", NULL},
+    {"seed", (getter)model_get_seed, NULL, "the seed the model was created with", NULL},
+    {NULL, NULL, NULL, NULL, NULL}};
+
+static PyMethodDef model_methods[] = {
+    {"deserialize", (PyCFunction)model_deserialize, METH_O | METH_CLASS,
+     "Model.deserialize(data) -> Model: a model from nncb bytes (FormatError if malformed)."},
+    {"load", (PyCFunction)model_load, METH_O | METH_CLASS,
+     "Model.load(path) -> Model: nnc_model_load of an nncb file."},
+    {"serialize", (PyCFunction)model_serialize, METH_NOARGS, "The model as nncb bytes."},
+    {"layout", (PyCFunction)model_layout, METH_NOARGS,
+     "[(fan_in, fan_out, w_off, b_off, slope_off) per layer] in the flat parameters; -1: absent."},
+    {"layer_specs", (PyCFunction)model_layer_specs, METH_NOARGS,
+     "[(units, activation, use_bias, dropout, kernel_init, param, bias_init, param)]."},
+    {"get_params", (PyCFunction)model_get_params, METH_NOARGS, "Copy of the flat parameters."},
+    {"set_params", (PyCFunction)model_set_params, METH_O, "Overwrite the flat parameters."},
+    {"compile", (PyCFunction)model_compile, METH_VARARGS,
+     "compile(loss, l2, optimizer_name, {field: value})"},
+    {"compile_settings", (PyCFunction)model_compile_settings, METH_NOARGS,
+     "(loss, l2, optimizer_name, {field: value}) or None before compile."},
+    {"set_learning_rate", (PyCFunction)model_set_learning_rate, METH_O, "Set the learning rate."},
+    {"get_learning_rate", (PyCFunction)model_get_learning_rate, METH_NOARGS,
+     "The optimizer's learning rate."},
+    {"get_optimizer_state", (PyCFunction)model_get_optimizer_state, METH_NOARGS,
+     "Optimizer state as bytes."},
+    {"set_optimizer_state", (PyCFunction)model_set_optimizer_state, METH_O,
+     "Restore optimizer state from bytes."},
+    {"get_rng_state", (PyCFunction)model_get_rng_state, METH_NOARGS, "(key, counter)"},
+    {"set_rng_state", (PyCFunction)model_set_rng_state, METH_O, "Restore (key, counter)."},
+    {"predict", (PyCFunction)model_predict, METH_O, "Forward pass without dropout."},
+    {"trace", (PyCFunction)model_trace, METH_O,
+     "trace(x) -> [(z, a) per layer]: forward pass without dropout, every layer kept."},
+    {"loss", (PyCFunction)model_loss, METH_VARARGS, "loss(x, y, sample_weight=None)"},
+    {"gradients", (PyCFunction)model_gradients, METH_VARARGS,
+     "gradients(x, y, sample_weight=None) -> (loss, flat gradient)"},
+    {"numeric_gradients", (PyCFunction)model_numeric_gradients, METH_VARARGS,
+     "numeric_gradients(x, y, sample_weight, eps) -> flat central differences"},
+    {"train_batch", (PyCFunction)model_train_batch, METH_VARARGS,
+     "train_batch(x, y, sample_weight=None) -> loss before the step"},
+    {"train_epoch", (PyCFunction)(void (*)(void))model_train_epoch, METH_VARARGS | METH_KEYWORDS,
+     "train_epoch(x, y, sample_weight=None, batch_size=0, shuffle=True, progress=None) -> mean "
+     "loss"},
+    {NULL, NULL, 0, NULL}};
+
+PyTypeObject core_ModelType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "nnc._core.Model",
+    .tp_basicsize = sizeof(ModelObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Model(dtype, input_dim, layers, seed): an engine model.",
+    .tp_new = model_new,
+    .tp_init = (initproc)model_init,
+    .tp_dealloc = (destructor)model_dealloc,
+    .tp_methods = model_methods,
+    .tp_getset = model_getset,
+};
