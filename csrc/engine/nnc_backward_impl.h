@@ -1,9 +1,11 @@
 /*
- * nnc_backward_impl.h - backpropagation for one dtype (see nnc_backward.c):
- * the notes' delta recursion vectorised over the batch,
+ * nnc_backward_impl.h - backpropagation, a template (nnc_template.h) that
+ * nnc_backward.c instantiates: the delta recursion vectorised over the
+ * batch,
  *   dW_l = in_l^T . delta_l (+ (lambda/m) W_l),  db_l = sum_rows delta_l,
  *   delta_{l-1} = (delta_l . W_l^T) (* dropout mask) (*) g'(z_{l-1}).
  */
+#include "nnc_activations_impl.h"
 
 /* Returns 1 when a stop request (m->stop) cut the pass short. */
 static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_REAL *grad) {
@@ -41,7 +43,7 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_
         g.C = dw;
         g.ldc = fo;
         g.ones_row = fused_db;
-        nnc__gemm(NNC_SFX(dtype), &g);
+        nnc__gemm(NNC_DTYPE, &g);
         if (l2_scale > 0) {
             const NNC_REAL *w = params + L->w_off;
             const NNC_REAL s = (NNC_REAL)l2_scale;
@@ -72,7 +74,7 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_
         t.epilogue = relu ? NNC__EPI_RELU_GRAD : NNC__EPI_NONE;
         t.Z = ws->z[l - 1];
         t.ldz = fi;
-        nnc__gemm(NNC_SFX(dtype), &t);
+        nnc__gemm(NNC_DTYPE, &t);
         if (dropped) {
             const NNC_REAL *keep = ws->keep[l];
             for (int64_t i = 0; i < rows * fi; i++) delta_prev[i] *= keep[i];

@@ -6,17 +6,8 @@
 #include "nnc_internal.h"
 #include "nnc_math.h"
 
-#define NNC_REAL float
-#define NNC_SFX(name) name##_f32
-#include "nnc_loss_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-
-#define NNC_REAL double
-#define NNC_SFX(name) name##_f64
-#include "nnc_loss_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
+#define NNC_TEMPLATE "nnc_loss_impl.h"
+#include "nnc_template.h"
 
 nnc_status nnc__loss_and_delta(nnc_model *m, const void *y, const void *sw, int64_t rows,
                                int want_delta, double *loss) {
