@@ -16,21 +16,8 @@
 
 /* ------------------------------------------------------------ kernels */
 
-#define NNC_REAL float
-#define NNC_SFX f32
-#define NNC_SQRT sqrtf
-#include "nnc_optim_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-#undef NNC_SQRT
-
-#define NNC_REAL double
-#define NNC_SFX f64
-#define NNC_SQRT sqrt
-#include "nnc_optim_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-#undef NNC_SQRT
+#define NNC_TEMPLATE "nnc_optim_impl.h"
+#include "nnc_template.h"
 
 /* Which buf[] roles the configuration needs (see nnc_optim_internal.h). */
 unsigned nnc__optim_buffer_mask(const nnc_optimizer_config *c) {
