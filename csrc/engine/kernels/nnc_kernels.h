@@ -92,6 +92,18 @@ typedef struct {
     nnc__adam_fn adam_f32, adam_f64;
 } nnc__kernels;
 
+/* The table of a kernel set, for the file that instantiated its kernel
+ * template for both dtypes (nnc_template.h): the instances define gemm,
+ * all_finite, adam and the register tile tile_mr x tile_nr, each with its
+ * _f32 and _f64 suffix. */
+#define NNC__KERNEL_SET(set_name)                                                          \
+    {                                                                                      \
+        .name = (set_name), .mr_f32 = tile_mr_f32, .nr_f32 = tile_nr_f32,                  \
+        .mr_f64 = tile_mr_f64, .nr_f64 = tile_nr_f64, .gemm_f32 = gemm_f32,                \
+        .gemm_f64 = gemm_f64, .all_finite_f32 = all_finite_f32,                            \
+        .all_finite_f64 = all_finite_f64, .adam_f32 = adam_f32, .adam_f64 = adam_f64       \
+    }
+
 /* Portable reference kernels: the oracle for the fast ones. */
 extern const nnc__kernels nnc__kernels_ref;
 /* SIMD sets; each file compiles to an empty stub (name NULL) where the
