@@ -1,6 +1,7 @@
 /*
- * nnc_optim_impl.h - first-order update kernels, a template
- * (nnc_template.h) that nnc_optim.c instantiates.
+ * nnc_optim_impl.h - the SGD, Adagrad and RMSprop updates, a template
+ * (nnc_template.h) that nnc_optim.c instantiates. (Adam and AdamW are the
+ * kernel sets' adam: kernels/nnc_kernels_ref_impl.h.)
  *
  * Each kernel is one fused pass over the flat buffers and follows the
  * single-tensor (foreach=False) code of torch.optim operation by operation:
@@ -17,13 +18,6 @@ static inline NNC_REAL NNC_SFX(lerp)(NNC_REAL self, NNC_REAL end, NNC_REAL w) {
     NNC_REAL wa = w < 0 ? -w : w;
     return wa < (NNC_REAL)0.5 ? self + w * (end - self)
                               : end - (end - self) * ((NNC_REAL)1 - w);
-}
-
-/* torch.maximum: NaN wins. */
-static inline NNC_REAL NNC_SFX(maximum)(NNC_REAL a, NNC_REAL b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    return a > b ? a : b;
 }
 
 static void NNC_SFX(sgd_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
@@ -104,49 +98,5 @@ static void NNC_SFX(rmsprop_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
         } else {
             p[i] = p[i] + nlr * gi / avg;
         }
-    }
-}
-
-/* Adam, and AdamW when `decoupled` (weight decay applied to the params
- * before the update instead of being added to the gradient). */
-static void NNC_SFX(adam_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p, const NNC_REAL *NNC__RESTRICT g,
-                              int decoupled) {
-    const nnc_optimizer_config *c = &o->cfg;
-    const int64_t n = o->n;
-    o->step++;
-    const double step = (double)o->step;
-    const double bc1 = 1.0 - pow(c->beta1, step);
-    const double bc2 = 1.0 - pow(c->beta2, step);
-    const double step_size = c->learning_rate / bc1;
-    const double bc2_sqrt = pow(bc2, 0.5); /* Python's bias_correction2 ** 0.5 */
-    const int use_wd = c->weight_decay != 0, amsgrad = c->amsgrad != 0;
-    const NNC_REAL decay = (NNC_REAL)(1.0 - c->learning_rate * c->weight_decay);
-    const NNC_REAL wd = (NNC_REAL)c->weight_decay;
-    const NNC_REAL w1 = (NNC_REAL)(1.0 - c->beta1), beta2 = (NNC_REAL)c->beta2;
-    const NNC_REAL omb2 = (NNC_REAL)(1.0 - c->beta2), eps = (NNC_REAL)c->eps;
-    const NNC_REAL bc2s = (NNC_REAL)bc2_sqrt, nss = (NNC_REAL)(-step_size);
-    NNC_REAL *NNC__RESTRICT m = (NNC_REAL *)o->buf[0];
-    NNC_REAL *NNC__RESTRICT v = (NNC_REAL *)o->buf[1];
-    NNC_REAL *NNC__RESTRICT vmax = (NNC_REAL *)o->buf[2];
-    for (int64_t i = 0; i < n; i++) {
-        NNC_REAL gi = g[i];
-        NNC_REAL pi = p[i];
-        if (use_wd) {
-            if (decoupled)
-                pi = pi * decay;
-            else
-                gi = gi + wd * pi;
-        }
-        NNC_REAL mi = NNC_SFX(lerp)(m[i], gi, w1);
-        m[i] = mi;
-        NNC_REAL vi = v[i] * beta2;
-        vi = vi + omb2 * gi * gi;
-        v[i] = vi;
-        if (amsgrad) {
-            vi = NNC_SFX(maximum)(vmax[i], vi);
-            vmax[i] = vi;
-        }
-        NNC_REAL denom = NNC_SQRT(vi) / bc2s + eps;
-        p[i] = pi + nss * mi / denom;
     }
 }
