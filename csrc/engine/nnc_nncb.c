@@ -14,6 +14,7 @@
 #include "nnc_internal.h"
 #include "nnc_optim_fields.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -432,6 +433,11 @@ nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **
 
 /* -------------------------------------------------------------- files */
 
+/* The errno of the stdio call that just failed (set to 0 before it), or
+ * EIO when it set none (a short read at an unexpected end of file). Save
+ * and load return NNC_ERR_IO with errno at this value (nnc.h). */
+static int failed_errno(void) { return errno ? errno : EIO; }
+
 nnc_status nnc_model_save(const nnc_model *model, const char *path) {
     if (!model || !path) return nnc__fail(NNC_ERR_INVALID_ARG, "model or path is NULL");
     int64_t n = 0;
@@ -443,19 +449,28 @@ nnc_status nnc_model_save(const nnc_model *model, const char *path) {
     size_t plen = strlen(path);
     char *tmp = st == NNC_OK ? malloc(plen + 5) : NULL;
     if (st == NNC_OK && !tmp) st = nnc__fail(NNC_ERR_NOMEM, "cannot allocate a file name");
+    int err = 0;
     if (st == NNC_OK) {
         /* Write next to the target, then rename over it: readers never see
          * a half-written model. */
         memcpy(tmp, path, plen);
         memcpy(tmp + plen, ".tmp", 5);
+        errno = 0;
         FILE *f = fopen(tmp, "wb");
         if (!f) {
+            err = failed_errno();
             st = nnc__fail(NNC_ERR_IO, "cannot open '%s' for writing", tmp);
         } else {
-            int ok = fwrite(buf, 1, (size_t)n, f) == (size_t)n;
-            ok = fflush(f) == 0 && ok;
-            ok = fclose(f) == 0 && ok;
-            if (!ok || rename(tmp, path) != 0) {
+            /* The first call that fails gives the errno. */
+            errno = 0;
+            if (fwrite(buf, 1, (size_t)n, f) != (size_t)n) err = failed_errno();
+            errno = 0;
+            if (fflush(f) != 0 && !err) err = failed_errno();
+            errno = 0;
+            if (fclose(f) != 0 && !err) err = failed_errno();
+            errno = 0;
+            if (!err && rename(tmp, path) != 0) err = failed_errno();
+            if (err) {
                 remove(tmp);
                 st = nnc__fail(NNC_ERR_IO, "cannot write '%s'", path);
             }
@@ -463,24 +478,42 @@ nnc_status nnc_model_save(const nnc_model *model, const char *path) {
     }
     free(tmp);
     free(buf);
+    if (st == NNC_ERR_IO) errno = err;
     return st;
 }
 
 nnc_status nnc_model_load(const char *path, nnc_model **out) {
     if (!path || !out) return nnc__fail(NNC_ERR_INVALID_ARG, "path or out is NULL");
     *out = NULL;
+    errno = 0;
     FILE *f = fopen(path, "rb");
-    if (!f) return nnc__fail(NNC_ERR_IO, "cannot open '%s'", path);
+    if (!f) {
+        const int err = failed_errno();
+        nnc_status st = nnc__fail(NNC_ERR_IO, "cannot open '%s'", path);
+        errno = err;
+        return st;
+    }
     unsigned char head[HEADER_BYTES];
     nnc_status st = NNC_OK;
+    int err = 0;
     long size = -1;
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)
+    errno = 0;
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        err = failed_errno();
         st = nnc__fail(NNC_ERR_IO, "cannot determine the size of '%s'", path);
+    }
     /* The header's declared size must match the file before the whole file
      * is read: nothing is allocated beyond what is really on disk. */
+    errno = 0;
     if (st == NNC_OK && (size < (long)(HEADER_BYTES + TRAILER_BYTES) ||
-                         fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES))
-        st = nnc__fail(NNC_ERR_FORMAT, "'%s' is too short to be an nncb model", path);
+                         fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES)) {
+        if (ferror(f)) {
+            err = failed_errno();
+            st = nnc__fail(NNC_ERR_IO, "cannot read '%s'", path);
+        } else {
+            st = nnc__fail(NNC_ERR_FORMAT, "'%s' is too short to be an nncb model", path);
+        }
+    }
     header h;
     nnc__reader r = nnc__reader_at(head, HEADER_BYTES, "nncb model");
     if (st == NNC_OK) st = read_header(&r, (uint64_t)size, &h);
@@ -492,11 +525,15 @@ nnc_status nnc_model_load(const char *path, nnc_model **out) {
     if (st == NNC_OK) {
         memcpy(buf, head, HEADER_BYTES);
         size_t rest = (size_t)size - HEADER_BYTES;
-        if (fread(buf + HEADER_BYTES, 1, rest, f) != rest)
+        errno = 0;
+        if (fread(buf + HEADER_BYTES, 1, rest, f) != rest) {
+            err = failed_errno();
             st = nnc__fail(NNC_ERR_IO, "cannot read '%s'", path);
+        }
     }
     fclose(f);
     if (st == NNC_OK) st = nnc_model_deserialize(buf, (int64_t)size, out);
     free(buf);
+    if (st == NNC_ERR_IO) errno = err;
     return st;
 }

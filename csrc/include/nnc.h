@@ -67,7 +67,8 @@ typedef enum {
 /* Static, never NULL. */
 const char *nnc_status_str(nnc_status status);
 /* Message describing the last failure in this thread (thread-local storage,
- * valid until the next failing call in the same thread). Never NULL. */
+ * valid until the next failing call in the same thread). Never NULL.
+ * Recording the message leaves errno alone. */
 const char *nnc_last_error(void);
 
 /* ----------------------------------------------------------------- enums */
@@ -463,12 +464,17 @@ nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_byte
 nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **out);
 /* Serialize to `path`: written to "<path>.tmp" then renamed over `path`,
  * so `path` never holds a half-written model (two writers of the same path
- * at once are not supported). NNC_ERR_IO when the file cannot be written,
- * plus the statuses of nnc_model_serialize. */
+ * at once are not supported). NNC_ERR_IO when the file cannot be written
+ * (opened, written, flushed, closed or renamed), with errno left as the
+ * call that failed set it (EIO when it set none), plus the statuses of
+ * nnc_model_serialize. */
 nnc_status nnc_model_save(const nnc_model *model, const char *path);
 /* nnc_model_deserialize of a whole file; the header is checked against
  * the file's size before the rest is read. NNC_ERR_IO when the file cannot
- * be opened or read, plus the statuses of nnc_model_deserialize. */
+ * be opened or read, with errno left as the fopen, fseek or fread that
+ * failed set it (ENOENT for a missing file, EISDIR for a directory; EIO
+ * when the file ends sooner than its size said); a file shorter than a
+ * header is NNC_ERR_FORMAT. Plus the statuses of nnc_model_deserialize. */
 nnc_status nnc_model_load(const char *path, nnc_model **out);
 
 #ifdef __cplusplus
