@@ -330,8 +330,10 @@ nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int
  *
  * Statuses shared by the functions below: NNC_ERR_INVALID_ARG for NULL
  * x/y/outputs, class labels outside [0, output_dim) or sample weights that
- * are negative or not finite; NNC_ERR_SHAPE for m < 1; NNC_ERR_OVERFLOW for
- * more rows than the engine's 2^40-element buffers allow; NNC_ERR_STATE
+ * are negative or not finite; NNC_ERR_SHAPE for m < 1 (nnc_predict and
+ * nnc_trace have nothing to do for m == 0 and return NNC_OK);
+ * NNC_ERR_OVERFLOW for more rows than the engine's 2^40-element buffers
+ * allow; NNC_ERR_STATE
  * when a function that needs targets is called before compile;
  * NNC_ERR_NOMEM when the workspace cannot grow. The model's workspace is
  * reused (and grown) across calls, so even nnc_predict mutates the model
@@ -353,7 +355,8 @@ nnc_status nnc_loss_value(nnc_model *model, const void *x, const void *y,
                           const void *sample_weight, int64_t m, double *loss);
 
 /* J and dJ/dtheta (nnc_model_num_params elements, layout of the parameter
- * buffer) on a batch, without dropout. */
+ * buffer) on a batch, without dropout. NNC_ERR_UNSUPPORTED when a layer
+ * uses the step activation (no derivative). */
 nnc_status nnc_gradients(nnc_model *model, const void *x, const void *y,
                          const void *sample_weight, int64_t m, double *loss,
                          void *grad);
@@ -424,8 +427,8 @@ int nnc_get_num_threads(void);
 void nnc_thread_pool_shutdown(void);
 
 /* Check that n values of `dtype` are all finite. *all_finite is 1 or 0.
- * NNC_ERR_INVALID_ARG for a NULL out-pointer, n < 0, or NULL values with
- * n > 0. */
+ * NNC_ERR_INVALID_ARG for an unknown dtype, a NULL out-pointer, n < 0, or
+ * NULL values with n > 0. */
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite);
 
 /* ------------------------------------------------------------ model files */
@@ -454,7 +457,8 @@ nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *a
 nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes);
 /* Write the model into the caller's buffer of exactly n_bytes
  * (nnc_model_serialized_size); the engine keeps no pointer to it.
- * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_SHAPE (wrong n_bytes). */
+ * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_SHAPE (wrong n_bytes),
+ * NNC_ERR_OVERFLOW (as nnc_model_serialized_size). */
 nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_bytes);
 /* Build a new model from n_bytes of serialized data (the engine does not
  * keep `data`). On success the caller owns *out (nnc_model_destroy); on
