@@ -1,6 +1,7 @@
 /*
- * nnc_backward.c - backpropagation (notes 000/002/004) for float32 and
- * float64: exact gradients of J, L2 included, biases excluded from L2.
+ * nnc_backward.c - backpropagation for float32 and float64: exact gradients
+ * of J, L2 included, biases excluded from L2 (docs/architecture.md,
+ * Backpropagation and L2 regularisation).
  */
 #include "nnc_internal.h"
 #include "nnc_kernels.h"

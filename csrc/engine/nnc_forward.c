@@ -1,6 +1,7 @@
 /*
- * nnc_forward.c - forward propagation (notes 000/004: z = a.W + b, a = g(z))
- * vectorised over the batch, for float32 and float64.
+ * nnc_forward.c - forward propagation, z = a.W + b and a = g(z), vectorised
+ * over the batch, for float32 and float64 (docs/architecture.md, Forward
+ * propagation).
  */
 #include "nnc_internal.h"
 #include "nnc_kernels.h"

@@ -1,7 +1,8 @@
 /*
- * nnc_loss.c - the cost J of ARCHITECTURE section 3 (mean over samples,
- * sum over outputs, optional sample weights, L2 on weights only) and the
- * output-layer delta that starts backpropagation.
+ * nnc_loss.c - the cost J (mean over samples, sum over outputs, optional
+ * sample weights, L2 on weights only) and the output-layer delta that
+ * starts backpropagation (docs/architecture.md, Losses and L2
+ * regularisation).
  */
 #include "nnc_internal.h"
 #include "nnc_math.h"

@@ -103,7 +103,7 @@ typedef enum {
 } nnc_loss;
 
 typedef enum {
-    NNC_INIT_AUTO = 0,   /* the table of note 000, chosen by activation */
+    NNC_INIT_AUTO = 0,   /* chosen by activation (docs/architecture.md, Initializers) */
     NNC_INIT_ZEROS,
     NNC_INIT_ONES,
     NNC_INIT_CONSTANT,   /* param = value */
@@ -190,8 +190,9 @@ nnc_status nnc_model_layer_spec(const nnc_model *model, int i, nnc_layer_spec *o
 /* Parameters live in one contiguous buffer of nnc_model_num_params elements
  * of the model's dtype. For each layer in order: W (fan_in x fan_out,
  * row-major), then b (fan_out) when the layer has a bias, then the PReLU
- * slopes (fan_out) when it has them. This flat vector is the notes'
- * "unrolled" parameter vector. */
+ * slopes (fan_out) when it has them. This flat vector is the lecture notes'
+ * "unrolled" parameter vector (docs/architecture.md, Notation and parameter
+ * layout). */
 int64_t nnc_model_num_params(const nnc_model *model);
 /* Offsets (in elements) of layer i's W, b and slopes; -1 when absent. */
 nnc_status nnc_model_layer_offsets(const nnc_model *model, int i, int64_t *w_off,

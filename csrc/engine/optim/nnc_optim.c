@@ -5,6 +5,7 @@
  * serialized in nnc_optim_state.c, and the L-BFGS step and its history
  * pool live in nnc_lbfgs.c.
  *
+ * The formulas are torch.optim's (docs/architecture.md, Optimizers).
  * State is kept in the parameters' dtype, as torch keeps it; step counters
  * are int64. All first-order buffers are allocated at creation, so a step
  * never allocates.
