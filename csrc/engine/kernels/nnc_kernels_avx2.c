@@ -1,7 +1,7 @@
 /*
  * nnc_kernels_avx2.c - the AVX2 + FMA kernel set: register tile 6 x 16
  * floats (12 ymm accumulators) or 6 x 8 doubles. The kernels are in
- * nnc_kernels_gemm_impl.h and nnc_kernels_optim_impl.h, the vectors in
+ * nnc_kernels_gemm_impl.h and nnc_kernels_adam_impl.h, the vectors in
  * nnc_vec_avx2.h.
  */
 #define NNC_X86_TARGET "avx2,fma"

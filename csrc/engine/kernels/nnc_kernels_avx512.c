@@ -1,7 +1,7 @@
 /*
  * nnc_kernels_avx512.c - the AVX-512 (F + DQ) kernel set: register tile
  * 6 x 64 floats (24 zmm accumulators) or 6 x 32 doubles. The kernels are
- * in nnc_kernels_gemm_impl.h and nnc_kernels_optim_impl.h, the vectors in
+ * in nnc_kernels_gemm_impl.h and nnc_kernels_adam_impl.h, the vectors in
  * nnc_vec_avx512.h.
  */
 #define NNC_X86_TARGET "avx512f,avx512dq,avx2,fma"

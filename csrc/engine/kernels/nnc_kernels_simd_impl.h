@@ -34,7 +34,7 @@
 #define V_MUL0(v) V_OP(mul)((v), V_ZERO()) /* 0 for finite lanes, NaN otherwise */
 
 #include "nnc_kernels_gemm_impl.h"
-#include "nnc_kernels_optim_impl.h"
+#include "nnc_kernels_adam_impl.h"
 
 #undef VEC
 #undef MASK

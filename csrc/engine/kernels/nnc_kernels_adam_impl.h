@@ -1,5 +1,5 @@
 /*
- * nnc_kernels_optim_impl.h - Adam / AdamW over a range of the flat buffers
+ * nnc_kernels_adam_impl.h - Adam / AdamW over a range of the flat buffers
  * for one dtype and instruction set: part of the SIMD kernel template,
  * nnc_kernels_simd_impl.h (V_MAXNAN(a, b) is torch.maximum).
  *
