@@ -16,9 +16,9 @@
 #ifdef NNC_X86_SIMD
 #define NNC_TEMPLATE "nnc_kernels_simd_impl.h"
 #include "nnc_template.h"
-#define NNC__SIMD_KERNEL_SET(name) NNC__KERNEL_SET(name)
+#define NNC__SIMD_KERNEL_SET(set_name) NNC__KERNEL_SET(set_name)
 #else
-#define NNC__SIMD_KERNEL_SET(name) {.name = NULL}
+#define NNC__SIMD_KERNEL_SET(set_name) {.name = NULL}
 #endif
 
 NNC_X86_END
