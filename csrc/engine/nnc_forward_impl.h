@@ -39,20 +39,13 @@ static int NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int t
         /* z = in . W + b in one product (the bias starts the sums); relu is
          * applied on the registers, writing z and a together. */
         const int relu = L->spec.activation == NNC_ACT_RELU;
-        nnc__gemm_desc d = {0};
-        d.M = rows;
-        d.N = fo;
-        d.K = fi;
-        d.A = in;
-        d.lda = fi;
-        d.B = params + L->w_off;
-        d.ldb = fo;
-        d.C = z;
-        d.ldc = fo;
-        d.bias = L->b_off >= 0 ? params + L->b_off : NULL;
-        d.epilogue = relu ? NNC__EPI_RELU : NNC__EPI_NONE;
-        d.D = a;
-        d.ldd = fo;
+        const nnc__gemm_desc d = {.M = rows, .N = fo, .K = fi,
+                                  .A = in, .lda = fi,
+                                  .B = params + L->w_off, .ldb = fo,
+                                  .C = z, .ldc = fo,
+                                  .bias = L->b_off >= 0 ? params + L->b_off : NULL,
+                                  .epilogue = relu ? NNC__EPI_RELU : NNC__EPI_NONE,
+                                  .D = a, .ldd = fo};
         nnc__gemm(NNC_DTYPE, &d);
         if (!relu)
             NNC_SFX(act_forward)(L->spec.activation, z, a, rows, fo,
