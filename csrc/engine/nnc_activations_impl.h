@@ -1,7 +1,7 @@
 /*
  * nnc_activations_impl.h - element-wise activations and their derivatives,
- * written once for both dtypes. Include with NNC_REAL (float or double) and
- * NNC_SFX(name) (adds the dtype suffix) defined; see nnc_forward.c.
+ * part of the forward and backward templates (nnc_template.h), which
+ * include it.
  *
  * Transcendentals are evaluated in double and rounded once, so float32
  * models get correctly rounded activations.

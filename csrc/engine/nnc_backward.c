@@ -1,25 +1,13 @@
 /*
- * nnc_backward.c - backpropagation (notes 000/002/004) for float32 and
- * float64: exact gradients of J, L2 included, biases excluded from L2.
+ * nnc_backward.c - backpropagation for float32 and float64: exact gradients
+ * of J, L2 included, biases excluded from L2 (docs/architecture.md,
+ * Backpropagation and L2 regularisation).
  */
 #include "nnc_internal.h"
 #include "nnc_kernels.h"
 
-#define NNC_REAL float
-#define NNC_SFX(name) name##_f32
-static const nnc_dtype dtype_f32 = NNC_FLOAT32;
-#include "nnc_activations_impl.h"
-#include "nnc_backward_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-
-#define NNC_REAL double
-#define NNC_SFX(name) name##_f64
-static const nnc_dtype dtype_f64 = NNC_FLOAT64;
-#include "nnc_activations_impl.h"
-#include "nnc_backward_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
+#define NNC_TEMPLATE "nnc_backward_impl.h"
+#include "nnc_template.h"
 
 nnc_status nnc__backward(nnc_model *m, const void *x, int64_t rows, void *grad) {
     nnc_status st = nnc__check_trainable(m);

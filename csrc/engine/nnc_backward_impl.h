@@ -1,9 +1,11 @@
 /*
- * nnc_backward_impl.h - backpropagation for one dtype (see nnc_backward.c):
- * the notes' delta recursion vectorised over the batch,
+ * nnc_backward_impl.h - backpropagation, a template (nnc_template.h) that
+ * nnc_backward.c instantiates: the delta recursion vectorised over the
+ * batch,
  *   dW_l = in_l^T . delta_l (+ (lambda/m) W_l),  db_l = sum_rows delta_l,
  *   delta_{l-1} = (delta_l . W_l^T) (* dropout mask) (*) g'(z_{l-1}).
  */
+#include "nnc_activations_impl.h"
 
 /* Returns 1 when a stop request (m->stop) cut the pass short. */
 static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_REAL *grad) {
@@ -29,19 +31,12 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_
         /* [dW; db] = [in 1]^T . delta: the bias gradient is the product's
          * extra row of ones, stored where the layout keeps b (after W). */
         const int fused_db = L->b_off >= 0 && L->b_off == L->w_off + fi * fo;
-        nnc__gemm_desc g = {0};
-        g.M = fi;
-        g.N = fo;
-        g.K = rows;
-        g.trans_a = 1;
-        g.A = in;
-        g.lda = fi;
-        g.B = delta;
-        g.ldb = fo;
-        g.C = dw;
-        g.ldc = fo;
-        g.ones_row = fused_db;
-        nnc__gemm(NNC_SFX(dtype), &g);
+        const nnc__gemm_desc g = {.M = fi, .N = fo, .K = rows, .trans_a = 1,
+                                  .A = in, .lda = fi,
+                                  .B = delta, .ldb = fo,
+                                  .C = dw, .ldc = fo,
+                                  .ones_row = fused_db};
+        nnc__gemm(NNC_DTYPE, &g);
         if (l2_scale > 0) {
             const NNC_REAL *w = params + L->w_off;
             const NNC_REAL s = (NNC_REAL)l2_scale;
@@ -58,21 +53,13 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_
          * nothing (dropout) comes in between. */
         const nnc__layer *B = &m->layers[l - 1];
         const int relu = B->spec.activation == NNC_ACT_RELU && !dropped;
-        nnc__gemm_desc t = {0};
-        t.M = rows;
-        t.N = fi;
-        t.K = fo;
-        t.trans_b = 1;
-        t.A = delta;
-        t.lda = fo;
-        t.B = params + L->w_off;
-        t.ldb = fo;
-        t.C = delta_prev;
-        t.ldc = fi;
-        t.epilogue = relu ? NNC__EPI_RELU_GRAD : NNC__EPI_NONE;
-        t.Z = ws->z[l - 1];
-        t.ldz = fi;
-        nnc__gemm(NNC_SFX(dtype), &t);
+        const nnc__gemm_desc t = {.M = rows, .N = fi, .K = fo, .trans_b = 1,
+                                  .A = delta, .lda = fo,
+                                  .B = params + L->w_off, .ldb = fo,
+                                  .C = delta_prev, .ldc = fi,
+                                  .epilogue = relu ? NNC__EPI_RELU_GRAD : NNC__EPI_NONE,
+                                  .Z = ws->z[l - 1], .ldz = fi};
+        nnc__gemm(NNC_DTYPE, &t);
         if (dropped) {
             const NNC_REAL *keep = ws->keep[l];
             for (int64_t i = 0; i < rows * fi; i++) delta_prev[i] *= keep[i];

@@ -10,6 +10,8 @@
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite) {
     if (!all_finite || (n > 0 && !values) || n < 0)
         return nnc__fail(NNC_ERR_INVALID_ARG, "nnc_all_finite: bad arguments");
+    if (dtype != NNC_FLOAT32 && dtype != NNC_FLOAT64)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "nnc_all_finite: unknown dtype %d", (int)dtype);
     /* The kernels' vector (and, for big arrays, threaded) check. */
     *all_finite = nnc__all_finite(dtype, values, n);
     return NNC_OK;
@@ -40,7 +42,7 @@ nnc_status nnc__check_sample_weights(nnc_dtype dtype, const void *sw, int64_t n)
 nnc_status nnc__check_batch(const nnc_model *m, const void *x, const void *y, const void *sw,
                             int64_t n, int need_y) {
     if (!x) return nnc__fail(NNC_ERR_INVALID_ARG, "x is NULL");
-    if (n < 1) return nnc__fail(NNC_ERR_SHAPE, "x has no rows");
+    if (n < 1) return nnc__fail(NNC_ERR_SHAPE, "x has no rows (m = %lld)", (long long)n);
     if (n > NNC__MAX_ELEMS / m->input_dim)
         return nnc__fail(NNC_ERR_OVERFLOW, "x: %lld rows are too many", (long long)n);
     if (!need_y) return NNC_OK;

@@ -1,8 +1,9 @@
 /*
- * nnc_forward_impl.h - the forward pass for one dtype (see nnc_forward.c).
- * For each layer: optional inverted dropout on its input, z = in . W + b,
- * a = g(z), all over the whole batch at once.
+ * nnc_forward_impl.h - the forward pass, a template (nnc_template.h) that
+ * nnc_forward.c instantiates. For each layer: optional inverted dropout on
+ * its input, z = in . W + b, a = g(z), all over the whole batch at once.
  */
+#include "nnc_activations_impl.h"
 
 static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, int64_t count) {
     const double p = m->layers[layer].spec.input_dropout;
@@ -38,21 +39,14 @@ static int NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int t
         /* z = in . W + b in one product (the bias starts the sums); relu is
          * applied on the registers, writing z and a together. */
         const int relu = L->spec.activation == NNC_ACT_RELU;
-        nnc__gemm_desc d = {0};
-        d.M = rows;
-        d.N = fo;
-        d.K = fi;
-        d.A = in;
-        d.lda = fi;
-        d.B = params + L->w_off;
-        d.ldb = fo;
-        d.C = z;
-        d.ldc = fo;
-        d.bias = L->b_off >= 0 ? params + L->b_off : NULL;
-        d.epilogue = relu ? NNC__EPI_RELU : NNC__EPI_NONE;
-        d.D = a;
-        d.ldd = fo;
-        nnc__gemm(NNC_SFX(dtype), &d);
+        const nnc__gemm_desc d = {.M = rows, .N = fo, .K = fi,
+                                  .A = in, .lda = fi,
+                                  .B = params + L->w_off, .ldb = fo,
+                                  .C = z, .ldc = fo,
+                                  .bias = L->b_off >= 0 ? params + L->b_off : NULL,
+                                  .epilogue = relu ? NNC__EPI_RELU : NNC__EPI_NONE,
+                                  .D = a, .ldd = fo};
+        nnc__gemm(NNC_DTYPE, &d);
         if (!relu)
             NNC_SFX(act_forward)(L->spec.activation, z, a, rows, fo,
                                  L->s_off >= 0 ? params + L->s_off : NULL);

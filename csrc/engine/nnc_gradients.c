@@ -1,8 +1,9 @@
 /*
  * nnc_gradients.c - J and dJ/dtheta on a batch without training: the loss
  * value, the analytic gradients (backpropagation) and the central finite
- * differences that check them. None of them use dropout or change
- * parameters, optimizer state or the RNG.
+ * differences that check them (docs/architecture.md, Gradient checking).
+ * None of them use dropout or change parameters, optimizer state or the
+ * RNG.
  */
 #include "nnc_internal.h"
 

@@ -1,7 +1,7 @@
 /*
- * nnc_init.c - weight initialisation (ARCHITECTURE section 3 and the table
- * of note 000). Values are drawn in double from the model's RNG, layer by
- * layer (W row-major, then b), and rounded to the model's dtype.
+ * nnc_init.c - weight initialisation (docs/architecture.md, Initializers).
+ * Values are drawn in double from the model's RNG, layer by layer (W
+ * row-major, then b), and rounded to the model's dtype.
  */
 #include "nnc_internal.h"
 
@@ -14,7 +14,8 @@ typedef struct {
     double param; /* constant value, uniform limit or normal stddev */
 } distribution;
 
-/* Note 000's "good combinations" table, plus Glorot for the rest; SELU keeps
+/* The lecture notes' table of activation and initializer pairs
+ * (docs/architecture.md, Initializers), Glorot for the rest; SELU keeps
  * its self-normalising LeCun normal. */
 static distribution auto_for(nnc_activation act, double fan_in, double fan_out) {
     distribution d = {DIST_UNIFORM, sqrt(6.0 / (fan_in + fan_out))};

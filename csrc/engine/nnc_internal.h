@@ -93,7 +93,9 @@ const nnc_optimizer_config *nnc__optim_config(const nnc__optim *opt);
 nnc_status nnc__optim_set_learning_rate(nnc__optim *opt, double lr);
 
 /* One torch.optim step of a first-order optimizer (every kind but LBFGS)
- * in a single pass over the flat buffers: params -= update(grad). */
+ * in a single pass over the flat buffers: params -= update(grad). Adam and
+ * AdamW run the active kernel set's adam on the thread pool; the results
+ * are the same for every kernel set and thread count, bit for bit. */
 nnc_status nnc__optim_step(nnc__optim *opt, void *params, const void *grad);
 
 /* One torch.optim.LBFGS.step(closure): up to max_iter iterations, calling

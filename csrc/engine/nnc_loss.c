@@ -1,22 +1,14 @@
 /*
- * nnc_loss.c - the cost J of ARCHITECTURE section 3 (mean over samples,
- * sum over outputs, optional sample weights, L2 on weights only) and the
- * output-layer delta that starts backpropagation.
+ * nnc_loss.c - the cost J (mean over samples, sum over outputs, optional
+ * sample weights, L2 on weights only) and the output-layer delta that
+ * starts backpropagation (docs/architecture.md, Losses and L2
+ * regularisation).
  */
 #include "nnc_internal.h"
 #include "nnc_math.h"
 
-#define NNC_REAL float
-#define NNC_SFX(name) name##_f32
-#include "nnc_loss_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-
-#define NNC_REAL double
-#define NNC_SFX(name) name##_f64
-#include "nnc_loss_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
+#define NNC_TEMPLATE "nnc_loss_impl.h"
+#include "nnc_template.h"
 
 nnc_status nnc__loss_and_delta(nnc_model *m, const void *y, const void *sw, int64_t rows,
                                int want_delta, double *loss) {

@@ -1,7 +1,8 @@
 /*
- * nnc_loss_impl.h - loss values and output deltas for one dtype (see
- * nnc_loss.c). J = (1/m) sum_i s_i l_i; the delta written is dJ/da, or
- * dJ/dz for the fused cross-entropies (flagged through *is_dz).
+ * nnc_loss_impl.h - loss values and output deltas, a template
+ * (nnc_template.h) that nnc_loss.c instantiates. J = (1/m) sum_i s_i l_i;
+ * the delta written is dJ/da, or dJ/dz for the fused cross-entropies
+ * (flagged through *is_dz).
  */
 
 /* Sum over rows of s_i * l_i (double), and the delta when `delta` is set. */

@@ -319,6 +319,7 @@ nnc_status nnc_model_set_learning_rate(nnc_model *m, double lr) {
 nnc_status nnc_model_get_learning_rate(const nnc_model *m, double *out) {
     nnc_status st = need_compiled(m);
     if (st) return st;
+    if (!out) return nnc__fail(NNC_ERR_INVALID_ARG, "out is NULL");
     *out = nnc__optim_config(m->optim)->learning_rate;
     return NNC_OK;
 }

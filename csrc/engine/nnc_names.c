@@ -77,33 +77,20 @@ static const char *name_of(const name_entry *table, int value, int count) {
     return NULL;
 }
 
-nnc_status nnc_activation_from_name(const char *name, nnc_activation *out) {
-    int v = 0;
-    nnc_status st = lookup(activations, "activation", name, &v);
-    if (st == NNC_OK) *out = (nnc_activation)v;
-    return st;
-}
-
-nnc_status nnc_loss_from_name(const char *name, nnc_loss *out) {
-    int v = 0;
-    nnc_status st = lookup(losses, "loss", name, &v);
-    if (st == NNC_OK) *out = (nnc_loss)v;
-    return st;
-}
-
-nnc_status nnc_init_from_name(const char *name, nnc_init *out) {
-    int v = 0;
-    nnc_status st = lookup(inits, "initializer", name, &v);
-    if (st == NNC_OK) *out = (nnc_init)v;
-    return st;
-}
-
-nnc_status nnc_optimizer_from_name(const char *name, nnc_optimizer_kind *out) {
-    int v = 0;
-    nnc_status st = lookup(optimizers, "optimizer", name, &v);
-    if (st == NNC_OK) *out = (nnc_optimizer_kind)v;
-    return st;
-}
+/* The public name -> enum lookups; *out is set only on success. */
+#define FROM_NAME(fn, type, table, kind)                                                   \
+    nnc_status fn(const char *name, type *out) {                                           \
+        int v = 0;                                                                         \
+        nnc_status st = out ? lookup(table, kind, name, &v)                                \
+                            : nnc__fail(NNC_ERR_INVALID_ARG, "%s: out is NULL", kind);     \
+        if (st == NNC_OK) *out = (type)v;                                                  \
+        return st;                                                                         \
+    }
+FROM_NAME(nnc_activation_from_name, nnc_activation, activations, "activation")
+FROM_NAME(nnc_loss_from_name, nnc_loss, losses, "loss")
+FROM_NAME(nnc_init_from_name, nnc_init, inits, "initializer")
+FROM_NAME(nnc_optimizer_from_name, nnc_optimizer_kind, optimizers, "optimizer")
+#undef FROM_NAME
 
 const char *nnc_activation_name(nnc_activation act) {
     return name_of(activations, (int)act, NNC_ACT_COUNT_);

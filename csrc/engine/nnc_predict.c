@@ -47,7 +47,6 @@ nnc_status nnc_predict(nnc_model *m, const void *x, int64_t rows, void *out) {
 
 nnc_status nnc_trace(nnc_model *m, const void *x, int64_t rows, void *const *z, void *const *a) {
     if (!m) return nnc__fail(NNC_ERR_INVALID_ARG, "model is NULL");
-    if (rows < 0) return nnc__fail(NNC_ERR_INVALID_ARG, "rows is negative");
     if (rows == 0) return NNC_OK;
     nnc_status st = nnc__check_batch(m, x, NULL, NULL, rows, 0);
     if (st) return st;

@@ -1,7 +1,8 @@
 /*
  * nnc_rng.c - the engine's random numbers: a counter-based splitmix64
  * stream. Value i of stream `key` depends only on (key, i), so results are
- * the same on every platform and any element can be drawn independently.
+ * the same on every platform and any element can be drawn independently
+ * (docs/architecture.md, Random numbers).
  */
 #include "nnc_internal.h"
 

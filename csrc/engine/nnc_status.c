@@ -3,6 +3,7 @@
  */
 #include "nnc_internal.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -35,10 +36,14 @@ const char *nnc_last_error(void) {
     return last_error[0] ? last_error : "no error";
 }
 
+/* errno is kept: a caller reports an I/O failure with the errno of the
+ * call that failed, and formatting the message must not change it. */
 nnc_status nnc__fail(nnc_status status, const char *fmt, ...) {
+    const int saved_errno = errno;
     va_list args;
     va_start(args, fmt);
     vsnprintf(last_error, sizeof last_error, fmt, args);
     va_end(args);
+    errno = saved_errno;
     return status;
 }

@@ -85,7 +85,7 @@ static nnc_status step(nnc_model *m, const void *x, const void *y, const void *s
     if (!st) st = nnc__loss_and_delta(m, y, sw, rows, 1, loss);
     if (!st) st = nnc__backward(m, x, rows, m->grad);
     if (!st) st = check_finite_step(m, *loss, batch_index);
-    if (!st) st = nnc__optim_step_fast(m->optim, m->params, m->grad);
+    if (!st) st = nnc__optim_step(m->optim, m->params, m->grad);
     return st;
 }
 

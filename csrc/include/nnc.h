@@ -67,7 +67,8 @@ typedef enum {
 /* Static, never NULL. */
 const char *nnc_status_str(nnc_status status);
 /* Message describing the last failure in this thread (thread-local storage,
- * valid until the next failing call in the same thread). Never NULL. */
+ * valid until the next failing call in the same thread). Never NULL.
+ * Recording the message leaves errno alone. */
 const char *nnc_last_error(void);
 
 /* ----------------------------------------------------------------- enums */
@@ -102,7 +103,7 @@ typedef enum {
 } nnc_loss;
 
 typedef enum {
-    NNC_INIT_AUTO = 0,   /* the table of note 000, chosen by activation */
+    NNC_INIT_AUTO = 0,   /* chosen by activation (docs/architecture.md, Initializers) */
     NNC_INIT_ZEROS,
     NNC_INIT_ONES,
     NNC_INIT_CONSTANT,   /* param = value */
@@ -196,8 +197,9 @@ nnc_status nnc_model_layer_spec(const nnc_model *model, int i, nnc_layer_spec *o
 /* Parameters live in one contiguous buffer of nnc_model_num_params elements
  * of the model's dtype. For each layer in order: W (fan_in x fan_out,
  * row-major), then b (fan_out) when the layer has a bias, then the PReLU
- * slopes (fan_out) when it has them. This flat vector is the notes'
- * "unrolled" parameter vector. */
+ * slopes (fan_out) when it has them. This flat vector is the lecture notes'
+ * "unrolled" parameter vector (docs/architecture.md, Notation and parameter
+ * layout). */
 int64_t nnc_model_num_params(const nnc_model *model);
 /* Offsets (in elements) of layer i's W, b and slopes; -1 when absent. */
 nnc_status nnc_model_layer_offsets(const nnc_model *model, int i, int64_t *w_off,
@@ -336,8 +338,10 @@ nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int
  *
  * Statuses shared by the functions below: NNC_ERR_INVALID_ARG for NULL
  * x/y/outputs, class labels outside [0, output_dim) or sample weights that
- * are negative or not finite; NNC_ERR_SHAPE for m < 1; NNC_ERR_OVERFLOW for
- * more rows than the engine's 2^40-element buffers allow; NNC_ERR_STATE
+ * are negative or not finite; NNC_ERR_SHAPE for m < 1 (nnc_predict and
+ * nnc_trace have nothing to do for m == 0 and return NNC_OK);
+ * NNC_ERR_OVERFLOW for more rows than the engine's 2^40-element buffers
+ * allow; NNC_ERR_STATE
  * when a function that needs targets is called before compile;
  * NNC_ERR_NOMEM when the workspace cannot grow. The model's workspace is
  * reused (and grown) across calls, so even nnc_predict mutates the model
@@ -359,7 +363,8 @@ nnc_status nnc_loss_value(nnc_model *model, const void *x, const void *y,
                           const void *sample_weight, int64_t m, double *loss);
 
 /* J and dJ/dtheta (nnc_model_num_params elements, layout of the parameter
- * buffer) on a batch, without dropout. */
+ * buffer) on a batch, without dropout. NNC_ERR_UNSUPPORTED when a layer
+ * uses the step activation (no derivative). */
 nnc_status nnc_gradients(nnc_model *model, const void *x, const void *y,
                          const void *sample_weight, int64_t m, double *loss,
                          void *grad);
@@ -430,8 +435,8 @@ int nnc_get_num_threads(void);
 void nnc_thread_pool_shutdown(void);
 
 /* Check that n values of `dtype` are all finite. *all_finite is 1 or 0.
- * NNC_ERR_INVALID_ARG for a NULL out-pointer, n < 0, or NULL values with
- * n > 0. */
+ * NNC_ERR_INVALID_ARG for an unknown dtype, a NULL out-pointer, n < 0, or
+ * NULL values with n > 0. */
 nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *all_finite);
 
 /* ------------------------------------------------------------ model files */
@@ -462,7 +467,8 @@ nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *a
 nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes);
 /* Write the model into the caller's buffer of exactly n_bytes
  * (nnc_model_serialized_size); the engine keeps no pointer to it.
- * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_SHAPE (wrong n_bytes). */
+ * NNC_ERR_INVALID_ARG (NULL), NNC_ERR_SHAPE (wrong n_bytes),
+ * NNC_ERR_OVERFLOW (as nnc_model_serialized_size). */
 nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_bytes);
 /* Build a new model from n_bytes of serialized data (the engine does not
  * keep `data`). On success the caller owns *out (nnc_model_destroy); on
@@ -472,12 +478,17 @@ nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_byte
 nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **out);
 /* Serialize to `path`: written to "<path>.tmp" then renamed over `path`,
  * so `path` never holds a half-written model (two writers of the same path
- * at once are not supported). NNC_ERR_IO when the file cannot be written,
- * plus the statuses of nnc_model_serialize. */
+ * at once are not supported). NNC_ERR_IO when the file cannot be written
+ * (opened, written, flushed, closed or renamed), with errno left as the
+ * call that failed set it (EIO when it set none), plus the statuses of
+ * nnc_model_serialize. */
 nnc_status nnc_model_save(const nnc_model *model, const char *path);
 /* nnc_model_deserialize of a whole file; the header is checked against
  * the file's size before the rest is read. NNC_ERR_IO when the file cannot
- * be opened or read, plus the statuses of nnc_model_deserialize. */
+ * be opened or read, with errno left as the fopen, fseek or fread that
+ * failed set it (ENOENT for a missing file, EISDIR for a directory; EIO
+ * when the file ends sooner than its size said); a file shorter than a
+ * header is NNC_ERR_FORMAT. Plus the statuses of nnc_model_deserialize. */
 nnc_status nnc_model_load(const char *path, nnc_model **out);
 
 #ifdef __cplusplus

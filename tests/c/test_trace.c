@@ -94,7 +94,7 @@ static int run(nnc_dtype dtype) {
           dn);
     CHECK(nnc_trace(m, NULL, 10, z, a) == NNC_ERR_INVALID_ARG, "%s NULL x refused", dn);
     CHECK(nnc_trace(NULL, x, 10, z, a) == NNC_ERR_INVALID_ARG, "%s NULL model refused", dn);
-    CHECK(nnc_trace(m, x, -1, z, a) == NNC_ERR_INVALID_ARG, "%s negative rows refused", dn);
+    CHECK(nnc_trace(m, x, -1, z, a) == NNC_ERR_SHAPE, "%s negative rows refused", dn);
     CHECK(nnc_trace(m, x, (int64_t)1 << 62, z, a) == NNC_ERR_OVERFLOW, "%s huge rows refused", dn);
 
     for (int l = 0; l < L; l++) {

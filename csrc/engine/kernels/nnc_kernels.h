@@ -67,10 +67,12 @@ typedef void (*nnc__gemm_block_fn)(const nnc__gemm_desc *d, int64_t m0, int64_t 
 
 #define NNC__GEMM_SCRATCH_BYTES ((size_t)1 << 19)
 
-/* One Adam/AdamW step (torch.optim's single-tensor formulas, exactly as
- * nnc_optim_impl.h computes them) over elements [begin, end) of the flat
- * buffers. The double constants are the ones nnc_optim_impl.h derives,
- * cast to the dtype by the kernel as it casts them. */
+/* One Adam/AdamW step (torch.optim's single-tensor formulas, as the
+ * reference kernel computes them) over elements [begin, end) of the flat
+ * buffers: p params, g gradient, m exp_avg, v exp_avg_sq, vmax
+ * max_exp_avg_sq (amsgrad). The constants of the step are derived in
+ * double by nnc__optim_step (nnc_optim.c); every kernel casts them to the
+ * dtype. */
 typedef struct {
     void *p;
     const void *g;
@@ -92,6 +94,18 @@ typedef struct {
     nnc__adam_fn adam_f32, adam_f64;
 } nnc__kernels;
 
+/* The table of a kernel set, for the file that instantiated its kernel
+ * template for both dtypes (nnc_template.h): the instances define gemm,
+ * all_finite, adam and the register tile tile_mr x tile_nr, each with its
+ * _f32 and _f64 suffix. */
+#define NNC__KERNEL_SET(set_name)                                                          \
+    {                                                                                      \
+        .name = (set_name), .mr_f32 = tile_mr_f32, .nr_f32 = tile_nr_f32,                  \
+        .mr_f64 = tile_mr_f64, .nr_f64 = tile_nr_f64, .gemm_f32 = gemm_f32,                \
+        .gemm_f64 = gemm_f64, .all_finite_f32 = all_finite_f32,                            \
+        .all_finite_f64 = all_finite_f64, .adam_f32 = adam_f32, .adam_f64 = adam_f64       \
+    }
+
 /* Portable reference kernels: the oracle for the fast ones. */
 extern const nnc__kernels nnc__kernels_ref;
 /* SIMD sets; each file compiles to an empty stub (name NULL) where the
@@ -106,17 +120,16 @@ const nnc__kernels *nnc__kernels_active(void);
 /* The set called `name` if this build has it and the CPU runs it, else NULL. */
 const nnc__kernels *nnc__kernels_supported(const char *name);
 
-/* The whole product, split over threads (nnc_kernels_threaded.c).
+/* The whole product, split over threads (nnc_kernels_parallel.c).
  * Bit-identical for any thread count. `dtype` selects float or double. */
 void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d);
 
 /* All n values finite (1) or not (0), with the active kernels and threads. */
 int nnc__all_finite(nnc_dtype dtype, const void *v, int64_t n);
 
-/* nnc__optim_step with the active kernels and threads for Adam/AdamW
- * (bit-identical to it), nnc__optim_step itself otherwise
- * (nnc_optim_fast.c). */
-struct nnc__optim;
-nnc_status nnc__optim_step_fast(struct nnc__optim *opt, void *params, const void *grad);
+/* One Adam/AdamW step over all n elements with the active kernels, split
+ * over threads by ranges of elements: bit-identical for any thread count
+ * (nnc_kernels_parallel.c). */
+void nnc__adam(nnc_dtype dtype, const nnc__adam_desc *d, int64_t n);
 
 #endif /* NNC_KERNELS_H */

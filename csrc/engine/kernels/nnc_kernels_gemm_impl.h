@@ -1,16 +1,8 @@
 /*
- * nnc_kernels_gemm_impl.h - the SIMD GEMM of nnc_kernels.h for one dtype
- * and one instruction set. nnc_kernels_avx2.c and nnc_kernels_avx512.c
- * include it once per dtype after defining:
- *   T, SFX(name)        element type and name suffix
- *   VEC, MASK, VL       vector type, lane-mask type, lanes per vector
- *   NVMAX               vectors per register-tile row (NR = NVMAX * VL)
- *   KC, NC              cache blocking: KC x NC packed block of op(B)
- *   V_ZERO() V_LOADU(p) V_LOADM(p, m) V_STOREU(p, v) V_STOREM(p, m, v)
- *   V_FMA(a, b, c) = a*b + c (fused)   V_SET1(x)   V_RELU(v) = max(v, 0)
- *   V_RELU_GRAD(v, z) = v * (z > 0 ? 1 : 0)   V_ADD(a, b)   V_MUL0(v) = v * 0
- *   V_ALLZERO(v) (every lane == 0)   MASK_FIRST(n) (lanes 0..n-1, 1 <= n <= VL)
- *   PACK_BT(dst, ds, src, lds, k, w) optional: a fast transpose, see pack_bt
+ * nnc_kernels_gemm_impl.h - the SIMD GEMM of nnc_kernels.h and the finite
+ * check, for one dtype and one instruction set: part of the SIMD kernel
+ * template, nnc_kernels_simd_impl.h, which defines the vector macros it
+ * uses (VEC, VL, NVMAX, KC, NC, V_FMA, ...).
  *
  * Design (BLIS/GotoBLAS blocking, written for row-major C):
  *  - Register tile MR x NR (MR = 6 rows of C, NR = NVMAX vectors): the
@@ -33,42 +25,46 @@
 #define MR 6
 #define NR (NVMAX * VL)
 
+/* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
+ * split cuts C into whole tiles. */
+enum { NNC_SFX(tile_mr) = MR, NNC_SFX(tile_nr) = NR };
+
 #define INIT_ZERO 0
 #define INIT_C 1
 #define INIT_BIAS 2
 
 typedef struct {
     int64_t kc;
-    const T *a;    /* op(A)(row 0 of the tile, k 0 of the block) */
+    const NNC_REAL *a;    /* op(A)(row 0 of the tile, k 0 of the block) */
     int64_t rs, cs; /* op(A)(r, k) = a[r*rs + k*cs] */
-    const T *b;    /* op(B)(k 0, column 0 of the tile), k stride bs */
+    const NNC_REAL *b;    /* op(B)(k 0, column 0 of the tile), k stride bs */
     int64_t bs;
-    T *c;
+    NNC_REAL *c;
     int64_t ldc;
     MASK mask;     /* lanes of the tile's last vector that lie inside C */
     int partial;   /* 0: the last vector is whole (plain loads and stores:
                       AVX2's masked ones are slow) */
     int init;
-    const T *bias; /* at the tile's first column */
+    const NNC_REAL *bias; /* at the tile's first column */
     int epi;
-    T *d;
+    NNC_REAL *d;
     int64_t ldd;
-    const T *z;
+    const NNC_REAL *z;
     int64_t ldz;
-} SFX(ukr_args);
+} NNC_SFX(ukr_args);
 
 /* One MR x (nv vectors) tile, mr <= MR rows; `packed` says whether b is a
  * zero-padded panel (plain loads) or op(B) in place (last vector masked).
  * Always inlined with constant mr/nv/packed so the accumulators live in
  * registers. */
-static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_args) *u,
+static inline __attribute__((always_inline)) void NNC_SFX(ukr_body)(const NNC_SFX(ukr_args) *u,
                                                                  const int mr, const int nv,
                                                                  const int packed) {
     VEC acc[MR][NVMAX];
     const MASK mask = u->mask;
     const int partial = u->partial;
     const int64_t ldc = u->ldc;
-    T *const c = u->c;
+    NNC_REAL *const c = u->c;
     if (u->init == INIT_C) {
 #pragma GCC unroll 8
         for (int r = 0; r < mr; r++)
@@ -91,10 +87,10 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
             for (int v = 0; v < nv; v++) acc[r][v] = V_ZERO();
     }
 
-    const T *ap[MR];
+    const NNC_REAL *ap[MR];
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) ap[r] = u->a + r * u->rs;
-    const T *b = u->b;
+    const NNC_REAL *b = u->b;
     const int64_t kc = u->kc, cs = u->cs, bs = u->bs;
     int64_t ak = 0;
     for (int64_t k = 0; k < kc; k++) {
@@ -121,16 +117,16 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
             VEC x = acc[r][v];
             const int last = v == nv - 1 && partial;
             if (epi == NNC__EPI_RELU_GRAD) {
-                const T *zp = u->z + r * u->ldz + v * VL;
+                const NNC_REAL *zp = u->z + r * u->ldz + v * VL;
                 x = V_RELU_GRAD(x, last ? V_LOADM(zp, mask) : V_LOADU(zp));
             }
-            T *cp = c + r * ldc + v * VL;
+            NNC_REAL *cp = c + r * ldc + v * VL;
             if (last)
                 V_STOREM(cp, mask, x);
             else
                 V_STOREU(cp, x);
             if (epi == NNC__EPI_RELU) {
-                T *dp = u->d + r * u->ldd + v * VL;
+                NNC_REAL *dp = u->d + r * u->ldd + v * VL;
                 if (last)
                     V_STOREM(dp, mask, V_RELU(x));
                 else
@@ -140,19 +136,19 @@ static inline __attribute__((always_inline)) void SFX(ukr_body)(const SFX(ukr_ar
     }
 }
 
-typedef void (*SFX(ukr_fn))(const SFX(ukr_args) *u);
+typedef void (*NNC_SFX(ukr_fn))(const NNC_SFX(ukr_args) *u);
 
 /* One row of C against op(B) in place, up to ROW_NV vectors wide: the
  * batch-1 case (predict on one sample), where op(B) is streamed once,
  * row by row, with ROW_NV independent FMA chains in flight. Same
  * arithmetic per element as the tile kernel. */
 #define ROW_NV 8
-static inline __attribute__((always_inline)) void SFX(ukr_row_body)(const SFX(ukr_args) *u,
+static inline __attribute__((always_inline)) void NNC_SFX(ukr_row_body)(const NNC_SFX(ukr_args) *u,
                                                                      const int nv) {
     VEC acc[ROW_NV];
     const MASK mask = u->mask;
     const int partial = u->partial;
-    T *const c = u->c;
+    NNC_REAL *const c = u->c;
 #pragma GCC unroll 8
     for (int v = 0; v < nv; v++) {
         const int last = v == nv - 1 && partial;
@@ -163,7 +159,7 @@ static inline __attribute__((always_inline)) void SFX(ukr_row_body)(const SFX(uk
         else
             acc[v] = V_ZERO();
     }
-    const T *a = u->a, *b = u->b;
+    const NNC_REAL *a = u->a, *b = u->b;
     const int64_t kc = u->kc, cs = u->cs, bs = u->bs;
     for (int64_t k = 0; k < kc; k++, a += cs, b += bs) {
         const VEC av = V_SET1(*a);
@@ -193,7 +189,7 @@ static inline __attribute__((always_inline)) void SFX(ukr_row_body)(const SFX(uk
 }
 
 #define ROW_DEF(nv) \
-    static void SFX(ukr_row_##nv)(const SFX(ukr_args) *u) { SFX(ukr_row_body)(u, nv); }
+    static void NNC_SFX(ukr_row_##nv)(const NNC_SFX(ukr_args) *u) { NNC_SFX(ukr_row_body)(u, nv); }
 ROW_DEF(1)
 ROW_DEF(2)
 ROW_DEF(3)
@@ -203,13 +199,13 @@ ROW_DEF(6)
 ROW_DEF(7)
 ROW_DEF(8)
 #undef ROW_DEF
-static const SFX(ukr_fn) SFX(row_table)[ROW_NV] = {
-    SFX(ukr_row_1), SFX(ukr_row_2), SFX(ukr_row_3), SFX(ukr_row_4),
-    SFX(ukr_row_5), SFX(ukr_row_6), SFX(ukr_row_7), SFX(ukr_row_8)};
+static const NNC_SFX(ukr_fn) NNC_SFX(row_table)[ROW_NV] = {
+    NNC_SFX(ukr_row_1), NNC_SFX(ukr_row_2), NNC_SFX(ukr_row_3), NNC_SFX(ukr_row_4),
+    NNC_SFX(ukr_row_5), NNC_SFX(ukr_row_6), NNC_SFX(ukr_row_7), NNC_SFX(ukr_row_8)};
 
 #define UKR_DEF(mr, nv, packed)                                                 \
-    static void SFX(ukr_##mr##_##nv##_##packed)(const SFX(ukr_args) *u) {       \
-        SFX(ukr_body)(u, mr, nv, packed);                                       \
+    static void NNC_SFX(ukr_##mr##_##nv##_##packed)(const NNC_SFX(ukr_args) *u) {       \
+        NNC_SFX(ukr_body)(u, mr, nv, packed);                                       \
     }
 #define UKR_DEFS_NV(nv, packed) \
     UKR_DEF(1, nv, packed)      \
@@ -229,10 +225,10 @@ UKR_DEFS_NV(3, 1)
 UKR_DEFS_NV(4, 0)
 UKR_DEFS_NV(4, 1)
 #define UKR_ROW(mr, packed)                                                      \
-    {SFX(ukr_##mr##_1_##packed), SFX(ukr_##mr##_2_##packed), SFX(ukr_##mr##_3_##packed), \
-     SFX(ukr_##mr##_4_##packed)}
+    {NNC_SFX(ukr_##mr##_1_##packed), NNC_SFX(ukr_##mr##_2_##packed),                       \
+     NNC_SFX(ukr_##mr##_3_##packed), NNC_SFX(ukr_##mr##_4_##packed)}
 #elif NVMAX == 2
-#define UKR_ROW(mr, packed) {SFX(ukr_##mr##_1_##packed), SFX(ukr_##mr##_2_##packed)}
+#define UKR_ROW(mr, packed) {NNC_SFX(ukr_##mr##_1_##packed), NNC_SFX(ukr_##mr##_2_##packed)}
 #else
 #error "NVMAX must be 2 or 4"
 #endif
@@ -241,7 +237,7 @@ UKR_DEFS_NV(4, 1)
      UKR_ROW(5, packed), UKR_ROW(6, packed)}
 
 /* [packed][mr - 1][nv - 1] */
-static const SFX(ukr_fn) SFX(ukr_table)[2][MR][NVMAX] = {UKR_TABLE(0), UKR_TABLE(1)};
+static const NNC_SFX(ukr_fn) NNC_SFX(ukr_table)[2][MR][NVMAX] = {UKR_TABLE(0), UKR_TABLE(1)};
 
 #undef UKR_TABLE
 #undef UKR_ROW
@@ -251,20 +247,20 @@ static const SFX(ukr_fn) SFX(ukr_table)[2][MR][NVMAX] = {UKR_TABLE(0), UKR_TABLE
 /* Pack op(B)(pc.., jc..) (trans_b 0: rows of B) as panels of NR columns:
  * panel jr at dst + jr*kc, k stride nv*VL, zeros past column nc. Each row
  * of B is read once, front to back, and dealt out to the panels. */
-static void SFX(pack_bn)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
-                         T *dst) {
+static void NNC_SFX(pack_bn)(const NNC_REAL *B, int64_t ldb, int64_t pc, int64_t kc,
+                             int64_t jc, int64_t nc, NNC_REAL *dst) {
     const int64_t full = nc / NR;           /* whole panels */
     const int64_t rest = nc - full * NR;    /* columns of the last, narrower one */
     const int nv_last = (int)((rest + VL - 1) / VL);
     const MASK mask = MASK_FIRST(rest % VL ? (int)(rest % VL) : VL);
-    const T *s = B + pc * ldb + jc;
+    const NNC_REAL *s = B + pc * ldb + jc;
     for (int64_t k = 0; k < kc; k++, s += ldb) {
-        T *p = dst + k * NR;
+        NNC_REAL *p = dst + k * NR;
         for (int64_t q = 0; q < full; q++, p += NR * kc)
             for (int v = 0; v < NVMAX; v++) V_STOREU(p + v * VL, V_LOADU(s + q * NR + v * VL));
         if (rest) {
-            T *pl = dst + full * NR * kc + k * (int64_t)nv_last * VL;
-            const T *sl = s + full * NR;
+            NNC_REAL *pl = dst + full * NR * kc + k * (int64_t)nv_last * VL;
+            const NNC_REAL *sl = s + full * NR;
             for (int v = 0; v < nv_last - 1; v++) V_STOREU(pl + v * VL, V_LOADU(sl + v * VL));
             V_STOREU(pl + (nv_last - 1) * VL, V_LOADM(sl + (nv_last - 1) * VL, mask));
         }
@@ -272,14 +268,14 @@ static void SFX(pack_bn)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_
 }
 
 /* Same for trans_b 1: column j of op(B) is row j of B, so this transposes. */
-static void SFX(pack_bt)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_t jc, int64_t nc,
-                         T *dst) {
+static void NNC_SFX(pack_bt)(const NNC_REAL *B, int64_t ldb, int64_t pc, int64_t kc,
+                             int64_t jc, int64_t nc, NNC_REAL *dst) {
     for (int64_t jr = 0; jr < nc; jr += NR) {
         const int64_t w = nc - jr < NR ? nc - jr : NR;
         const int nv = (int)((w + VL - 1) / VL);
         const int64_t bs = (int64_t)nv * VL;
-        T *p = dst + jr * kc;
-        const T *s = B + (jc + jr) * ldb + pc;
+        NNC_REAL *p = dst + jr * kc;
+        const NNC_REAL *s = B + (jc + jr) * ldb + pc;
         int64_t c = 0;
 #ifdef PACK_BT
         /* Whole VL x VL squares with the in-register transpose. */
@@ -297,18 +293,18 @@ static void SFX(pack_bt)(const T *B, int64_t ldb, int64_t pc, int64_t kc, int64_
     }
 }
 
-static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                       void *scratch) {
     if (m0 >= m1 || n0 >= n1) return;
-    static const T one = 1;
-    const T *A = d->A, *B = d->B, *bias = d->bias;
-    T *C = d->C;
+    static const NNC_REAL one = 1;
+    const NNC_REAL *A = d->A, *B = d->B, *bias = d->bias;
+    NNC_REAL *C = d->C;
     const int64_t M = d->M, K = d->K, ldc = d->ldc, ldb = d->ldb;
     const int64_t rs = d->trans_a ? 1 : d->lda, cs = d->trans_a ? d->lda : 1;
     /* op(B) is reused by every row tile: pack it unless there is one tile
      * (and it is not transposed, which only the packing can undo). */
     const int packed = d->trans_b || m1 - m0 > MR;
-    T *bp = scratch;
+    NNC_REAL *bp = scratch;
     /* K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16). */
     const int64_t kblocks = K > KC ? (K + KC - 1) / KC : 1;
     const int64_t kstep = (K + kblocks - 1) / kblocks;
@@ -320,11 +316,11 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
             const int first = pc == 0, last = pc + kc >= K;
             if (packed) {
                 if (d->trans_b)
-                    SFX(pack_bt)(B, ldb, pc, kc, jc, nc, bp);
+                    NNC_SFX(pack_bt)(B, ldb, pc, kc, jc, nc, bp);
                 else
-                    SFX(pack_bn)(B, ldb, pc, kc, jc, nc, bp);
+                    NNC_SFX(pack_bn)(B, ldb, pc, kc, jc, nc, bp);
             }
-            SFX(ukr_args) u = {0};
+            NNC_SFX(ukr_args) u = {0};
             u.kc = kc;
             u.ldc = ldc;
             u.init = first ? (d->accumulate ? INIT_C : bias ? INIT_BIAS : INIT_ZERO) : INIT_C;
@@ -364,12 +360,13 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
                     }
                     u.c = C + ir * ldc + j;
                     u.bias = bias ? bias + j : NULL;
-                    if (d->epilogue == NNC__EPI_RELU) u.d = (T *)d->D + ir * d->ldd + j;
-                    if (d->epilogue == NNC__EPI_RELU_GRAD) u.z = (const T *)d->Z + ir * d->ldz + j;
+                    if (d->epilogue == NNC__EPI_RELU) u.d = (NNC_REAL *)d->D + ir * d->ldd + j;
+                    if (d->epilogue == NNC__EPI_RELU_GRAD)
+                        u.z = (const NNC_REAL *)d->Z + ir * d->ldz + j;
                     if (row)
-                        SFX(row_table)[nv - 1](&u);
+                        NNC_SFX(row_table)[nv - 1](&u);
                     else
-                        SFX(ukr_table)[packed][mr - 1][nv - 1](&u);
+                        NNC_SFX(ukr_table)[packed][mr - 1][nv - 1](&u);
                 }
                 ir = iend;
             }
@@ -378,7 +375,7 @@ static void SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n
     }
 }
 
-static int SFX(all_finite)(const T *v, int64_t n) {
+static int NNC_SFX(all_finite)(const NNC_REAL *v, int64_t n) {
     /* x * 0 is 0 for finite x, NaN for NaN and inf; NaN survives the sums. */
     VEC s0 = V_ZERO(), s1 = V_ZERO(), s2 = V_ZERO(), s3 = V_ZERO();
     int64_t i = 0;

@@ -107,17 +107,8 @@ static double cubic_interpolate(double x1, double f1, double g1, double x2, doub
 
 /* ------------------------------------------------------------- step */
 
-#define NNC_REAL float
-#define NNC_SFX f32
-#include "nnc_lbfgs_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-
-#define NNC_REAL double
-#define NNC_SFX f64
-#include "nnc_lbfgs_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
+#define NNC_TEMPLATE "nnc_lbfgs_impl.h"
+#include "nnc_template.h"
 
 nnc_status nnc__lbfgs_step(nnc__optim *opt, void *params, nnc__objective f, void *ctx,
                            double *first_loss) {

@@ -1,7 +1,6 @@
 /*
- * nnc_lbfgs_impl.h - torch.optim.LBFGS.step(closure), written once for both
- * dtypes. nnc_lbfgs.c includes this file twice, with NNC_REAL (float or
- * double) and NNC_SFX (f32 or f64) defined.
+ * nnc_lbfgs_impl.h - torch.optim.LBFGS.step(closure), a template
+ * (nnc_template.h) that nnc_lbfgs.c instantiates.
  *
  * Vectors are kept in the parameters' dtype as torch keeps them; scalars
  * (dot products, step lengths, losses) are doubles, which for float64 is
@@ -11,23 +10,15 @@
  * line search uses its own tolerance_change of 1e-9, and its evaluation
  * budget is max_eval minus the evaluations already made in this step.
  */
-#ifndef NNC_REAL
-#error "define NNC_REAL and NNC_SFX before including nnc_lbfgs_impl.h"
-#endif
 
-#define NNC_CAT_(a, b) a##_##b
-#define NNC_CAT(a, b) NNC_CAT_(a, b)
-#define NNC_FN(name) NNC_CAT(name, NNC_SFX)
-#define real NNC_REAL
-
-static double NNC_FN(dot)(const real *a, const real *b, int64_t n) {
+static double NNC_SFX(dot)(const NNC_REAL *a, const NNC_REAL *b, int64_t n) {
     double s = 0.0;
     for (int64_t i = 0; i < n; i++) s += (double)a[i] * (double)b[i];
     return s;
 }
 
 /* max |a_i|, NaN-propagating like torch's max(). */
-static double NNC_FN(absmax)(const real *a, int64_t n) {
+static double NNC_SFX(absmax)(const NNC_REAL *a, int64_t n) {
     double m = 0.0;
     for (int64_t i = 0; i < n; i++) {
         double v = fabs((double)a[i]);
@@ -38,7 +29,7 @@ static double NNC_FN(absmax)(const real *a, int64_t n) {
 }
 
 /* sum |a_i| (torch's flat_grad.abs().sum()). */
-static double NNC_FN(abssum)(const real *a, int64_t n) {
+static double NNC_SFX(abssum)(const NNC_REAL *a, int64_t n) {
     double s = 0.0;
     for (int64_t i = 0; i < n; i++) s += fabs((double)a[i]);
     return s;
@@ -46,11 +37,11 @@ static double NNC_FN(abssum)(const real *a, int64_t n) {
 
 /* max |t a_i| with the product rounded in the element type (torch's
  * d.mul(t).abs().max()). */
-static double NNC_FN(absmax_scaled)(const real *a, double t, int64_t n) {
-    const real tr = (real)t;
+static double NNC_SFX(absmax_scaled)(const NNC_REAL *a, double t, int64_t n) {
+    const NNC_REAL tr = (NNC_REAL)t;
     double m = 0.0;
     for (int64_t i = 0; i < n; i++) {
-        real p = a[i] * tr;
+        NNC_REAL p = a[i] * tr;
         double v = fabs((double)p);
         if (v > m || v != v) m = v;
         if (m != m) break;
@@ -60,12 +51,13 @@ static double NNC_FN(absmax_scaled)(const real *a, double t, int64_t n) {
 
 /* f and its gradient at x0 + t d (torch's _directional_evaluate). The
  * params are put back to x0 afterwards, also when f fails. */
-static nnc_status NNC_FN(eval_at)(real *p, const real *x0, double t, const real *d, int64_t n,
-                                  nnc__objective f, void *ctx, double *loss, real *g) {
-    const real tr = (real)t;
+static nnc_status NNC_SFX(eval_at)(NNC_REAL *p, const NNC_REAL *x0, double t, const NNC_REAL *d,
+                                   int64_t n, nnc__objective f, void *ctx, double *loss,
+                                   NNC_REAL *g) {
+    const NNC_REAL tr = (NNC_REAL)t;
     for (int64_t i = 0; i < n; i++) p[i] = x0[i] + tr * d[i];
     nnc_status st = f(ctx, loss, g);
-    memcpy(p, x0, (size_t)n * sizeof(real));
+    memcpy(p, x0, (size_t)n * sizeof(NNC_REAL));
     return st;
 }
 
@@ -74,26 +66,26 @@ static nnc_status NNC_FN(eval_at)(real *p, const real *x0, double t, const real 
  * gradient and directional derivative at x0. On success *t, *f_out and g0
  * (overwritten) describe the accepted point and *evals counts the calls
  * to f; the params are left at x0. */
-static nnc_status NNC_FN(strong_wolfe)(nnc__optim *o, real *p, nnc__objective fn, void *ctx,
-                                       double *t_io, double f0, real *g0, double gtd0,
+static nnc_status NNC_SFX(strong_wolfe)(nnc__optim *o, NNC_REAL *p, nnc__objective fn, void *ctx,
+                                       double *t_io, double f0, NNC_REAL *g0, double gtd0,
                                        int64_t max_ls, double *f_out, int64_t *evals) {
     const double c1 = 1e-4, c2 = 0.9, tol_change = 1e-9;
     const int64_t n = o->n;
-    const size_t vb = (size_t)n * sizeof(real);
-    const real *x0 = (const real *)o->lb.x0, *d = (const real *)o->lb.d;
+    const size_t vb = (size_t)n * sizeof(NNC_REAL);
+    const NNC_REAL *x0 = (const NNC_REAL *)o->lb.x0, *d = (const NNC_REAL *)o->lb.d;
     /* four distinct scratch vectors, exchanged by pointer below */
-    real *gn = (real *)o->lb.ls[0], *gp_buf = (real *)o->lb.ls[1];
-    real *bg[2] = {(real *)o->lb.ls[2], (real *)o->lb.ls[3]};
-    const real *gp = g0;
-    real *tmpv;
+    NNC_REAL *gn = (NNC_REAL *)o->lb.ls[0], *gp_buf = (NNC_REAL *)o->lb.ls[1];
+    NNC_REAL *bg[2] = {(NNC_REAL *)o->lb.ls[2], (NNC_REAL *)o->lb.ls[3]};
+    const NNC_REAL *gp = g0;
+    NNC_REAL *tmpv;
     nnc_status st;
 
-    double d_norm = NNC_FN(absmax)(d, n);
+    double d_norm = NNC_SFX(absmax)(d, n);
     double t = *t_io, f_new;
-    st = NNC_FN(eval_at)(p, x0, t, d, n, fn, ctx, &f_new, gn);
+    st = NNC_SFX(eval_at)(p, x0, t, d, n, fn, ctx, &f_new, gn);
     if (st != NNC_OK) return st;
     int64_t ls_evals = 1;
-    double gtd_new = NNC_FN(dot)(gn, d, n);
+    double gtd_new = NNC_SFX(dot)(gn, d, n);
 
     /* bracket an interval containing a point satisfying the conditions */
     double t_prev = 0.0, f_prev = f0, gtd_prev = gtd0;
@@ -132,10 +124,10 @@ static nnc_status NNC_FN(strong_wolfe)(nnc__optim *o, real *p, nnc__objective fn
         tmpv = gp_buf, gp_buf = gn, gn = tmpv;
         gp = gp_buf;
         gtd_prev = gtd_new;
-        st = NNC_FN(eval_at)(p, x0, t, d, n, fn, ctx, &f_new, gn);
+        st = NNC_SFX(eval_at)(p, x0, t, d, n, fn, ctx, &f_new, gn);
         if (st != NNC_OK) return st;
         ls_evals++;
-        gtd_new = NNC_FN(dot)(gn, d, n);
+        gtd_new = NNC_SFX(dot)(gn, d, n);
         ls_iter++;
     }
     if (ls_iter == max_ls) { /* budget exhausted: bracket [0, t] */
@@ -170,10 +162,10 @@ static nnc_status NNC_FN(strong_wolfe)(nnc__optim *o, real *p, nnc__objective fn
         } else {
             insuf_progress = 0;
         }
-        st = NNC_FN(eval_at)(p, x0, t, d, n, fn, ctx, &f_new, gn);
+        st = NNC_SFX(eval_at)(p, x0, t, d, n, fn, ctx, &f_new, gn);
         if (st != NNC_OK) return st;
         ls_evals++;
-        gtd_new = NNC_FN(dot)(gn, d, n);
+        gtd_new = NNC_SFX(dot)(gn, d, n);
         ls_iter++;
 
         if (f_new > f0 + c1 * t * gtd0 || f_new >= brf[low]) {
@@ -208,20 +200,20 @@ static nnc_status NNC_FN(strong_wolfe)(nnc__optim *o, real *p, nnc__objective fn
     return NNC_OK;
 }
 
-static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, void *ctx,
+static nnc_status NNC_SFX(lbfgs_run)(nnc__optim *o, NNC_REAL *p, nnc__objective f, void *ctx,
                                     double *first_loss) {
     nnc__lbfgs *L = &o->lb;
     const nnc_optimizer_config *c = &o->cfg;
     const int64_t n = o->n;
-    const size_t vb = (size_t)n * sizeof(real), stride = nnc__optim_vec_stride(o);
+    const size_t vb = (size_t)n * sizeof(NNC_REAL), stride = nnc__optim_vec_stride(o);
     const double lr = c->learning_rate;
     const double tol_grad = c->tolerance_grad, tol_change = c->tolerance_change;
     const int64_t max_iter = c->max_iter;
     const int64_t max_eval = c->max_eval > 0 ? c->max_eval : max_iter * 5 / 4;
     const int64_t hsize = c->history_size;
     const int wolfe = c->line_search_strong_wolfe != 0;
-    real *g = (real *)L->grad, *d = (real *)L->d, *pg = (real *)L->prev_grad;
-    real *x0 = (real *)L->x0;
+    NNC_REAL *g = (NNC_REAL *)L->grad, *d = (NNC_REAL *)L->d, *pg = (NNC_REAL *)L->prev_grad;
+    NNC_REAL *x0 = (NNC_REAL *)L->x0;
     nnc_status st;
 
     /* Every history slot this step could fill is allocated before anything
@@ -235,7 +227,7 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
     *first_loss = loss;
     int64_t current_evals = 1;
     L->func_evals++;
-    if (NNC_FN(absmax)(g, n) <= tol_grad) return NNC_OK;
+    if (NNC_SFX(absmax)(g, n) <= tol_grad) return NNC_OK;
 
     double t = L->t, h_diag = L->h_diag, prev_loss = L->prev_loss;
     int opt_cond = 0;
@@ -251,10 +243,10 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
             h_diag = 1.0;
         } else {
             /* y = g - prev_g, s = t d; kept only when y.s > 1e-10 */
-            const real tr = (real)t;
+            const NNC_REAL tr = (NNC_REAL)t;
             double ys = 0.0, yy = 0.0;
             for (int64_t i = 0; i < n; i++) {
-                real yi = g[i] - pg[i], si = d[i] * tr;
+                NNC_REAL yi = g[i] - pg[i], si = d[i] * tr;
                 ys += (double)yi * (double)si;
                 yy += (double)yi * (double)yi;
             }
@@ -267,7 +259,8 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
                 } else {
                     pr = L->hist[L->count]; /* a spare slot (reserved above) */
                 }
-                real *y = (real *)pr.slot, *s = (real *)((unsigned char *)pr.slot + stride);
+                NNC_REAL *y = (NNC_REAL *)pr.slot;
+                NNC_REAL *s = (NNC_REAL *)((unsigned char *)pr.slot + stride);
                 for (int64_t i = 0; i < n; i++) {
                     y[i] = g[i] - pg[i];
                     s[i] = d[i] * tr;
@@ -280,20 +273,22 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
             const int64_t m = L->count;
             for (int64_t i = 0; i < n; i++) d[i] = -g[i];
             for (int64_t k = m - 1; k >= 0; k--) {
-                const real *y = (const real *)L->hist[k].slot;
-                const real *s = (const real *)((const unsigned char *)L->hist[k].slot + stride);
-                double al = NNC_FN(dot)(s, d, n) * L->hist[k].ro;
+                const NNC_REAL *y = (const NNC_REAL *)L->hist[k].slot;
+                const NNC_REAL *s =
+                    (const NNC_REAL *)((const unsigned char *)L->hist[k].slot + stride);
+                double al = NNC_SFX(dot)(s, d, n) * L->hist[k].ro;
                 L->hist[k].al = al;
-                const real a = (real)(-al);
+                const NNC_REAL a = (NNC_REAL)(-al);
                 for (int64_t i = 0; i < n; i++) d[i] = d[i] + a * y[i];
             }
-            const real hd = (real)h_diag;
+            const NNC_REAL hd = (NNC_REAL)h_diag;
             for (int64_t i = 0; i < n; i++) d[i] = d[i] * hd;
             for (int64_t k = 0; k < m; k++) {
-                const real *y = (const real *)L->hist[k].slot;
-                const real *s = (const real *)((const unsigned char *)L->hist[k].slot + stride);
-                double be = NNC_FN(dot)(y, d, n) * L->hist[k].ro;
-                const real a = (real)(L->hist[k].al - be);
+                const NNC_REAL *y = (const NNC_REAL *)L->hist[k].slot;
+                const NNC_REAL *s =
+                    (const NNC_REAL *)((const unsigned char *)L->hist[k].slot + stride);
+                double be = NNC_SFX(dot)(y, d, n) * L->hist[k].ro;
+                const NNC_REAL a = (NNC_REAL)(L->hist[k].al - be);
                 for (int64_t i = 0; i < n; i++) d[i] = d[i] + a * s[i];
             }
         }
@@ -302,25 +297,25 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
 
         /* ---- step length */
         if (L->n_iter == 1) {
-            double inv = 1.0 / NNC_FN(abssum)(g, n);
+            double inv = 1.0 / NNC_SFX(abssum)(g, n);
             t = (inv < 1.0 ? inv : 1.0) * lr;
         } else {
             t = lr;
         }
-        double gtd = NNC_FN(dot)(g, d, n);
+        double gtd = NNC_SFX(dot)(g, d, n);
         if (gtd > -tol_change) break; /* not a descent direction */
 
         int64_t ls_evals = 0;
         memcpy(x0, p, vb); /* origin of the line search, and where to go back if f fails */
         if (wolfe) {
-            st = NNC_FN(strong_wolfe)(o, p, f, ctx, &t, loss, g, gtd, max_eval - current_evals,
+            st = NNC_SFX(strong_wolfe)(o, p, f, ctx, &t, loss, g, gtd, max_eval - current_evals,
                                       &loss, &ls_evals);
             if (st != NNC_OK) goto fail;
-            const real tr = (real)t;
+            const NNC_REAL tr = (NNC_REAL)t;
             for (int64_t i = 0; i < n; i++) p[i] = x0[i] + tr * d[i];
-            opt_cond = NNC_FN(absmax)(g, n) <= tol_grad;
+            opt_cond = NNC_SFX(absmax)(g, n) <= tol_grad;
         } else {
-            const real tr = (real)t;
+            const NNC_REAL tr = (NNC_REAL)t;
             for (int64_t i = 0; i < n; i++) p[i] = p[i] + tr * d[i];
             if (n_iter != max_iter) { /* torch skips the evaluation after the last one */
                 st = f(ctx, &loss, g);
@@ -328,7 +323,7 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
                     memcpy(p, x0, vb);
                     goto fail;
                 }
-                opt_cond = NNC_FN(absmax)(g, n) <= tol_grad;
+                opt_cond = NNC_SFX(absmax)(g, n) <= tol_grad;
                 ls_evals = 1;
             }
         }
@@ -339,7 +334,7 @@ static nnc_status NNC_FN(lbfgs_run)(nnc__optim *o, real *p, nnc__objective f, vo
         if (n_iter == max_iter) break;
         if (current_evals >= max_eval) break;
         if (opt_cond) break;
-        if (NNC_FN(absmax_scaled)(d, t, n) <= tol_change) break; /* no progress in x */
+        if (NNC_SFX(absmax_scaled)(d, t, n) <= tol_change) break; /* no progress in x */
         if (fabs(loss - prev_loss) < tol_change) break;          /* no progress in f */
     }
     L->t = t;
@@ -355,8 +350,3 @@ fail:
     L->prev_loss = prev_loss;
     return st;
 }
-
-#undef real
-#undef NNC_FN
-#undef NNC_CAT
-#undef NNC_CAT_

@@ -1,36 +1,26 @@
 /*
  * nnc_optim.c - the optimizer object: creation / clone / reset /
- * destruction and the first-order steps (SGD, Adagrad, RMSprop, Adam,
- * AdamW). Its settings are checked in nnc_optim_config.c, its state is
+ * destruction and the first-order steps (SGD, Adagrad, RMSprop here;
+ * Adam and AdamW through the active kernel set). Its settings are checked in nnc_optim_config.c, its state is
  * serialized in nnc_optim_state.c, and the L-BFGS step and its history
  * pool live in nnc_lbfgs.c.
  *
+ * The formulas are torch.optim's (docs/architecture.md, Optimizers).
  * State is kept in the parameters' dtype, as torch keeps it; step counters
  * are int64. All first-order buffers are allocated at creation, so a step
  * never allocates.
  */
 #include "nnc_optim_internal.h"
 
+#include "nnc_kernels.h"
+
 #include <math.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ kernels */
 
-#define NNC_REAL float
-#define NNC_SFX f32
-#define NNC_SQRT sqrtf
-#include "nnc_optim_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-#undef NNC_SQRT
-
-#define NNC_REAL double
-#define NNC_SFX f64
-#define NNC_SQRT sqrt
-#include "nnc_optim_impl.h"
-#undef NNC_REAL
-#undef NNC_SFX
-#undef NNC_SQRT
+#define NNC_TEMPLATE "nnc_optim_impl.h"
+#include "nnc_template.h"
 
 /* Which buf[] roles the configuration needs (see nnc_optim_internal.h). */
 unsigned nnc__optim_buffer_mask(const nnc_optimizer_config *c) {
@@ -215,6 +205,37 @@ nnc_status nnc__optim_set_learning_rate(nnc__optim *opt, double lr) {
 
 /* --------------------------------------------------------------- step */
 
+/* Adam, and AdamW (weight decay applied to the params before the update
+ * instead of being added to the gradient): the step's constants, in double
+ * as torch computes its Python scalars, then the kernel over every
+ * parameter. */
+static void adam_step(nnc__optim *o, void *params, const void *grad) {
+    const nnc_optimizer_config *c = &o->cfg;
+    o->step++;
+    const double step = (double)o->step;
+    const double bc1 = 1.0 - pow(c->beta1, step);
+    const double bc2 = 1.0 - pow(c->beta2, step);
+    const nnc__adam_desc d = {
+        .p = params,
+        .g = grad,
+        .m = o->buf[0],
+        .v = o->buf[1],
+        .vmax = o->buf[2],
+        .use_wd = c->weight_decay != 0,
+        .decoupled = c->kind == NNC_OPT_ADAMW,
+        .amsgrad = c->amsgrad != 0,
+        .decay = 1.0 - c->learning_rate * c->weight_decay,
+        .wd = c->weight_decay,
+        .w1 = 1.0 - c->beta1,
+        .beta2 = c->beta2,
+        .omb2 = 1.0 - c->beta2,
+        .eps = c->eps,
+        .bc2s = pow(bc2, 0.5), /* Python's bias_correction2 ** 0.5 */
+        .nss = -(c->learning_rate / bc1),
+    };
+    nnc__adam(o->dtype, &d, o->n);
+}
+
 nnc_status nnc__optim_step(nnc__optim *opt, void *params, const void *grad) {
     if (!opt || !params || !grad)
         return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer step: NULL argument");
@@ -233,12 +254,9 @@ nnc_status nnc__optim_step(nnc__optim *opt, void *params, const void *grad) {
         else rmsprop_step_f64(opt, (double *)params, (const double *)grad);
         return NNC_OK;
     case NNC_OPT_ADAM:
-    case NNC_OPT_ADAMW: {
-        int decoupled = opt->cfg.kind == NNC_OPT_ADAMW;
-        if (f32) adam_step_f32(opt, (float *)params, (const float *)grad, decoupled);
-        else adam_step_f64(opt, (double *)params, (const double *)grad, decoupled);
+    case NNC_OPT_ADAMW:
+        adam_step(opt, params, grad);
         return NNC_OK;
-    }
     case NNC_OPT_LBFGS:
         return nnc__fail(NNC_ERR_INVALID_ARG,
                          "optimizer step: L-BFGS needs the objective (nnc__lbfgs_step)");

@@ -1,9 +1,7 @@
 /*
- * nnc_optim_impl.h - first-order update kernels, written once for both
- * dtypes. nnc_optim.c includes this file twice, with
- *   NNC_REAL  the element type (float or double),
- *   NNC_SFX   a name suffix (f32 or f64),
- *   NNC_SQRT  the square root of that type.
+ * nnc_optim_impl.h - the SGD, Adagrad and RMSprop updates, a template
+ * (nnc_template.h) that nnc_optim.c instantiates. (Adam and AdamW are the
+ * kernel sets' adam: kernels/nnc_kernels_ref_impl.h.)
  *
  * Each kernel is one fused pass over the flat buffers and follows the
  * single-tensor (foreach=False) code of torch.optim operation by operation:
@@ -13,44 +11,30 @@
  * fused multiply-adds and SLEEF square roots, so agreement is to rounding
  * error, not to the bit.)
  */
-#ifndef NNC_REAL
-#error "define NNC_REAL, NNC_SFX and NNC_SQRT before including nnc_optim_impl.h"
-#endif
-
-#define NNC_CAT_(a, b) a##_##b
-#define NNC_CAT(a, b) NNC_CAT_(a, b)
-#define NNC_FN(name) NNC_CAT(name, NNC_SFX)
-
-#define real NNC_REAL
 
 /* torch.lerp: self + w (end - self) for |w| < 0.5, else
  * end - (end - self)(1 - w); the two forms keep the endpoints exact. */
-static inline real NNC_FN(lerp)(real self, real end, real w) {
-    real wa = w < 0 ? -w : w;
-    return wa < (real)0.5 ? self + w * (end - self) : end - (end - self) * ((real)1 - w);
+static inline NNC_REAL NNC_SFX(lerp)(NNC_REAL self, NNC_REAL end, NNC_REAL w) {
+    NNC_REAL wa = w < 0 ? -w : w;
+    return wa < (NNC_REAL)0.5 ? self + w * (end - self)
+                              : end - (end - self) * ((NNC_REAL)1 - w);
 }
 
-/* torch.maximum: NaN wins. */
-static inline real NNC_FN(maximum)(real a, real b) {
-    if (a != a) return a;
-    if (b != b) return b;
-    return a > b ? a : b;
-}
-
-static void NNC_FN(sgd_step)(nnc__optim *o, real *NNC__RESTRICT p, const real *NNC__RESTRICT g) {
+static void NNC_SFX(sgd_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
+                              const NNC_REAL *NNC__RESTRICT g) {
     const nnc_optimizer_config *c = &o->cfg;
     const int64_t n = o->n;
     const int use_wd = c->weight_decay != 0, use_mom = c->momentum != 0;
     const int nesterov = c->nesterov != 0, first = o->step == 0;
-    const real wd = (real)c->weight_decay, mom = (real)c->momentum;
-    const real damp1 = (real)(1.0 - c->dampening), nlr = (real)(-c->learning_rate);
-    real *NNC__RESTRICT buf = (real *)o->buf[0];
+    const NNC_REAL wd = (NNC_REAL)c->weight_decay, mom = (NNC_REAL)c->momentum;
+    const NNC_REAL damp1 = (NNC_REAL)(1.0 - c->dampening), nlr = (NNC_REAL)(-c->learning_rate);
+    NNC_REAL *NNC__RESTRICT buf = (NNC_REAL *)o->buf[0];
     for (int64_t i = 0; i < n; i++) {
-        real gi = g[i];
+        NNC_REAL gi = g[i];
         if (use_wd) gi = gi + wd * p[i];
         if (use_mom) {
             /* torch clones the first gradient into the buffer (no dampening). */
-            real b = first ? gi : buf[i] * mom + damp1 * gi;
+            NNC_REAL b = first ? gi : buf[i] * mom + damp1 * gi;
             buf[i] = b;
             gi = nesterov ? gi + mom * b : b;
         }
@@ -59,45 +43,47 @@ static void NNC_FN(sgd_step)(nnc__optim *o, real *NNC__RESTRICT p, const real *N
     o->step++;
 }
 
-static void NNC_FN(adagrad_step)(nnc__optim *o, real *NNC__RESTRICT p, const real *NNC__RESTRICT g) {
+static void NNC_SFX(adagrad_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
+                                  const NNC_REAL *NNC__RESTRICT g) {
     const nnc_optimizer_config *c = &o->cfg;
     const int64_t n = o->n;
     o->step++;
     const double clr = c->learning_rate / (1.0 + ((double)o->step - 1.0) * c->lr_decay);
     const int use_wd = c->weight_decay != 0;
-    const real wd = (real)c->weight_decay, eps = (real)c->eps, nclr = (real)(-clr);
-    real *NNC__RESTRICT sum = (real *)o->buf[0];
+    const NNC_REAL wd = (NNC_REAL)c->weight_decay, eps = (NNC_REAL)c->eps, nclr = (NNC_REAL)(-clr);
+    NNC_REAL *NNC__RESTRICT sum = (NNC_REAL *)o->buf[0];
     for (int64_t i = 0; i < n; i++) {
-        real gi = g[i];
+        NNC_REAL gi = g[i];
         if (use_wd) gi = gi + wd * p[i];
-        real s = sum[i] + gi * gi;
+        NNC_REAL s = sum[i] + gi * gi;
         sum[i] = s;
-        real std = NNC_SQRT(s) + eps;
+        NNC_REAL std = NNC_SQRT(s) + eps;
         p[i] = p[i] + nclr * gi / std; /* addcdiv: self + (value * t1) / t2 */
     }
 }
 
-static void NNC_FN(rmsprop_step)(nnc__optim *o, real *NNC__RESTRICT p, const real *NNC__RESTRICT g) {
+static void NNC_SFX(rmsprop_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
+                                  const NNC_REAL *NNC__RESTRICT g) {
     const nnc_optimizer_config *c = &o->cfg;
     const int64_t n = o->n;
     const int use_wd = c->weight_decay != 0, centered = c->centered != 0;
     const int use_mom = c->momentum > 0;
-    const real wd = (real)c->weight_decay, alpha = (real)c->alpha;
-    const real oma = (real)(1.0 - c->alpha), eps = (real)c->eps;
-    const real mom = (real)c->momentum, nlr = (real)(-c->learning_rate);
-    real *NNC__RESTRICT sq = (real *)o->buf[0];
-    real *NNC__RESTRICT ga = (real *)o->buf[1];
-    real *NNC__RESTRICT mb = (real *)o->buf[2];
+    const NNC_REAL wd = (NNC_REAL)c->weight_decay, alpha = (NNC_REAL)c->alpha;
+    const NNC_REAL oma = (NNC_REAL)(1.0 - c->alpha), eps = (NNC_REAL)c->eps;
+    const NNC_REAL mom = (NNC_REAL)c->momentum, nlr = (NNC_REAL)(-c->learning_rate);
+    NNC_REAL *NNC__RESTRICT sq = (NNC_REAL *)o->buf[0];
+    NNC_REAL *NNC__RESTRICT ga = (NNC_REAL *)o->buf[1];
+    NNC_REAL *NNC__RESTRICT mb = (NNC_REAL *)o->buf[2];
     o->step++;
     for (int64_t i = 0; i < n; i++) {
-        real gi = g[i];
+        NNC_REAL gi = g[i];
         if (use_wd) gi = gi + wd * p[i];
-        real s = sq[i] * alpha;
+        NNC_REAL s = sq[i] * alpha;
         s = s + oma * gi * gi;
         sq[i] = s;
-        real avg;
+        NNC_REAL avg;
         if (centered) {
-            real a = NNC_FN(lerp)(ga[i], gi, oma);
+            NNC_REAL a = NNC_SFX(lerp)(ga[i], gi, oma);
             ga[i] = a;
             avg = NNC_SQRT(s - a * a);
         } else {
@@ -105,7 +91,7 @@ static void NNC_FN(rmsprop_step)(nnc__optim *o, real *NNC__RESTRICT p, const rea
         }
         avg = avg + eps;
         if (use_mom) {
-            real b = mb[i] * mom;
+            NNC_REAL b = mb[i] * mom;
             b = b + gi / avg;
             mb[i] = b;
             p[i] = p[i] + nlr * b;
@@ -114,52 +100,3 @@ static void NNC_FN(rmsprop_step)(nnc__optim *o, real *NNC__RESTRICT p, const rea
         }
     }
 }
-
-/* Adam, and AdamW when `decoupled` (weight decay applied to the params
- * before the update instead of being added to the gradient). */
-static void NNC_FN(adam_step)(nnc__optim *o, real *NNC__RESTRICT p, const real *NNC__RESTRICT g,
-                              int decoupled) {
-    const nnc_optimizer_config *c = &o->cfg;
-    const int64_t n = o->n;
-    o->step++;
-    const double step = (double)o->step;
-    const double bc1 = 1.0 - pow(c->beta1, step);
-    const double bc2 = 1.0 - pow(c->beta2, step);
-    const double step_size = c->learning_rate / bc1;
-    const double bc2_sqrt = pow(bc2, 0.5); /* Python's bias_correction2 ** 0.5 */
-    const int use_wd = c->weight_decay != 0, amsgrad = c->amsgrad != 0;
-    const real decay = (real)(1.0 - c->learning_rate * c->weight_decay);
-    const real wd = (real)c->weight_decay;
-    const real w1 = (real)(1.0 - c->beta1), beta2 = (real)c->beta2;
-    const real omb2 = (real)(1.0 - c->beta2), eps = (real)c->eps;
-    const real bc2s = (real)bc2_sqrt, nss = (real)(-step_size);
-    real *NNC__RESTRICT m = (real *)o->buf[0];
-    real *NNC__RESTRICT v = (real *)o->buf[1];
-    real *NNC__RESTRICT vmax = (real *)o->buf[2];
-    for (int64_t i = 0; i < n; i++) {
-        real gi = g[i];
-        real pi = p[i];
-        if (use_wd) {
-            if (decoupled)
-                pi = pi * decay;
-            else
-                gi = gi + wd * pi;
-        }
-        real mi = NNC_FN(lerp)(m[i], gi, w1);
-        m[i] = mi;
-        real vi = v[i] * beta2;
-        vi = vi + omb2 * gi * gi;
-        v[i] = vi;
-        if (amsgrad) {
-            vi = NNC_FN(maximum)(vmax[i], vi);
-            vmax[i] = vi;
-        }
-        real denom = NNC_SQRT(vi) / bc2s + eps;
-        p[i] = pi + nss * mi / denom;
-    }
-}
-
-#undef real
-#undef NNC_FN
-#undef NNC_CAT
-#undef NNC_CAT_

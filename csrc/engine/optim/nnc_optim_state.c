@@ -1,54 +1,60 @@
 /*
  * nnc_optim_state.c - the optimizer state as a versioned, self-checking
  * byte blob (what nnc_model_get/set_optimizer_state move and the model
- * files store).
+ * files store), written and read through the cursors of nnc_bytes.h.
+ *
+ * Blob version 2, little-endian whatever the host (docs/nncb-format.md,
+ * "Optimizer state"):
+ *   header     the magic "NNCOPTIM", then the u64 words of BLOB_HEADER
+ *              below, in that order (128 bytes in all)
+ *   buffers    the first-order buffers whose bit is in the mask, by role,
+ *              n values of the dtype each
+ *   direction  when has_direction: d, then prev_grad (n values each)
+ *   history    the L-BFGS pairs, oldest first: ro (f64), y, s (n values each)
+ *   trailer    u32 CRC-32 of every byte before it (the nncb file's)
+ * Version 1 ended with an 8-byte FNV hash instead; it is refused.
  */
 #include "nnc_optim_internal.h"
 
-#include <math.h>
+#include "nnc_bytes.h"
+
 #include <string.h>
 
+#define BLOB_VERSION 2u
+#define BLOB_MAGIC_BYTES 8u
+#define BLOB_TRAILER_BYTES 4u
+static const unsigned char blob_magic[BLOB_MAGIC_BYTES] = {'N', 'N', 'C', 'O',
+                                                          'P', 'T', 'I', 'M'};
 
-/* ----------------------------------------------------- serialization */
+/* The header words after the magic, in blob order. The L-BFGS words are 0
+ * in a first-order state; t, h_diag and prev_loss hold IEEE-754 bits. */
+#define BLOB_HEADER(X)                                                                       \
+    X(version)                                                                               \
+    X(kind)                                                                                  \
+    X(dtype)                                                                                 \
+    X(n_params)                                                                              \
+    X(total_bytes)                                                                           \
+    X(buffer_mask)                                                                           \
+    X(step)                                                                                  \
+    X(n_iter)        /* L-BFGS from here on */                                               \
+    X(func_evals)                                                                            \
+    X(t)                                                                                     \
+    X(h_diag)                                                                                \
+    X(prev_loss)                                                                             \
+    X(history_count)                                                                         \
+    X(has_direction) /* d and prev_grad stored: 0 or 1 */                                     \
+    X(reserved)      /* 0 */
 
-/*
- * Blob, version 1. Every field is little-endian, whatever the host.
- *
- *   header: 16 words of 8 bytes
- *      0 magic "NNCOPTIM"        8 lbfgs n_iter
- *      1 version (1)             9 lbfgs func_evals
- *      2 kind                   10 lbfgs t           (IEEE double)
- *      3 dtype                  11 lbfgs H_diag      (IEEE double)
- *      4 n_params               12 lbfgs prev_loss   (IEEE double)
- *      5 total bytes            13 lbfgs history length
- *      6 buffer mask            14 lbfgs has d/prev_grad (0 or 1)
- *      7 step                   15 reserved (0)
- *   the first-order buffers whose bit is in the mask, by role, n elements each
- *   when has d/prev_grad: d, prev_grad (n elements each)
- *   the history, oldest first: ro (double), y (n elements), s (n elements)
- *   checksum: 8 bytes, hash of every byte before it
- */
-#define BLOB_VERSION 1u
-#define HDR_WORDS 16
-#define HDR_BYTES (HDR_WORDS * 8)
-static const unsigned char blob_magic[8] = {'N', 'N', 'C', 'O', 'P', 'T', 'I', 'M'};
+typedef struct {
+#define X(name) uint64_t name;
+    BLOB_HEADER(X)
+#undef X
+} blob_header;
 
-static int host_is_le(void) {
-    const uint16_t one = 1;
-    unsigned char b;
-    memcpy(&b, &one, 1);
-    return b == 1;
-}
-
-static void put_u64(unsigned char *dst, uint64_t v) {
-    for (int k = 0; k < 8; k++) dst[k] = (unsigned char)(v >> (8 * k));
-}
-
-static uint64_t get_u64(const unsigned char *src) {
-    uint64_t v = 0;
-    for (int k = 0; k < 8; k++) v |= (uint64_t)src[k] << (8 * k);
-    return v;
-}
+#define X(name) +1
+enum { HDR_WORDS = 0 BLOB_HEADER(X) };
+#undef X
+#define HDR_BYTES (BLOB_MAGIC_BYTES + 8u * HDR_WORDS)
 
 static uint64_t f64_bits(double x) {
     uint64_t u;
@@ -62,57 +68,10 @@ static double bits_f64(uint64_t u) {
     return x;
 }
 
-/* Copy n elements of size es between host order and little-endian. */
-static void copy_le(unsigned char *dst, const unsigned char *src, int64_t n, size_t es, int le) {
-    if (le) {
-        memcpy(dst, src, (size_t)n * es);
-        return;
-    }
-    for (int64_t i = 0; i < n; i++)
-        for (size_t k = 0; k < es; k++) dst[(size_t)i * es + k] = src[(size_t)i * es + es - 1 - k];
-}
-
-/* Whether n little-endian values of es (4 or 8) bytes hold a NaN. */
-static int has_nan(const unsigned char *p, int64_t n, size_t es) {
-    for (int64_t i = 0; i < n; i++, p += es) {
-        if (es == 4) {
-            const uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                               (uint32_t)p[3] << 24;
-            if ((u & 0x7f800000u) == 0x7f800000u && (u & 0x007fffffu)) return 1;
-        } else {
-            const uint64_t u = get_u64(p);
-            if ((u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull &&
-                (u & 0x000fffffffffffffull))
-                return 1;
-        }
-    }
-    return 0;
-}
-
-/* FNV-1a over little-endian 64-bit words (zero-padded tail) and the
- * length: any change to a single word always changes the result. */
-static uint64_t blob_hash(const unsigned char *p, size_t len) {
-    const uint64_t prime = 0x100000001b3ull;
-    uint64_t h = 0xcbf29ce484222325ull;
-    size_t i = 0;
-    int le = host_is_le();
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        if (le) memcpy(&w, p + i, 8);
-        else w = get_u64(p + i);
-        h = (h ^ w) * prime;
-    }
-    uint64_t tail = 0;
-    for (size_t k = 0; i + k < len; k++) tail |= (uint64_t)p[i + k] << (8 * k);
-    h = (h ^ tail) * prime;
-    h = (h ^ (uint64_t)len) * prime;
-    return h ^ (h >> 32);
-}
-
 /* Total blob bytes for the given content; 0 on overflow. */
 static size_t blob_bytes(size_t vec_bytes, int nbuf, int has_vec, uint64_t count) {
     const size_t max = (size_t)INT64_MAX;
-    size_t total = HDR_BYTES + 8, nvec = (size_t)nbuf + (has_vec ? 2u : 0u);
+    size_t total = HDR_BYTES + BLOB_TRAILER_BYTES, nvec = (size_t)nbuf + (has_vec ? 2u : 0u);
     if (vec_bytes != 0 && nvec > max / vec_bytes) return 0;
     total += nvec * vec_bytes;
     if (count > 0) {
@@ -126,12 +85,15 @@ static size_t blob_bytes(size_t vec_bytes, int nbuf, int has_vec, uint64_t count
     return total;
 }
 
+static int has_direction(const nnc__optim *opt) {
+    return opt->cfg.kind == NNC_OPT_LBFGS && opt->lb.n_iter > 0;
+}
+
 nnc_status nnc__optim_state_size(const nnc__optim *opt, int64_t *n_bytes) {
     if (!opt || !n_bytes) return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer state: NULL argument");
-    int has_vec = opt->cfg.kind == NNC_OPT_LBFGS && opt->lb.n_iter > 0;
     size_t total = blob_bytes((size_t)opt->n * nnc__dtype_size(opt->dtype),
-                              nnc__optim_buffer_count(nnc__optim_buffer_mask(&opt->cfg)), has_vec,
-                              (uint64_t)opt->lb.count);
+                              nnc__optim_buffer_count(nnc__optim_buffer_mask(&opt->cfg)),
+                              has_direction(opt), (uint64_t)opt->lb.count);
     if (total == 0) return nnc__fail(NNC_ERR_OVERFLOW, "optimizer state size overflows");
     *n_bytes = (int64_t)total;
     return NNC_OK;
@@ -142,168 +104,177 @@ nnc_status nnc__optim_state_export(const nnc__optim *opt, void *out, int64_t n_b
     int64_t need;
     NNC__TRY(nnc__optim_state_size(opt, &need));
     if (n_bytes != need)
-        return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer state needs %lld bytes, got %lld",
+        return nnc__fail(NNC_ERR_SHAPE, "optimizer state needs %lld bytes, got %lld",
                          (long long)need, (long long)n_bytes);
     const nnc__lbfgs *lb = &opt->lb;
-    unsigned mask = nnc__optim_buffer_mask(&opt->cfg);
-    int has_vec = opt->cfg.kind == NNC_OPT_LBFGS && lb->n_iter > 0;
-    size_t es = nnc__dtype_size(opt->dtype), vb = (size_t)opt->n * es;
-    int le = host_is_le();
-    unsigned char *p = (unsigned char *)out;
-
-    uint64_t w[HDR_WORDS] = {0};
-    w[1] = BLOB_VERSION;
-    w[2] = (uint64_t)opt->cfg.kind;
-    w[3] = (uint64_t)opt->dtype;
-    w[4] = (uint64_t)opt->n;
-    w[5] = (uint64_t)need;
-    w[6] = mask;
-    w[7] = (uint64_t)opt->step;
+    const unsigned mask = nnc__optim_buffer_mask(&opt->cfg);
+    const nnc_dtype dt = opt->dtype;
+    blob_header h = {0};
+    h.version = BLOB_VERSION;
+    h.kind = (uint64_t)opt->cfg.kind;
+    h.dtype = (uint64_t)dt;
+    h.n_params = (uint64_t)opt->n;
+    h.total_bytes = (uint64_t)need;
+    h.buffer_mask = mask;
+    h.step = (uint64_t)opt->step;
     if (opt->cfg.kind == NNC_OPT_LBFGS) {
-        w[8] = (uint64_t)lb->n_iter;
-        w[9] = (uint64_t)lb->func_evals;
-        w[10] = f64_bits(lb->t);
-        w[11] = f64_bits(lb->h_diag);
-        w[12] = f64_bits(lb->prev_loss);
-        w[13] = (uint64_t)lb->count;
-        w[14] = (uint64_t)has_vec;
+        h.n_iter = (uint64_t)lb->n_iter;
+        h.func_evals = (uint64_t)lb->func_evals;
+        h.t = f64_bits(lb->t);
+        h.h_diag = f64_bits(lb->h_diag);
+        h.prev_loss = f64_bits(lb->prev_loss);
+        h.history_count = (uint64_t)lb->count;
+        h.has_direction = (uint64_t)has_direction(opt);
     }
-    memcpy(p, blob_magic, 8);
-    for (int k = 1; k < HDR_WORDS; k++) put_u64(p + 8 * k, w[k]);
-    size_t pos = HDR_BYTES;
 
+    nnc__writer w = nnc__writer_at(out, (size_t)need);
+    nnc__put_bytes(&w, blob_magic, BLOB_MAGIC_BYTES);
+#define X(name) nnc__put_u64(&w, h.name);
+    BLOB_HEADER(X)
+#undef X
     for (int k = 0; k < NNC__OPT_NBUF; k++)
-        if (mask & (1u << k)) {
-            copy_le(p + pos, (const unsigned char *)opt->buf[k], opt->n, es, le);
-            pos += vb;
-        }
-    if (has_vec) {
-        copy_le(p + pos, (const unsigned char *)lb->d, opt->n, es, le);
-        pos += vb;
-        copy_le(p + pos, (const unsigned char *)lb->prev_grad, opt->n, es, le);
-        pos += vb;
+        if (mask & (1u << k)) nnc__put_reals(&w, dt, opt->buf[k], opt->n);
+    if (h.has_direction) {
+        nnc__put_reals(&w, dt, lb->d, opt->n);
+        nnc__put_reals(&w, dt, lb->prev_grad, opt->n);
     }
     for (int64_t i = 0; i < lb->count; i++) {
-        put_u64(p + pos, f64_bits(lb->hist[i].ro));
-        pos += 8;
         const unsigned char *slot = (const unsigned char *)lb->hist[i].slot;
-        copy_le(p + pos, slot, opt->n, es, le);
-        copy_le(p + pos + vb, slot + nnc__optim_vec_stride(opt), opt->n, es, le);
-        pos += 2 * vb;
+        nnc__put_f64(&w, lb->hist[i].ro);
+        nnc__put_reals(&w, dt, slot, opt->n);
+        nnc__put_reals(&w, dt, slot + nnc__optim_vec_stride(opt), opt->n);
     }
-    put_u64(p + pos, blob_hash(p, pos));
-    return NNC_OK;
+    nnc__put_u32(&w, nnc__crc32(w.p, w.pos));
+    return nnc__writer_end(&w);
 }
 
 #define BAD(...) return nnc__fail(NNC_ERR_FORMAT, "optimizer state: " __VA_ARGS__)
 
-nnc_status nnc__optim_state_import(nnc__optim *opt, const void *blob, int64_t n_bytes) {
-    if (!opt || !blob) return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer state: NULL argument");
-    const unsigned char *p = (const unsigned char *)blob;
-    if (n_bytes < HDR_BYTES + 8)
-        BAD("%lld bytes is shorter than the %d-byte header", (long long)n_bytes, HDR_BYTES + 8);
-    if (memcmp(p, blob_magic, 8) != 0) BAD("bad magic (not an nnc optimizer state)");
-    uint64_t w[HDR_WORDS];
-    for (int k = 1; k < HDR_WORDS; k++) w[k] = get_u64(p + 8 * k);
-    if (w[1] != BLOB_VERSION)
-        BAD("unsupported version %llu (expected %u)", (unsigned long long)w[1], BLOB_VERSION);
-    if (w[5] != (uint64_t)n_bytes)
-        BAD("blob records %llu bytes but %lld were given", (unsigned long long)w[5],
-            (long long)n_bytes);
-    size_t body = (size_t)n_bytes - 8;
-    if (get_u64(p + body) != blob_hash(p, body)) BAD("checksum mismatch (corrupted data)");
-
+/* The header's agreement with this optimizer and with itself. */
+static nnc_status check_header(const nnc__optim *opt, const blob_header *h) {
     const nnc_optimizer_config *c = &opt->cfg;
-    if (w[2] != (uint64_t)c->kind)
-        BAD("saved for optimizer kind %llu, this optimizer is kind %d", (unsigned long long)w[2],
+    if (h->kind != (uint64_t)c->kind)
+        BAD("saved for optimizer kind %llu, this optimizer is kind %d", (unsigned long long)h->kind,
             (int)c->kind);
-    if (w[3] != (uint64_t)opt->dtype)
-        BAD("saved with dtype %llu, this optimizer has dtype %d", (unsigned long long)w[3],
+    if (h->dtype != (uint64_t)opt->dtype)
+        BAD("saved with dtype %llu, this optimizer has dtype %d", (unsigned long long)h->dtype,
             (int)opt->dtype);
-    if (w[4] != (uint64_t)opt->n)
-        BAD("saved for %llu parameters, this optimizer has %lld", (unsigned long long)w[4],
-            (long long)opt->n);
-    unsigned mask = nnc__optim_buffer_mask(c);
-    if (w[6] != mask)
+    if (h->n_params != (uint64_t)opt->n)
+        BAD("saved for %llu parameters, this optimizer has %lld",
+            (unsigned long long)h->n_params, (long long)opt->n);
+    const unsigned mask = nnc__optim_buffer_mask(c);
+    if (h->buffer_mask != mask)
         BAD("state buffers (mask %llu) do not match this configuration (mask %u: momentum, "
             "centered or amsgrad differ)",
-            (unsigned long long)w[6], mask);
-    if (w[15] != 0) BAD("reserved field is not zero");
+            (unsigned long long)h->buffer_mask, mask);
+    if (h->reserved != 0) BAD("reserved field is not zero");
 
     const uint64_t max_count = (uint64_t)1 << 53; /* counters stay exact as doubles */
-    int is_lbfgs = c->kind == NNC_OPT_LBFGS;
-    uint64_t step = w[7], n_iter = w[8], evals = w[9], count = w[13], has_vec = w[14];
-    if (step > max_count || n_iter > max_count || evals > max_count)
+    if (h->step > max_count || h->n_iter > max_count || h->func_evals > max_count)
         BAD("step counter out of range");
-    if (is_lbfgs) {
-        if (step != 0) BAD("L-BFGS state with a first-order step count");
-        if (has_vec != (n_iter > 0 ? 1u : 0u)) BAD("inconsistent L-BFGS direction flag");
-        if (count > (uint64_t)c->history_size)
-            BAD("history holds %llu pairs but history_size is %lld", (unsigned long long)count,
-                (long long)c->history_size);
-        if (count > 0 && !has_vec) BAD("L-BFGS history without a direction");
-    } else if (n_iter || evals || count || has_vec || w[10] || w[11] || w[12]) {
+    if (c->kind == NNC_OPT_LBFGS) {
+        if (h->step != 0) BAD("L-BFGS state with a first-order step count");
+        if (h->has_direction != (h->n_iter > 0 ? 1u : 0u))
+            BAD("inconsistent L-BFGS direction flag");
+        if (h->history_count > (uint64_t)c->history_size)
+            BAD("history holds %llu pairs but history_size is %lld",
+                (unsigned long long)h->history_count, (long long)c->history_size);
+        if (h->history_count > 0 && !h->has_direction) BAD("L-BFGS history without a direction");
+    } else if (h->n_iter || h->func_evals || h->history_count || h->has_direction || h->t ||
+               h->h_diag || h->prev_loss) {
         BAD("L-BFGS fields set in a first-order state");
     }
-    size_t es = nnc__dtype_size(opt->dtype), vb = (size_t)opt->n * es;
-    size_t expect = blob_bytes(vb, nnc__optim_buffer_count(mask), (int)has_vec, count);
-    if (expect == 0 || expect != (size_t)n_bytes)
-        BAD("size %lld does not match its content (%zu bytes expected)", (long long)n_bytes,
-            expect);
+    const size_t expect = blob_bytes((size_t)opt->n * nnc__dtype_size(opt->dtype),
+                                     nnc__optim_buffer_count(mask), (int)h->has_direction,
+                                     h->history_count);
+    if (expect == 0 || expect != h->total_bytes)
+        BAD("size %llu does not match its content (%zu bytes expected)",
+            (unsigned long long)h->total_bytes, expect);
+    return NNC_OK;
+}
 
-    /* No NaN in any state vector or history scalar: a real run never stores
-     * one (a step with a non-finite gradient is not applied), and a crafted
-     * one would poison the next steps. Infinities (an overflowing square
-     * in float32) are possible and kept. */
-    {
-        size_t pos = HDR_BYTES;
-        const int64_t n_vec = (int64_t)nnc__optim_buffer_count(mask) + (has_vec ? 2 : 0);
-        if (has_nan(p + pos, opt->n * n_vec, es)) BAD("the state holds NaN values");
-        pos += (size_t)n_vec * vb;
-        for (uint64_t i = 0; is_lbfgs && i < count; i++) {
-            if (has_nan(p + pos, 1, 8) || has_nan(p + pos + 8, 2 * opt->n, es))
-                BAD("the L-BFGS history holds NaN values");
-            pos += 8 + 2 * vb;
-        }
+/* No NaN in any state vector or history scalar: a real run never stores
+ * one (a step with a non-finite gradient is not applied), and a crafted
+ * one would poison the next steps. Infinities (an overflowing square in
+ * float32) are possible and kept. `r` is a copy of the reader, at the
+ * first buffer. */
+static nnc_status check_no_nan(const nnc__optim *opt, const blob_header *h, nnc__reader r) {
+    const int64_t n_vec = (int64_t)nnc__optim_buffer_count((unsigned)h->buffer_mask) +
+                          (h->has_direction ? 2 : 0);
+    int nan = 0, ro_nan = 0;
+    NNC__TRY(nnc__scan_reals(&r, opt->dtype, opt->n * n_vec, &nan));
+    if (nan) BAD("the state holds NaN values");
+    for (uint64_t i = 0; i < h->history_count; i++) {
+        NNC__TRY(nnc__scan_reals(&r, NNC_FLOAT64, 1, &ro_nan));
+        NNC__TRY(nnc__scan_reals(&r, opt->dtype, 2 * opt->n, &nan));
+        if (ro_nan || nan) BAD("the L-BFGS history holds NaN values");
     }
+    return NNC_OK;
+}
+
+nnc_status nnc__optim_state_import(nnc__optim *opt, const void *blob, int64_t n_bytes) {
+    if (!opt || !blob) return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer state: NULL argument");
+    if (n_bytes < (int64_t)(HDR_BYTES + BLOB_TRAILER_BYTES))
+        BAD("%lld bytes is shorter than the %d-byte header", (long long)n_bytes,
+            (int)(HDR_BYTES + BLOB_TRAILER_BYTES));
+    nnc__reader r = nnc__reader_at(blob, (size_t)n_bytes, "optimizer state");
+    unsigned char magic[BLOB_MAGIC_BYTES];
+    blob_header h = {0};
+    NNC__TRY(nnc__get_bytes(&r, magic, BLOB_MAGIC_BYTES));
+    if (memcmp(magic, blob_magic, BLOB_MAGIC_BYTES) != 0)
+        BAD("bad magic (not an nnc optimizer state)");
+#define X(name) NNC__TRY(nnc__get_u64(&r, &h.name));
+    BLOB_HEADER(X)
+#undef X
+    if (h.version == 1)
+        BAD("version 1 (with an FNV checksum, written by an older nnc) is no longer read; this "
+            "build reads version %u, with a CRC-32",
+            BLOB_VERSION);
+    if (h.version != BLOB_VERSION)
+        BAD("unsupported version %llu (expected %u)", (unsigned long long)h.version, BLOB_VERSION);
+    if (h.total_bytes != (uint64_t)n_bytes)
+        BAD("blob records %llu bytes but %lld were given", (unsigned long long)h.total_bytes,
+            (long long)n_bytes);
+    const size_t body = (size_t)n_bytes - BLOB_TRAILER_BYTES;
+    nnc__reader trailer =
+        nnc__reader_at((const unsigned char *)blob + body, BLOB_TRAILER_BYTES, "optimizer state");
+    uint32_t crc = 0;
+    NNC__TRY(nnc__get_u32(&trailer, &crc));
+    if (crc != nnc__crc32(blob, body)) BAD("checksum mismatch (corrupted data)");
+    NNC__TRY(check_header(opt, &h));
+    NNC__TRY(check_no_nan(opt, &h, r));
 
     /* Everything is checked; only the history pool can still fail, and it
      * grows without touching the live history. */
+    const int is_lbfgs = opt->cfg.kind == NNC_OPT_LBFGS;
     nnc__lbfgs *lb = &opt->lb;
-    if (is_lbfgs) NNC__TRY(nnc__lbfgs_reserve(opt, (int64_t)count));
+    if (is_lbfgs) NNC__TRY(nnc__lbfgs_reserve(opt, (int64_t)h.history_count));
 
-    int le = host_is_le();
-    size_t pos = HDR_BYTES;
+    const nnc_dtype dt = opt->dtype;
     for (int k = 0; k < NNC__OPT_NBUF; k++)
-        if (mask & (1u << k)) {
-            copy_le((unsigned char *)opt->buf[k], p + pos, opt->n, es, le);
-            pos += vb;
-        }
-    opt->step = (int64_t)step;
+        if (h.buffer_mask & (1u << k)) NNC__TRY(nnc__get_reals(&r, dt, opt->buf[k], opt->n));
+    opt->step = (int64_t)h.step;
     if (is_lbfgs) {
-        lb->n_iter = (int64_t)n_iter;
-        lb->func_evals = (int64_t)evals;
-        lb->t = bits_f64(w[10]);
-        lb->h_diag = bits_f64(w[11]);
-        lb->prev_loss = bits_f64(w[12]);
-        if (has_vec) {
-            copy_le((unsigned char *)lb->d, p + pos, opt->n, es, le);
-            pos += vb;
-            copy_le((unsigned char *)lb->prev_grad, p + pos, opt->n, es, le);
-            pos += vb;
+        lb->n_iter = (int64_t)h.n_iter;
+        lb->func_evals = (int64_t)h.func_evals;
+        lb->t = bits_f64(h.t);
+        lb->h_diag = bits_f64(h.h_diag);
+        lb->prev_loss = bits_f64(h.prev_loss);
+        if (h.has_direction) {
+            NNC__TRY(nnc__get_reals(&r, dt, lb->d, opt->n));
+            NNC__TRY(nnc__get_reals(&r, dt, lb->prev_grad, opt->n));
         } else {
+            const size_t vb = (size_t)opt->n * nnc__dtype_size(dt);
             memset(lb->d, 0, vb);
             memset(lb->prev_grad, 0, vb);
         }
-        for (uint64_t i = 0; i < count; i++) {
-            lb->hist[i].ro = bits_f64(get_u64(p + pos));
-            pos += 8;
+        for (uint64_t i = 0; i < h.history_count; i++) {
             unsigned char *slot = (unsigned char *)lb->hist[i].slot;
-            copy_le(slot, p + pos, opt->n, es, le);
-            copy_le(slot + nnc__optim_vec_stride(opt), p + pos + vb, opt->n, es, le);
-            pos += 2 * vb;
+            NNC__TRY(nnc__get_f64(&r, &lb->hist[i].ro));
+            NNC__TRY(nnc__get_reals(&r, dt, slot, opt->n));
+            NNC__TRY(nnc__get_reals(&r, dt, slot + nnc__optim_vec_stride(opt), opt->n));
         }
-        lb->count = (int64_t)count;
+        lb->count = (int64_t)h.history_count;
     }
     return NNC_OK;
 }

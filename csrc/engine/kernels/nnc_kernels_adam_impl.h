@@ -1,23 +1,24 @@
 /*
- * nnc_kernels_optim_impl.h - Adam / AdamW over a range of the flat buffers
- * for one dtype and instruction set (included like nnc_kernels_gemm_impl.h;
- * needs V_SUB, V_MUL, V_DIV, V_SQRT and V_MAXNAN(a, b) = torch.maximum).
+ * nnc_kernels_adam_impl.h - Adam / AdamW over a range of the flat buffers
+ * for one dtype and instruction set: part of the SIMD kernel template,
+ * nnc_kernels_simd_impl.h (V_MAXNAN(a, b) is torch.maximum).
  *
- * It is nnc_optim_impl.h's adam_step, operation by operation, on vectors:
- * the same products, sums and quotients in the same order, no fused
- * multiply-add, each correctly rounded, so every lane gets the bits the
- * scalar loop gets (the kernel tests check this bit for bit).
+ * It is the reference kernel's adam (nnc_kernels_ref_impl.h), operation by
+ * operation, on vectors: the same products, sums and quotients in the same
+ * order, no fused multiply-add, each correctly rounded, so every lane gets
+ * the bits the scalar loop gets (the kernel tests check this bit for bit).
  */
 
-static void SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
-    T *p = d->p, *m = d->m, *v = d->v, *vmax = d->vmax;
-    const T *g = d->g;
-    const VEC decay = V_SET1((T)d->decay), wd = V_SET1((T)d->wd);
-    const T w1s = (T)d->w1;
-    const VEC w1 = V_SET1(w1s), one_minus_w1 = V_SET1((T)1 - w1s);
-    const int lerp_low = (w1s < 0 ? -w1s : w1s) < (T)0.5; /* torch.lerp's two forms */
-    const VEC beta2 = V_SET1((T)d->beta2), omb2 = V_SET1((T)d->omb2);
-    const VEC eps = V_SET1((T)d->eps), bc2s = V_SET1((T)d->bc2s), nss = V_SET1((T)d->nss);
+static void NNC_SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
+    NNC_REAL *p = d->p, *m = d->m, *v = d->v, *vmax = d->vmax;
+    const NNC_REAL *g = d->g;
+    const VEC decay = V_SET1((NNC_REAL)d->decay), wd = V_SET1((NNC_REAL)d->wd);
+    const NNC_REAL w1s = (NNC_REAL)d->w1;
+    const VEC w1 = V_SET1(w1s), one_minus_w1 = V_SET1((NNC_REAL)1 - w1s);
+    const int lerp_low = (w1s < 0 ? -w1s : w1s) < (NNC_REAL)0.5; /* torch.lerp's two forms */
+    const VEC beta2 = V_SET1((NNC_REAL)d->beta2), omb2 = V_SET1((NNC_REAL)d->omb2);
+    const VEC eps = V_SET1((NNC_REAL)d->eps), bc2s = V_SET1((NNC_REAL)d->bc2s);
+    const VEC nss = V_SET1((NNC_REAL)d->nss);
     for (int64_t i = begin; i < end; i += VL) {
         const int full = end - i >= VL;
         const MASK mask = MASK_FIRST(full ? VL : (int)(end - i));
