@@ -35,7 +35,7 @@
 #define FLAG_COMPILED 1u
 #define FLAG_OPTIMIZER_STATE 2u
 
-static const unsigned char MAGIC[8] = {0x89, 'N', 'N', 'C', 'B', '\r', '\n', 0x1a};
+static const char MAGIC[] = NNC_FORMAT_MAGIC; /* 8 bytes and a NUL */
 
 /* Re-label the last failure as NNC_ERR_FORMAT: inside a file, a value the
  * constructors reject means a malformed file, not a bad argument. The
@@ -183,7 +183,7 @@ nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes) {
 
 static void write_header(nnc__writer *w, const nnc_model *m, int64_t opt, int64_t total) {
     const size_t start = w->pos;
-    nnc__put_bytes(w, MAGIC, sizeof MAGIC);
+    nnc__put_bytes(w, MAGIC, sizeof MAGIC - 1);
     nnc__put_u32(w, NNC_FORMAT_VERSION);
     nnc__put_u32(w, BYTE_ORDER_MARK);
     nnc__put_u32(w, HEADER_BYTES);
@@ -272,26 +272,6 @@ static nnc_status read_layer(nnc__reader *r, int i, nnc_layer_spec *s) {
     return NNC_OK;
 }
 
-/* Parameter count the layer sizes imply, overflow-checked. */
-static nnc_status count_params(int64_t input_dim, const nnc_layer_spec *specs, uint32_t n,
-                               int64_t *out) {
-    int64_t total = 0, fan_in = input_dim;
-    for (uint32_t i = 0; i < n; i++) {
-        size_t w;
-        nnc_status st = nnc__mul_size((size_t)fan_in, (size_t)specs[i].units, &w, "weights");
-        if (st) return st;
-        if (w > (size_t)NNC__MAX_ELEMS)
-            return nnc__fail(NNC_ERR_FORMAT, "layer %u: weight matrix exceeds 2^40 elements", i);
-        total += (int64_t)w + (specs[i].use_bias ? specs[i].units : 0) +
-                 (specs[i].activation == NNC_ACT_PRELU ? specs[i].units : 0);
-        if (total > NNC__MAX_ELEMS)
-            return nnc__fail(NNC_ERR_FORMAT, "the model exceeds 2^40 parameters");
-        fan_in = specs[i].units;
-    }
-    *out = total;
-    return NNC_OK;
-}
-
 /* What the fixed header declares. */
 typedef struct {
     nnc_dtype dtype;
@@ -303,11 +283,11 @@ typedef struct {
 /* Read and check the header against the data's real size, n_bytes. */
 static nnc_status read_header(nnc__reader *r, uint64_t n_bytes, header *h) {
     const size_t start = r->pos;
-    unsigned char magic[sizeof MAGIC];
+    unsigned char magic[sizeof MAGIC - 1];
     uint32_t version, mark, header_bytes, dtype;
     int zero;
     if (n_bytes < HEADER_BYTES + TRAILER_BYTES || nnc__get_bytes(r, magic, sizeof magic) ||
-        memcmp(magic, MAGIC, sizeof MAGIC) != 0)
+        memcmp(magic, MAGIC, sizeof magic) != 0)
         return nnc__fail(NNC_ERR_FORMAT, "not an nncb model (bad magic bytes)");
     NNC__TRY(nnc__get_u32(r, &version));
     if (version != NNC_FORMAT_VERSION)
@@ -369,7 +349,10 @@ static nnc_status read_layers(nnc__reader *r, const header *h, nnc_model **out) 
     for (uint32_t i = 0; st == NNC_OK && i < h->n_layers; i++)
         st = read_layer(r, (int)i, &specs[i]);
     int64_t implied = 0;
-    if (st == NNC_OK) st = count_params(h->input_dim, specs, h->n_layers, &implied);
+    if (st == NNC_OK) {
+        st = nnc_model_count_params(h->input_dim, (int)h->n_layers, specs, &implied);
+        if (st == NNC_ERR_INVALID_ARG || st == NNC_ERR_OVERFLOW) st = as_format_error("invalid layer: ");
+    }
     if (st == NNC_OK && implied != h->n_params)
         st = nnc__fail(NNC_ERR_FORMAT, "the layers imply %lld parameters, the header says %lld",
                        (long long)implied, (long long)h->n_params);
