@@ -1,4 +1,4 @@
-"""Gradient checking a custom network (note 002): backpropagation against
+"""Gradient checking a custom network (lecture note 002): backpropagation against
 central finite differences, parameter by parameter, in float64.
 
 Run: python examples/gradient_check.py

@@ -1,5 +1,5 @@
 """Activations of 5-layer sigmoid and tanh networks under different weight
-initializations (note 000, figures 6.15-6.17), and the symmetry problem of
+initializations (lecture note 000, figures 6.15-6.17), and the symmetry problem of
 zero initialization.
 
     python examples/initialization.py --out figures/     # PNGs + tables

@@ -1,4 +1,4 @@
-"""Logic gates as single sigmoid units (note 000) and XOR built from them.
+"""Logic gates as single sigmoid units (lecture note 000) and XOR built from them.
 
     python examples/logic_gates.py --out figures/
 

@@ -1,4 +1,4 @@
-"""Universal approximation and why activations must be non-linear (note 001).
+"""Universal approximation and why activations must be non-linear (lecture note 001).
 
     python examples/universal_approximation.py --out figures/
     python examples/universal_approximation.py --quick

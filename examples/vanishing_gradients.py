@@ -1,4 +1,4 @@
-"""Vanishing gradients (notes 000 and 004): per-layer gradient norms of a
+"""Vanishing gradients (lecture notes 000 and 004): per-layer gradient norms of a
 deep sigmoid network with Xavier initialization versus the same depth with
 ReLU and He initialization.
 
@@ -45,9 +45,8 @@ def data(n_samples):
 
 
 def layer_gradient_norms(model, x, y) -> list[float]:
-    grads = nnc.callbacks.layer_norms(model, np.concatenate(
-        [g.ravel() for g in model.gradients(x, y)]), "")
-    return [grads[layer.name] for layer in model._dense]
+    flat = np.concatenate([g.ravel() for g in model.gradients(x, y)])
+    return model.parameter_layout.layer_norms(flat)
 
 
 def main(argv=None) -> dict:
@@ -78,7 +77,7 @@ def main(argv=None) -> dict:
         hist = model.fit(x, y, epochs=epochs, batch_size=32, verbose=0,
                          callbacks=[nnc.callbacks.GradientStats()])
         results[kind]["history"] = hist.history
-        last = [hist.history[f"grad_norm/{layer.name}"][-1] for layer in model._dense]
+        last = [hist.history[f"grad_norm/{name}"][-1] for name in model.parameter_layout.names]
         print(f"  {kind:<8} accuracy {hist.history['accuracy'][-1]:.3f}  grad norm "
               f"first layer {last[0]:.2e}, last layer {last[-1]:.2e}")
         for name, fig in (("gradient_norms", nnc.plot.gradient_norms(hist)),

@@ -83,7 +83,8 @@ def load_mnist(directory, kind: str = "train", normalize: bool = True,
 
     ``kind`` is "train" (train-images-idx3-ubyte, train-labels-idx1-ubyte)
     or "test" (t10k-...). Images come as float32 in [0, 1] (``normalize``)
-    with shape (n, 784) (``flatten``), as note 002 prepares them.
+    with shape (n, 784) (``flatten``), as the lecture notes prepare them (docs/architecture.md,
+    The lecture notes in the code).
     """
     if kind not in _MNIST_FILES:
         raise ValueError(f"kind: expected 'train' or 'test', got {kind!r}")

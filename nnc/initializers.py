@@ -1,8 +1,8 @@
-"""Weight initializers (ARCHITECTURE section 3, note 000).
+"""Weight initializers (docs/architecture.md, Initializers).
 
 An initializer is given to ``Dense`` as a name (``"he_normal"``) or as one
 of the objects below when it takes a parameter. ``"auto"`` (the default for
-kernels) is note 000's table: tanh -> U(+-sqrt(6/(fan_in+fan_out))),
+kernels) is the lecture notes' table: tanh -> U(+-sqrt(6/(fan_in+fan_out))),
 sigmoid -> U(+-4 sqrt(6/(fan_in+fan_out))), relu/leaky_relu/prelu/elu ->
 U(+-sqrt(12/(fan_in+fan_out))), selu -> LeCun normal, others -> Glorot
 uniform.

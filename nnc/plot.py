@@ -71,7 +71,7 @@ def history(h, keys=None):
 
 def activation_histograms(model, x, bins: int = 30, title: str | None = None):
     """One histogram per Dense layer of its activations on ``x`` (the
-    figures 6.15-6.17 of note 000), with mean, std and the fraction of
+    figures 6.15-6.17 of lecture note 000), with mean, std and the fraction of
     saturated outputs (sigmoid/tanh) or dead units (ReLU) in each title."""
     plt = _pyplot()
     stats = model.activation_stats(x, bins=bins)
