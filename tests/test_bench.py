@@ -6,11 +6,11 @@ speed is asserted here: bench/README.md records the figures."""
 from __future__ import annotations
 
 import json
-import pathlib
 
-from conftest import run_python
+from helpers.paths import REPO
+from helpers.processes import run_python
 
-BENCH = pathlib.Path(__file__).resolve().parents[1] / "bench"
+BENCH = REPO / "bench"
 
 
 def test_compare_reports_every_scenario(tmp_path):

@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 import pytest
+from helpers.paths import REPO
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = REPO
 ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
 
 

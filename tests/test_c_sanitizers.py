@@ -24,9 +24,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import measured
+from helpers.paths import REPO
+from helpers.measures import measured
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = REPO
 ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
 C_TESTS = sorted((ROOT / "tests" / "c").glob("test_*.c"))  # self-checking programs
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -176,7 +177,7 @@ def _nncb_inputs(directory: pathlib.Path, n_random: int) -> list[pathlib.Path]:
     """A good nncb model file, the hand-made hostile ones of test_c_library
     and seeded random corruptions (CRC resealed so deeper checks run)."""
     import numpy as np
-    from test_c_library import doctored_files, python_model, reseal
+    from helpers.nncb_files import doctored_files, python_model, reseal
 
     import nnc
     from nnc import nncb

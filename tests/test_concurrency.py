@@ -14,11 +14,12 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import PACKAGE_PARENT
+from helpers.paths import TESTS
+from helpers.processes import PACKAGE_PARENT
 
 import nnc
 
-TESTS = pathlib.Path(__file__).resolve().parent
+HERE = pathlib.Path(__file__).resolve().parent
 
 
 def trained_model(dtype="float32", seed=5, dropout=0.2, epochs=3):
@@ -142,6 +143,7 @@ def _digest_in_fresh_process(threads: int) -> str:
     script = textwrap.dedent(f"""
         import hashlib, sys
         sys.path.insert(0, {str(TESTS)!r})
+        sys.path.insert(0, {str(HERE)!r})
         sys.path.insert(0, {str(PACKAGE_PARENT)!r})
         import nnc
         nnc.set_num_threads({threads})

@@ -4,10 +4,10 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from conftest import run_python
+from helpers.paths import REPO
+from helpers.processes import run_python
 
 
 def run_nnc(tmp_path, *args):
@@ -64,9 +64,8 @@ def test_the_readme_command_works_inside_the_checkout():
     """`pip install . && python -m nnc` is typed in the checkout, where the
     current directory's nnc/ comes first on sys.path: the build puts the
     extension there too (setup.py), so that package must import."""
-    root = Path(__file__).resolve().parent.parent
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([sys.executable, "-m", "nnc", "--help"], capture_output=True,
-                         text=True, cwd=root, env=env, timeout=120)
+                         text=True, cwd=REPO, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "demos (default: digits)" in out.stdout

@@ -3,7 +3,8 @@ implementation of the same maths, on random architectures in both dtypes."""
 
 import numpy as np
 import pytest
-from conftest import ACTIVATIONS, make_data, record
+from helpers.measures import record
+from helpers.models import ACTIVATIONS, make_data
 
 import nnc
 from nnc import _reference as ref

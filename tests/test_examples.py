@@ -2,12 +2,10 @@
 shows what it claims."""
 
 import re
-from pathlib import Path
 
 import pytest
-from conftest import run_python
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers.paths import REPO as ROOT
+from helpers.processes import run_python
 
 
 def run_example(name, tmp_path):

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import measured
+from helpers.measures import measured
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

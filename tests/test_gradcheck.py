@@ -6,7 +6,8 @@ import zlib
 
 import numpy as np
 import pytest
-from conftest import build_model, make_data, net_spec, pairs, record
+from helpers.measures import record
+from helpers.models import build_model, make_data, net_spec, pairs
 
 import nnc
 from nnc import _reference as ref

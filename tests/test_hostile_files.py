@@ -17,7 +17,8 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import PACKAGE_PARENT, measured
+from helpers.measures import measured
+from helpers.processes import PACKAGE_PARENT
 
 import nnc
 from nnc.io import ModelFileError

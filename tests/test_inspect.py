@@ -231,7 +231,6 @@ def test_history_records_keys_added_by_callbacks():
 def test_c_trace_program_passes(tmp_path):
     """tests/c/test_trace.c: nnc_trace used from plain C (statuses, NULL
     buffers, chunking, RNG and parameters untouched)."""
-    import pathlib
     import shutil
     import subprocess
     import sys
@@ -240,7 +239,7 @@ def test_c_trace_program_passes(tmp_path):
         pytest.skip("the C test program is built with a Unix C compiler")
     cc = next((c for c in ("cc", "gcc", "clang") if shutil.which(c)), None)
     assert cc is not None, "no C compiler found (cc, gcc or clang)"
-    root = pathlib.Path(__file__).resolve().parents[1]
+    from helpers.paths import REPO as root
     sources = sorted(str(p) for p in (root / "csrc" / "engine").rglob("*.c"))
     exe = tmp_path / "test_trace"
     # -O0: this checks behaviour, not speed, and builds in a few seconds.

@@ -15,7 +15,8 @@ import time
 
 import numpy as np
 import pytest
-from conftest import PACKAGE_PARENT, measured
+from helpers.measures import measured
+from helpers.processes import PACKAGE_PARENT
 
 import nnc
 

@@ -16,12 +16,13 @@ import threading
 
 import numpy as np
 import pytest
-from conftest import PACKAGE_PARENT
+from helpers.paths import REPO
+from helpers.processes import PACKAGE_PARENT
 
 import nnc
 from nnc import _core
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = REPO
 ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
 
 

@@ -13,7 +13,8 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 import pytest
-from conftest import record, run_python
+from helpers.measures import record
+from helpers.processes import run_python
 
 import nnc
 

@@ -13,7 +13,8 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import PACKAGE_PARENT, measured
+from helpers.measures import measured
+from helpers.processes import PACKAGE_PARENT
 
 import nnc
 

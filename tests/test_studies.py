@@ -6,19 +6,18 @@ approximation, linear collapse, XOR from AND/OR units)."""
 from __future__ import annotations
 
 import importlib.util
-import pathlib
 import sys
 
 import matplotlib
 import numpy as np
 import pytest
-from conftest import run_python
+from helpers.paths import REPO as ROOT
+from helpers.processes import run_python
 
 import nnc
 
 matplotlib.use("Agg")
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -4,7 +4,6 @@ plugin that hands them to users' suites."""
 from __future__ import annotations
 
 import os
-import pathlib
 import re
 import subprocess
 import sys
@@ -12,12 +11,11 @@ import textwrap
 
 import numpy as np
 import pytest
-from conftest import PACKAGE_PARENT
+from helpers.paths import REPO as ROOT
+from helpers.processes import PACKAGE_PARENT
 
 import nnc
 from nnc.testing import assert_gradients_close, assert_models_equal
-
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def small_model(dtype, act="tanh", loss="mse", seed=0):

@@ -7,7 +7,9 @@ import zlib
 import numpy as np
 import pytest
 import torch
-from conftest import build_model, make_data, net_spec, pairs, record, torch_loss, torch_params
+from helpers.measures import record
+from helpers.models import build_model, make_data, net_spec, pairs
+from helpers.torch_twin import torch_loss, torch_params
 
 import nnc
 

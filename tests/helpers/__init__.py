@@ -1,0 +1,11 @@
+"""Helpers shared by the test modules, imported as ``from helpers.models
+import build_model`` (pyproject.toml puts tests/ on sys.path).
+
+    paths       the checkout's folders (REPO, TESTS)
+    models      small nnc models and data: build_model, make_data, net_spec, pairs
+    torch_twin  the same models computed with PyTorch ops
+    processes   running Python in a subprocess with the nnc under test
+    measures    record / measured: values printed in the run's summary
+
+tests/conftest.py holds only fixtures and hooks.
+"""
