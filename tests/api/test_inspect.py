@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 import pytest
+from helpers import reference as ref
 
 import nnc
-from nnc import _reference as ref
 
 DTYPES = ["float32", "float64"]
 TOL = {"float32": 2e-5, "float64": 1e-12}

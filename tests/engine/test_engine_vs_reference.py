@@ -1,13 +1,13 @@
-"""The C engine agrees with nnc/_reference.py, the slow pure-NumPy
+"""The C engine agrees with tests/helpers/reference.py, the slow pure-NumPy
 implementation of the same maths, on random architectures in both dtypes."""
 
 import numpy as np
 import pytest
+from helpers import reference as ref
 from helpers.measures import record
 from helpers.models import ACTIVATIONS, make_data
 
 import nnc
-from nnc import _reference as ref
 
 TOLERANCE = {"float64": 1e-12, "float32": 2e-5}
 

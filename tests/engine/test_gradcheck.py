@@ -6,11 +6,11 @@ import zlib
 
 import numpy as np
 import pytest
+from helpers import reference as ref
 from helpers.measures import record
 from helpers.models import build_model, make_data, net_spec, pairs
 
 import nnc
-from nnc import _reference as ref
 
 TOL = 1e-7
 KINKED = {"relu", "leaky_relu", "prelu"}

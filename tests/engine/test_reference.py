@@ -1,4 +1,4 @@
-"""Prove nnc/_reference.py (the NumPy test oracle) right against PyTorch.
+"""Prove tests/helpers/reference.py (the NumPy test oracle) right against PyTorch.
 
 Losses and gradients are compared with torch autograd on the same net and
 weights, gradients also with central differences, and optimizer trajectories
@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from nnc import _reference as ref
+from helpers import reference as ref
 
 torch.set_default_dtype(torch.float64)
 

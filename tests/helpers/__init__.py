@@ -6,6 +6,8 @@ import build_model`` (pyproject.toml puts tests/ on sys.path).
     torch_twin  the same models computed with PyTorch ops
     processes   running Python in a subprocess with the nnc under test
     measures    record / measured: values printed in the run's summary
+    reference   the slow pure-NumPy oracle of nnc's maths
+    nncb_files  nncb model files, good and damaged, for the C and Python readers
 
 tests/conftest.py holds only fixtures and hooks.
 """
