@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers.cbuild import CBuild
 from helpers.measures import LARGEST, MEASURED
 
 import nnc
@@ -44,6 +45,17 @@ def kernel_arch(request):
         yield arch
     finally:
         nnc._core.set_kernel_arch(previous)
+
+
+# ------------------------------------------------------- the C engine
+
+
+@pytest.fixture(scope="session")
+def c_build(tmp_path_factory):
+    """The C engine built with csrc/Makefile, once a session per flavour
+    ("release", "debug", "sanitize"): ``c_build("release").program(source)``
+    is `source` linked against it (helpers/cbuild.py)."""
+    return CBuild(tmp_path_factory.mktemp("cbuild"))
 
 
 # ------------------------------------------------- the run's summary

@@ -1,6 +1,7 @@
 """model.trace / model.activation_stats (nnc.inspect, engine nnc_trace) and
 the GradientStats callback: values against the NumPy reference, both
-dtypes, and proof that inspection changes no training state."""
+dtypes, and proof that inspection changes no training state. nnc_trace
+called from C is tested by engine/test_c_engine.py (tests/c/test_trace.c)."""
 
 from __future__ import annotations
 
@@ -223,31 +224,3 @@ def test_history_records_keys_added_by_callbacks():
     hist = model.fit(np.ones((4, 2)), np.ones((4, 1)), epochs=3, verbose=0,
                      callbacks=[AddKey()])
     assert hist.history["custom"] == [0, 10, 20]
-
-
-# ------------------------------------------------------------ the C entry point
-
-
-def test_c_trace_program_passes(tmp_path):
-    """tests/c/test_trace.c: nnc_trace used from plain C (statuses, NULL
-    buffers, chunking, RNG and parameters untouched)."""
-    import shutil
-    import subprocess
-    import sys
-
-    if sys.platform == "win32":
-        pytest.skip("the C test program is built with a Unix C compiler")
-    cc = next((c for c in ("cc", "gcc", "clang") if shutil.which(c)), None)
-    assert cc is not None, "no C compiler found (cc, gcc or clang)"
-    from helpers.paths import REPO as root
-    sources = sorted(str(p) for p in (root / "csrc" / "engine").rglob("*.c"))
-    exe = tmp_path / "test_trace"
-    # -O0: this checks behaviour, not speed, and builds in a few seconds.
-    build = subprocess.run([cc, "-std=c11", "-O0", "-Wall", "-Wextra", "-Werror",
-                            *(f"-I{root / 'csrc' / d}" for d in ("include", "engine", "engine/optim", "engine/kernels")), str(root / "tests" / "c" / "test_trace.c"),
-                            *sources, "-o", str(exe), "-lm", "-pthread"],
-                           capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr
-    run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert "PASSED: 0 failure(s)" in run.stdout and run.stdout.count("ok   ") == 28

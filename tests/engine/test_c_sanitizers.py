@@ -9,9 +9,10 @@ shows that each tool really reports leaks here (the test can fail).
 valgrind is required in CI (CI=true): there a missing valgrind fails the
 test; elsewhere it is skipped with the reason. Under valgrind the kernel
 test runs with NNC_TEST_QUICK=1 (fewer, smaller cases) to stay within the
-suite's time budget; the sanitizer build runs the full program. Both
-builds use -O0: the AVX-512 kernels take 4x longer to compile at -O1 and
-the tools check the same code.
+suite's time budget; the sanitizer build runs the full program. The
+builds are the "sanitize" and "debug" flavours of helpers/cbuild.py (the
+conftest fixture c_build), both -O0: the AVX-512 kernels take 4x longer to
+compile at -O1 and the tools check the same code.
 """
 
 from __future__ import annotations
@@ -21,21 +22,17 @@ import pathlib
 import shutil
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from helpers.paths import REPO
+from helpers import cbuild
 from helpers.measures import measured
+from helpers.optional import need
+from helpers.paths import TESTS
 
-ROOT = REPO
-ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
-C_TESTS = sorted((ROOT / "tests" / "c").glob("test_*.c"))  # self-checking programs
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+C_TESTS = sorted((TESTS / "c").glob("test_*.c"))  # self-checking programs
+#: Programs of tests/c that take arguments (driven below with hostile input).
+C_TOOLS = [TESTS / "c" / "nncb_tool.c"]
 
-SANITIZE = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
-            "-fno-sanitize-recover=all"]
-COMMON = ["-std=c11", "-O0", "-g", "-Wall", "-Wextra", "-Werror", "-pthread",
-          *(f"-I{ROOT / 'csrc' / d}" for d in ("include", "engine", "engine/optim", "engine/kernels"))]
 SAN_ENV = {"ASAN_OPTIONS": "detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=23:"
                             "allocator_may_return_null=1",
            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:exitcode=24",
@@ -56,69 +53,28 @@ int main(void) {
 """
 
 
-def _need(tool: str, why: str) -> None:
-    """Fail in CI, skip elsewhere, when a required tool is missing."""
-    message = f"{tool} is not available: {why}"
-    if IN_CI:
-        pytest.fail(message + " (CI must install it)")
-    pytest.skip(message)
-
-
-def _compiler() -> str:
-    for cc in ("cc", "gcc", "clang"):
-        if shutil.which(cc):
-            return cc
-    pytest.fail("no C compiler found (cc, gcc or clang): the engine's C tests need one")
-
-
-#: Programs of tests/c that take arguments (driven below with hostile input).
-C_TOOLS = [ROOT / "tests" / "c" / "nncb_tool.c"]
-
-
-def _build(out_dir: pathlib.Path, flags: list[str]) -> dict[str, pathlib.Path]:
-    """Compile the engine once (in parallel), then link every C test program."""
-    cc = _compiler()
-    objects = [out_dir / (src.stem + ".o") for src in ENGINE_SOURCES]
-
-    def compile_one(pair):
-        src, obj = pair
-        return subprocess.run([cc, *COMMON, *flags, "-c", str(src), "-o", str(obj)],
-                              capture_output=True, text=True)
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(compile_one, zip(ENGINE_SOURCES, objects)))
-    for src, res in zip(ENGINE_SOURCES, results):
-        if res.returncode != 0:
-            if "sanitize" in res.stderr or "asan" in res.stderr:
-                _need("the sanitizer runtime", res.stderr[-500:])
-            pytest.fail(f"compiling {src.name} failed:\n{res.stderr}")
-    programs = {}
-    for test in C_TESTS + [t for t in C_TOOLS if t.exists()]:
-        exe = out_dir / test.stem
-        link = subprocess.run([cc, *COMMON, *flags, str(test), *map(str, objects), "-o", str(exe),
-                               "-lm"], capture_output=True, text=True)
-        if link.returncode != 0:
-            if "asan" in link.stderr or "ubsan" in link.stderr:
-                _need("the sanitizer runtime (libasan/libubsan)", link.stderr[-500:])
-            pytest.fail(f"linking {test.name} failed:\n{link.stderr}")
-        programs[test.stem] = exe
-    return programs
+def _programs(engine: cbuild.Engine) -> dict[str, pathlib.Path]:
+    """Every C test program (and tool) of tests/c linked against `engine`."""
+    return {src.stem: engine.program(src, internal_headers=True)
+            for src in C_TESTS + [t for t in C_TOOLS if t.exists()]}
 
 
 @pytest.fixture(scope="module")
-def sanitized_programs(tmp_path_factory):
-    if sys.platform == "win32":
-        pytest.skip("the sanitizer build uses a Unix C compiler")
-    return _build(tmp_path_factory.mktemp("asan"), SANITIZE)
+def sanitized_programs(c_build):
+    return _programs(c_build("sanitize"))
 
 
-@pytest.fixture(scope="module")
-def plain_programs(tmp_path_factory):
+def _need_valgrind() -> None:
     if sys.platform == "win32":
         pytest.skip("valgrind runs on Unix only")
     if shutil.which("valgrind") is None:
-        _need("valgrind", "install it (apt-get install valgrind) to run the memcheck tests")
-    return _build(tmp_path_factory.mktemp("memcheck"), [])
+        need("valgrind", "install it (apt-get install valgrind) to run the memcheck tests")
+
+
+@pytest.fixture(scope="module")
+def plain_programs(c_build):
+    _need_valgrind()
+    return _programs(c_build("debug"))
 
 
 def _run(cmd, env_extra, timeout=300):
@@ -152,30 +108,23 @@ def test_c_program_is_clean_under_valgrind_memcheck(plain_programs, program):
 
 
 def test_the_leak_checkers_do_report_a_leak(tmp_path):
-    """The tools as configured above catch a deliberate leak: a clean run
-    above means something."""
-    if sys.platform == "win32":
-        pytest.skip("the sanitizer build uses a Unix C compiler")
+    """The tools as configured above (the "sanitize" and "debug" flavours of
+    helpers/cbuild.py) catch a deliberate leak: a clean run above means
+    something."""
     src = tmp_path / "leaky.c"
     src.write_text(LEAKY_PROGRAM)
-    exe = tmp_path / "leaky"
-    build = subprocess.run([_compiler(), "-O1", "-g", *SANITIZE, str(src), "-o", str(exe)],
-                           capture_output=True, text=True)
-    if build.returncode != 0:
-        _need("the sanitizer runtime (libasan/libubsan)", build.stderr[-500:])
+    exe = cbuild.link(cbuild.FLAVOURS["sanitize"], src, tmp_path / "leaky")
     run = _run([str(exe)], SAN_ENV)
     assert run.returncode != 0 and "LeakSanitizer: detected memory leaks" in run.stderr
-    if shutil.which("valgrind") is None:
-        _need("valgrind", "install it (apt-get install valgrind) to run the memcheck tests")
-    plain = tmp_path / "leaky_plain"
-    subprocess.run([_compiler(), "-O0", "-g", str(src), "-o", str(plain)], check=True)
+    _need_valgrind()
+    plain = cbuild.link(cbuild.FLAVOURS["debug"], src, tmp_path / "leaky_plain")
     run = _run(VALGRIND + [str(plain)], {})
     assert run.returncode == 1 and "definitely lost" in run.stderr
 
 
 def _nncb_inputs(directory: pathlib.Path, n_random: int) -> list[pathlib.Path]:
     """A good nncb model file, the hand-made hostile ones of test_c_library
-    and seeded random corruptions (CRC resealed so deeper checks run)."""
+    (helpers.nncb_files) and seeded random corruptions (CRC resealed so deeper checks run)."""
     import numpy as np
     from helpers.nncb_files import doctored_files, python_model, reseal
 
@@ -242,11 +191,9 @@ def test_nncb_reader_on_hostile_files_under_valgrind(plain_programs, tmp_path):
 
 def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(monkeypatch):
     """CI (CI=true) must not pass by skipping the memory checks."""
-    import test_c_sanitizers as me
-
-    monkeypatch.setattr(me, "IN_CI", True)
+    monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must install it"):
-        me._need("valgrind", "not on PATH")
-    monkeypatch.setattr(me, "IN_CI", False)
+        need("valgrind", "not on PATH")
+    monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="valgrind is not available"):
-        me._need("valgrind", "not on PATH")
+        need("valgrind", "not on PATH")

@@ -8,42 +8,22 @@ any number of threads and that the kernel set can be switched.
 """
 
 import os
-import pathlib
-import shutil
 import subprocess
 import sys
 import threading
 
 import numpy as np
 import pytest
-from helpers.paths import REPO
+from helpers.paths import TESTS
 from helpers.processes import PACKAGE_PARENT
 
 import nnc
 from nnc import _core
 
-ROOT = REPO
-ENGINE_SOURCES = sorted((ROOT / "csrc" / "engine").rglob("*.c"))
-
-
-def compiler() -> str:
-    for cc in ("cc", "gcc", "clang"):
-        if shutil.which(cc):
-            return cc
-    pytest.fail("no C compiler found (cc, gcc or clang): the kernel tests need one")
-
 
 @pytest.fixture(scope="module")
-def kernel_test_binary(tmp_path_factory):
-    if sys.platform == "win32":
-        pytest.skip("the C test program is built with a Unix C compiler")
-    exe = tmp_path_factory.mktemp("ktest") / "test_kernels"
-    cmd = [compiler(), "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-pthread",
-           *(f"-I{ROOT / 'csrc' / d}" for d in ("include", "engine", "engine/optim", "engine/kernels")), str(ROOT / "tests" / "c" / "test_kernels.c"),
-           *map(str, ENGINE_SOURCES), "-o", str(exe), "-lm"]
-    build = subprocess.run(cmd, capture_output=True, text=True)
-    assert build.returncode == 0, build.stderr
-    return exe
+def kernel_test_binary(c_build):
+    return c_build("release").program(TESTS / "c" / "test_kernels.c", internal_headers=True)
 
 
 def test_c_kernel_program_passes(kernel_test_binary):

@@ -7,57 +7,31 @@ from __future__ import annotations
 
 import pathlib
 import re
-import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 from helpers.nncb_files import doctored_files, python_model, reseal
-from helpers.paths import REPO
+from helpers.paths import REPO, TESTS
 
 import nnc
 from nnc import nncb
-
-ROOT = REPO
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32",
                                 reason="the C library is built with make and a Unix C compiler")
 
 
-def compiler() -> str:
-    for cc in ("cc", "gcc", "clang"):
-        if shutil.which(cc):
-            return cc
-    pytest.fail("no C compiler found (cc, gcc or clang): the C library tests need one")
-
-
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory) -> pathlib.Path:
-    """Output directory of `make -C csrc BUILD=...`."""
-    if not shutil.which("make"):
-        pytest.fail("`make` is not installed: the C library is built with make -C csrc")
-    build = tmp_path_factory.mktemp("libnnc")
-    run = subprocess.run(["make", "-C", str(ROOT / "csrc"), f"BUILD={build}", "-j2",
-                          f"CC={compiler()}"], capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return build
-
-
-def build_program(lib: pathlib.Path, source: pathlib.Path, name: str, shared=False):
-    exe = lib / name
-    linking = ([f"-L{lib}", "-lnnc", f"-Wl,-rpath,{lib}"] if shared
-               else [str(lib / "libnnc.a")])
-    cmd = [compiler(), "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror",
-           f"-I{lib / 'include'}", str(source), *linking, "-lm", "-pthread", "-o", str(exe)]
-    run = subprocess.run(cmd, capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    return exe
+def lib(c_build):
+    """The release build of ``make -C csrc BUILD=...`` (helpers/cbuild.py):
+    lib.dir holds libnnc.a, libnnc.so and include/nnc.h."""
+    return c_build("release")
 
 
 @pytest.fixture(scope="module")
 def tool(lib) -> pathlib.Path:
-    return build_program(lib, ROOT / "tests" / "c" / "nncb_tool.c", "nncb_tool")
+    return lib.program(TESTS / "c" / "nncb_tool.c")
 
 
 def run_tool(tool, *args) -> subprocess.CompletedProcess:
@@ -70,9 +44,10 @@ def run_tool(tool, *args) -> subprocess.CompletedProcess:
 
 def test_make_builds_static_and_shared_library_and_header(lib):
     for name in ("libnnc.a", "libnnc.so", "include/nnc.h"):
-        assert (lib / name).is_file(), name
-    assert (lib / "include" / "nnc.h").read_bytes() == (ROOT / "csrc" / "include" / "nnc.h").read_bytes()
-    nm = subprocess.run(["nm", "-D", "--defined-only", str(lib / "libnnc.so")],
+        assert (lib.dir / name).is_file(), name
+    header = (REPO / "csrc" / "include" / "nnc.h").read_bytes()
+    assert (lib.dir / "include" / "nnc.h").read_bytes() == header
+    nm = subprocess.run(["nm", "-D", "--defined-only", str(lib.dir / "libnnc.so")],
                         capture_output=True, text=True)
     assert nm.returncode == 0, nm.stderr
     exported = {line.split()[-1] for line in nm.stdout.splitlines() if line.strip()}
@@ -80,18 +55,16 @@ def test_make_builds_static_and_shared_library_and_header(lib):
     # Public API only: no engine internals, nothing from Python.
     assert not [s for s in exported if not s.startswith("nnc_") or s.startswith("nnc__")]
     # Every function the header declares is exported.
-    header = (ROOT / "csrc" / "include" / "nnc.h").read_text()
-    declared = set(re.findall(r"\b(nnc_[a-z0-9_]+)\s*\(", header))
+    declared = set(re.findall(r"\b(nnc_[a-z0-9_]+)\s*\(", header.decode()))
     assert declared <= exported, sorted(declared - exported)
-    ldd = subprocess.run(["ldd", str(lib / "libnnc.so")], capture_output=True, text=True)
+    ldd = subprocess.run(["ldd", str(lib.dir / "libnnc.so")], capture_output=True, text=True)
     assert "python" not in ldd.stdout.lower()
 
 
 def test_xor_example_trains_and_prints_the_loss(lib, tmp_path):
     results = []
     for shared in (False, True):
-        exe = build_program(lib, ROOT / "examples" / "c" / "xor.c",
-                            "xor_shared" if shared else "xor_static", shared=shared)
+        exe = lib.program(REPO / "examples" / "c" / "xor.c", shared=shared)
         path = tmp_path / f"xor_{shared}.nncb"
         run = subprocess.run([str(exe), str(path)], capture_output=True, text=True, timeout=120)
         assert run.returncode == 0, run.stdout + run.stderr
