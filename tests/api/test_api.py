@@ -5,6 +5,7 @@ import tracemalloc
 
 import numpy as np
 import pytest
+from helpers.optional import require
 
 import nnc
 
@@ -193,7 +194,7 @@ def test_learning_rate_can_be_changed_between_epochs():
 
 
 def test_optimizer_names_and_defaults_follow_torch():
-    import torch
+    torch = require("torch")
 
     params = [torch.zeros(1, requires_grad=True)]
     for name, cls in (("sgd", "SGD"), ("adagrad", "Adagrad"), ("rmsprop", "RMSprop"),

@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 import pytest
+from helpers.optional import require
 
 import nnc
 from nnc import callbacks as cb
@@ -277,9 +278,7 @@ def test_a_second_fit_on_a_training_model_raises():
 
 
 def test_history_plot(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require("matplotlib").use("Agg")
     model = spiral_model()
     hist = model.fit(X, LABELS, epochs=3, validation_split=0.2, verbose=0)
     fig = hist.plot()

@@ -5,6 +5,7 @@ import struct
 
 import numpy as np
 import pytest
+from helpers.optional import require
 
 from nnc import datasets
 
@@ -22,7 +23,7 @@ def test_bundled_digits_are_the_uci_test_set():
 
 
 def test_bundled_digits_match_scikit_learns_copy():
-    sklearn_datasets = pytest.importorskip("sklearn.datasets")
+    sklearn_datasets = require("sklearn.datasets")
     ours_x, ours_y = datasets.load_digits(dtype="float64")
     theirs = sklearn_datasets.load_digits()
     np.testing.assert_array_equal(ours_x, theirs.data)

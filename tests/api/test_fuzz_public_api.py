@@ -23,11 +23,15 @@ import warnings
 import numpy as np
 import pytest
 from helpers.measures import measured
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from helpers.optional import require
 
-import nnc
-from nnc import _core
+require("hypothesis")
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+import nnc  # noqa: E402
+from nnc import _core  # noqa: E402
 
 ALLOWED = (ValueError, TypeError, MemoryError)
 SETTINGS = dict(deadline=None, derandomize=True, database=None, print_blob=True,
@@ -584,6 +588,7 @@ def test_fuzz_load_binary(saved_nncb, edits, reseal, data):
            "dtype": st.sampled_from(["float64", "float32", "float16"]),
        }), data=st.data())
 def test_fuzz_estimators(kind, rows, params, data):
+    require("sklearn")  # nnc.MLPClassifier and MLPRegressor are scikit-learn estimators
     count("estimators")
     est = getattr(nnc, kind)(max_iter=2, random_state=0, **params)
     x = data.draw(hostile_arrays(rows, 3))

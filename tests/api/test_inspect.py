@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 from helpers import reference as ref
+from helpers.optional import require
 
 import nnc
 
@@ -128,9 +129,7 @@ def test_inspection_changes_no_training_state(dtype, tmp_path):
     """trace, activation_stats, the plots and the gradient check leave
     weights, optimizer state and RNG state bit for bit as they were, so
     training afterwards is identical to training without them."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+    require("matplotlib").use("Agg")
     import matplotlib.pyplot as plt
 
     rng = np.random.default_rng(0)

@@ -5,20 +5,26 @@ from __future__ import annotations
 
 import sys
 
-import matplotlib
 import numpy as np
 import pytest
+from helpers.optional import require
 
 import nnc
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture
+def agg():
+    """matplotlib with the Agg backend: the figure tests need it; the last
+    test, about its absence, runs without it."""
+    require("matplotlib").use("Agg")
+
+
 def save_png(fig, path):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
     assert isinstance(fig, Figure)
     fig.savefig(path)
     plt.close(fig)
@@ -40,7 +46,7 @@ def trained(request):
     return model, hist, x, labels
 
 
-def test_history_figure(trained, tmp_path):
+def test_history_figure(agg, trained, tmp_path):
     _, hist, _, _ = trained
     fig = nnc.plot.history(hist)
     loss_ax, metric_ax = fig.axes
@@ -58,7 +64,7 @@ def test_history_figure(trained, tmp_path):
         nnc.plot.history([1, 2])
 
 
-def test_activation_histograms_figure(trained, tmp_path):
+def test_activation_histograms_figure(agg, trained, tmp_path):
     model, _, x, _ = trained
     fig = nnc.plot.activation_histograms(model, x, bins=15, title="moons")
     assert len(fig.axes) == 3
@@ -71,7 +77,7 @@ def test_activation_histograms_figure(trained, tmp_path):
     save_png(fig, tmp_path / "activations.png")
 
 
-def test_gradient_norms_figure(trained, tmp_path):
+def test_gradient_norms_figure(agg, trained, tmp_path):
     _, hist, _, _ = trained
     fig = nnc.plot.gradient_norms(hist, weights=True)
     grad_ax, weight_ax = fig.axes
@@ -83,7 +89,7 @@ def test_gradient_norms_figure(trained, tmp_path):
         nnc.plot.gradient_norms({"loss": [1.0]})
 
 
-def test_decision_boundary_figure(trained, tmp_path):
+def test_decision_boundary_figure(agg, trained, tmp_path):
     model, _, x, labels = trained
     fig = nnc.plot.decision_boundary(model, x, labels, resolution=50)
     ax = fig.axes[0]

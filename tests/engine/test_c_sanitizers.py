@@ -26,7 +26,7 @@ import sys
 import pytest
 from helpers import cbuild
 from helpers.measures import measured
-from helpers.optional import need
+from helpers.optional import need, require
 from helpers.paths import TESTS
 
 C_TESTS = sorted((TESTS / "c").glob("test_*.c"))  # self-checking programs
@@ -190,10 +190,15 @@ def test_nncb_reader_on_hostile_files_under_valgrind(plain_programs, tmp_path):
 
 
 def test_a_missing_tool_fails_in_ci_and_skips_elsewhere(monkeypatch):
-    """CI (CI=true) must not pass by skipping the memory checks."""
+    """CI (CI=true) must not pass by skipping the memory checks, nor any
+    check that needs an optional Python package (helpers.optional)."""
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must install it"):
         need("valgrind", "not on PATH")
+    with pytest.raises(pytest.fail.Exception, match="CI installs every optional dependency"):
+        require("nnc_test_no_such_module")
     monkeypatch.delenv("CI")
     with pytest.raises(pytest.skip.Exception, match="valgrind is not available"):
         need("valgrind", "not on PATH")
+    with pytest.raises(pytest.skip.Exception, match="nnc_test_no_such_module"):
+        require("nnc_test_no_such_module")

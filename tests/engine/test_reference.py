@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
-import torch.nn.functional as F
 from helpers import reference as ref
+from helpers.optional import require
 
+torch = require("torch")
+F = torch.nn.functional
 torch.set_default_dtype(torch.float64)
 
 INPUT_DIM = 3

@@ -6,13 +6,14 @@ import zlib
 
 import numpy as np
 import pytest
-import torch
 from helpers.measures import record
 from helpers.models import build_model, make_data, net_spec, pairs
+from helpers.optional import require
 from helpers.torch_twin import torch_loss, torch_params
 
 import nnc
 
+torch = require("torch")
 torch.set_default_dtype(torch.float64)
 
 

@@ -4,8 +4,9 @@ import warnings
 
 import numpy as np
 import pytest
+from helpers.optional import require
 
-sklearn = pytest.importorskip("sklearn")
+sklearn = require("sklearn")
 
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import GridSearchCV, cross_val_score  # noqa: E402

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 
+from helpers.optional import require
 from helpers.paths import REPO
 from helpers.processes import run_python
 
@@ -14,6 +15,8 @@ BENCH = REPO / "bench"
 
 
 def test_compare_reports_every_scenario(tmp_path):
+    require("torch")  # the libraries compare.py measures nnc against
+    require("sklearn")
     r = run_python([str(BENCH / "compare.py"), "--json", "--repeats", "1", "--samples", "1024",
                     "--calls", "200"], cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -51,6 +54,7 @@ def test_compare_prints_a_table_and_skips_libraries(tmp_path):
 
 
 def test_thread_scaling_prints_one_row_per_round(tmp_path):
+    require("threadpoolctl")  # bench/thread_scaling.py imports it (scikit-learn installs it)
     r = run_python([str(BENCH / "thread_scaling.py"), "--rounds", "2", "--rows", "1024"],
                    cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -3,7 +3,7 @@ shows what it claims."""
 
 import re
 
-import pytest
+from helpers.optional import require
 from helpers.paths import REPO as ROOT
 from helpers.processes import run_python
 
@@ -65,7 +65,7 @@ def test_worked_example_reproduces_the_notes_digits(tmp_path):
 
 
 def test_grid_search(tmp_path):
-    pytest.importorskip("sklearn")
+    require("sklearn")
     out = run_example("grid_search.py", tmp_path)
     assert out.count("cv accuracy") == 4
     assert number(r"test accuracy of the refitted best pipeline: ([\d.]+)", out) >= 0.95

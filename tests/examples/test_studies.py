@@ -8,15 +8,15 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-import matplotlib
 import numpy as np
 import pytest
+from helpers.optional import require
 from helpers.paths import REPO as ROOT
 from helpers.processes import run_python
 
 import nnc
 
-matplotlib.use("Agg")
+require("matplotlib").use("Agg")
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

@@ -8,6 +8,8 @@ import build_model`` (pyproject.toml puts tests/ on sys.path).
     measures    record / measured: values printed in the run's summary
     reference   the slow pure-NumPy oracle of nnc's maths
     nncb_files  nncb model files, good and damaged, for the C and Python readers
+    cbuild      the C engine built with csrc/Makefile (conftest's c_build fixture)
+    optional    require("torch"), need(tool): skip when missing, fail in CI
 
 tests/conftest.py holds only fixtures and hooks.
 """

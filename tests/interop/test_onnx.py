@@ -10,13 +10,15 @@ import sys
 import zlib
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 import pytest
 from helpers.measures import record
+from helpers.optional import require
 from helpers.processes import run_python
 
 import nnc
+
+onnx = require("onnx")
+ort = require("onnxruntime")
 
 ACTIVATIONS = ["linear", "sigmoid", "tanh", "relu", "leaky_relu", "prelu", "elu", "selu",
                "swish", "gelu", "softplus", "softmax", "step"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from helpers.measures import record
+from helpers.optional import require
 
 import nnc
 
+torch = require("torch")
 nn = torch.nn
 # (torch module factory, nnc activation)
 ACTIVATIONS = [
