@@ -92,23 +92,30 @@ def torch_act(name: str, z: torch.Tensor, s: torch.Tensor | None) -> torch.Tenso
     return table[name]()
 
 
+def torch_net(params: list[torch.Tensor], layers: list[dict],
+              X: np.ndarray) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """The net's forward pass in torch on the leaf tensors `params`: the
+    output layer's z and a, and the weight matrices W (for the L2 term)."""
+    it = iter(params)
+    a, Ws = torch.tensor(X), []
+    for layer in layers:
+        W = next(it)
+        Ws.append(W)
+        z = a @ W
+        if layer.get("use_bias", True):
+            z = z + next(it)
+        s = next(it) if layer["activation"] == "prelu" else None
+        a = torch_act(layer["activation"], z, s)
+    return z, a, Ws
+
+
 def torch_cost(
     weights: list[np.ndarray], layers: list[dict], X: np.ndarray, y: np.ndarray, loss: str,
     l2: float, sw: np.ndarray | None,
 ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """J of the same net in torch, and its leaf parameter tensors."""
     params = [torch.tensor(w, requires_grad=True) for w in weights]
-    it = iter(params)
-    a = torch.tensor(X)
-    W_list = []
-    for layer in layers:
-        W = next(it)
-        W_list.append(W)
-        z = a @ W
-        if layer.get("use_bias", True):
-            z = z + next(it)
-        s = next(it) if layer["activation"] == "prelu" else None
-        a = torch_act(layer["activation"], z, s)
+    z, a, W_list = torch_net(params, layers, X)
     m = X.shape[0]
     if loss == "mse":
         per = 0.5 * ((a - torch.tensor(y)) ** 2).sum(1)
@@ -552,16 +559,7 @@ def test_optimizer_trajectory_matches_torch(name: str, kw: dict):
 def torch_cost_with(params: list[torch.Tensor], layers: list[dict], X: np.ndarray,
                     y: np.ndarray, l2: float) -> tuple[torch.Tensor, None]:
     """MSE cost of the net on existing leaf tensors (for the optimizer test)."""
-    it = iter(params)
-    a, Ws = torch.tensor(X), []
-    for layer in layers:
-        W = next(it)
-        Ws.append(W)
-        z = a @ W
-        if layer.get("use_bias", True):
-            z = z + next(it)
-        s = next(it) if layer["activation"] == "prelu" else None
-        a = torch_act(layer["activation"], z, s)
+    _, a, Ws = torch_net(params, layers, X)
     m = X.shape[0]
     J = 0.5 * ((a - torch.tensor(y)) ** 2).sum() / m + l2 / (2 * m) * sum((W * W).sum() for W in Ws)
     return J, None
