@@ -8,21 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "nnc.h"
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (cond) {                                        \
-            printf("ok   ");                               \
-        } else {                                           \
-            printf("FAIL ");                               \
-            failures++;                                    \
-        }                                                  \
-        printf(__VA_ARGS__);                               \
-        printf("\n");                                      \
-    } while (0)
 
 #define MUST(call)                                                                      \
     do {                                                                                \
@@ -43,6 +30,21 @@ static double rel_error(const double *a, const double *b, int64_t n) {
     return (na + nb) > 0 ? sqrt(diff) / (sqrt(na) + sqrt(nb)) : 0.0;
 }
 
+/* *out = a new model compiled for `loss` with `cfg`, or plain SGD with its
+ * defaults when cfg is NULL. */
+static nnc_status compiled_model(nnc_dtype dtype, int64_t input_dim, int n_layers,
+                                 const nnc_layer_spec *layers, uint64_t seed, nnc_loss loss,
+                                 double l2, const nnc_optimizer_config *cfg, nnc_model **out) {
+    nnc_optimizer_config sgd;
+    nnc_optimizer_config_default(&sgd, NNC_OPT_SGD);
+    nnc_status st = nnc_model_create(dtype, input_dim, n_layers, layers, seed, out);
+    if (st == NNC_OK && (st = nnc_model_compile(*out, loss, l2, cfg ? cfg : &sgd)) != NNC_OK) {
+        nnc_model_destroy(*out);
+        *out = NULL;
+    }
+    return st;
+}
+
 /* Backprop vs finite differences for one activation/loss on a 3-layer net. */
 static int gradcheck_case(nnc_activation act, nnc_loss loss, double l2) {
     nnc_layer_spec layers[3];
@@ -54,10 +56,7 @@ static int gradcheck_case(nnc_activation act, nnc_loss loss, double l2) {
     layers[1].use_bias = 0;
     nnc_layer_spec_default(&layers[2], 3, out);
     nnc_model *m = NULL;
-    MUST(nnc_model_create(NNC_FLOAT64, 4, 3, layers, 11, &m));
-    nnc_optimizer_config cfg;
-    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
-    MUST(nnc_model_compile(m, loss, l2, &cfg));
+    MUST(compiled_model(NNC_FLOAT64, 4, 3, layers, 11, loss, l2, NULL, &m));
     double x[6 * 4], y[6 * 3];
     int64_t labels[6];
     for (int i = 0; i < 24; i++) x[i] = sin(1.7 * i + 0.3);
@@ -85,13 +84,13 @@ static int xor_training(void) {
     nnc_layer_spec layers[2];
     nnc_layer_spec_default(&layers[0], 4, NNC_ACT_SIGMOID);
     nnc_layer_spec_default(&layers[1], 1, NNC_ACT_SIGMOID);
-    nnc_model *m = NULL;
-    MUST(nnc_model_create(NNC_FLOAT64, 2, 2, layers, 1, &m));
     nnc_optimizer_config cfg;
     nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
     cfg.learning_rate = 2.0;
     cfg.momentum = 0.9;
-    MUST(nnc_model_compile(m, NNC_LOSS_BINARY_CROSSENTROPY, 0.0, &cfg));
+    nnc_model *m = NULL;
+    MUST(compiled_model(NNC_FLOAT64, 2, 2, layers, 1, NNC_LOSS_BINARY_CROSSENTROPY, 0.0, &cfg,
+                        &m));
     double loss = 0, first = 0;
     for (int epoch = 0; epoch < 500; epoch++) {
         MUST(nnc_train_epoch(m, x, y, NULL, 4, 0, 0, NULL, &loss));
@@ -147,10 +146,7 @@ static int huge_batches(void) {
     layers[0].use_bias = 0;
     nnc_layer_spec_default(&layers[1], 1, NNC_ACT_LINEAR);
     nnc_model *m = NULL;
-    MUST(nnc_model_create(NNC_FLOAT32, 1, 2, layers, 0, &m));
-    nnc_optimizer_config cfg;
-    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
-    MUST(nnc_model_compile(m, NNC_LOSS_MSE, 0.0, &cfg));
+    MUST(compiled_model(NNC_FLOAT32, 1, 2, layers, 0, NNC_LOSS_MSE, 0.0, NULL, &m));
     float x[1] = {1}, y[1] = {0};
     double loss = 0;
     const int64_t rows[] = {(int64_t)1 << 40, ((int64_t)1 << 40) + 1, INT64_MAX};
@@ -185,6 +181,5 @@ int main(void) {
         return 1;
     if (xor_training() || error_statuses() || huge_batches()) return 1;
     nnc_thread_pool_shutdown(); /* joins the workers and frees every scratch: no leaks at exit */
-    printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }

@@ -20,24 +20,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "nnc.h"
 #include "nnc_internal.h"
 #include "nnc_kernels.h"
-
-static int failures = 0, checks = 0;
-
-#define CHECK(cond, ...)            \
-    do {                            \
-        checks++;                   \
-        if (cond) {                 \
-            printf("ok   ");        \
-        } else {                    \
-            printf("FAIL ");        \
-            failures++;             \
-        }                           \
-        printf(__VA_ARGS__);        \
-        printf("\n");               \
-    } while (0)
 
 /* Deterministic values in [-1, 1). */
 static uint64_t rng_state = 88172645463325252ULL;
@@ -479,6 +465,5 @@ int main(void) {
     nnc_thread_pool_shutdown();
     nnc__aligned_free(scratch);
     printf("kernel sets tested: %d, checks: %d\n", tested, checks);
-    printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
-    return failures ? 1 : 0;
+    return check_summary();
 }

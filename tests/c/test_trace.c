@@ -8,17 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "nnc.h"
-
-static int failures = 0;
-
-#define CHECK(cond, ...)                    \
-    do {                                    \
-        printf((cond) ? "ok   " : "FAIL "); \
-        if (!(cond)) failures++;            \
-        printf(__VA_ARGS__);                \
-        printf("\n");                       \
-    } while (0)
 
 enum { ROWS = 1100, IN = 3, L = 3 };
 static const int64_t UNITS[L] = {5, 4, 2};
@@ -111,7 +102,6 @@ static int run(nnc_dtype dtype) {
 
 int main(void) {
     if (run(NNC_FLOAT32) || run(NNC_FLOAT64)) return 1;
-    printf("%s: %d failure(s)\n", failures ? "FAILED" : "PASSED", failures);
     nnc_thread_pool_shutdown();
-    return failures ? 1 : 0;
+    return check_summary();
 }

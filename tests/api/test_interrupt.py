@@ -1,0 +1,184 @@
+"""Ctrl-C (SIGINT) during a long fit: KeyboardInterrupt promptly, the
+weights of the last completed step (finite, bit-identical to a replay of
+exactly those steps), History holding the finished epochs, and fit usable
+again. Runs in a subprocess that the test interrupts like a terminal does.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+from helpers.measures import measured
+from helpers.processes import PACKAGE_PARENT
+
+import nnc
+
+ROUNDS = 4
+LATENCY_LIMIT = 0.200  # seconds, from the issue
+
+CHILD = textwrap.dedent(r"""
+    import json, struct, sys, time
+    sys.path.insert(0, sys.argv[1])
+    import numpy as np
+    import nnc
+
+    config = json.loads(sys.argv[2])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(config["rows"], 32)).astype(np.float32)
+    y = rng.integers(0, 10, size=config["rows"])
+
+    lbfgs = config.get("optimizer") == "lbfgs"
+
+    def make():
+        m = nnc.Sequential([nnc.Dense(config["width"], activation="relu", input_dim=32),
+                            nnc.Dense(config["width"], activation="tanh"),
+                            nnc.Dense(10, activation="softmax")], seed=3)
+        m.compile(optimizer=nnc.optimizers.LBFGS() if lbfgs else "adam",
+                  loss="sparse_categorical_crossentropy")
+        m.build()
+        return m
+
+    class Announce(nnc.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            print("epoch", epoch, flush=True)
+
+    def adam_steps(m):
+        if lbfgs:
+            return 0
+        blob = m._core.get_optimizer_state()
+        return struct.unpack_from("<Q", blob, 56)[0]  # header word 7: step count
+
+    model = make()
+    bs = config["batch_size"]  # None: full batch (L-BFGS), one step per epoch
+    per_epoch = 1 if bs is None else -(-config["rows"] // bs)
+    results = []
+    for round_ in range(config["rounds"]):
+        steps_before = adam_steps(model)
+        try:
+            model.fit(x, y, epochs=10_000, batch_size=bs, shuffle=False, verbose=0,
+                      callbacks=[Announce()])
+            results.append({"error": "fit finished without an interrupt"})
+            break
+        except KeyboardInterrupt:
+            caught = time.monotonic()
+        weights = model.get_flat_params()
+        epochs_done = len(model.history.history.get("loss", []))
+        # L-BFGS: an interrupted step is rolled back, so whole epochs only.
+        steps = epochs_done if lbfgs else adam_steps(model) - steps_before
+        # Replay exactly those steps on a fresh model: whole epochs with fit,
+        # the interrupted epoch's finished batches with train_on_batch.
+        twin = make()
+        if round_:  # continue from where the previous round's model stood
+            twin.set_flat_params(start_weights)
+            twin._core.set_optimizer_state(start_state)
+        if epochs_done:
+            twin.fit(x, y, epochs=epochs_done, batch_size=bs, shuffle=False, verbose=0)
+        for b in range(steps - epochs_done * per_epoch):
+            twin.train_on_batch(x[b * bs:(b + 1) * bs], y[b * bs:(b + 1) * bs])
+        results.append({
+            "caught": caught, "finite": bool(np.isfinite(weights).all()),
+            "epochs_done": epochs_done, "steps": int(steps),
+            "history_len_ok": all(len(v) == epochs_done
+                                  for v in model.history.history.values()),
+            "replay_identical": bool(np.array_equal(twin.get_flat_params(), weights)),
+            "losses_finite": bool(np.isfinite(model.history.history.get("loss", [0.0])).all()),
+        })
+        start_weights, start_state = weights.copy(), model._core.get_optimizer_state()
+        print("caught", round_, flush=True)
+    # fit is callable again and trains.
+    before = model.get_flat_params()
+    hist = model.fit(x[:256], y[:256], epochs=2, batch_size=64, verbose=0)
+    after = model.get_flat_params()
+    print("RESULT " + json.dumps({
+        "rounds": results, "refit_epochs": len(hist.history["loss"]),
+        "refit_changed": bool(not np.array_equal(before, after)),
+        "refit_finite": bool(np.isfinite(after).all())}), flush=True)
+""")
+
+
+def run_interrupted(config: dict, rounds: int = ROUNDS) -> tuple[dict, list[float]]:
+    """Start the child, send SIGINT `rounds` times (each after an epoch
+    ended plus a varying delay); return its report and the latencies."""
+    config = {**config, "rounds": rounds}
+    proc = subprocess.Popen([sys.executable, "-c", CHILD, str(PACKAGE_PARENT),
+                             json.dumps(config)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sent = []
+    try:
+        for round_ in range(rounds):
+            for line in proc.stdout:
+                if line.startswith("epoch"):
+                    break
+            else:
+                pytest.fail("the child stopped: " + proc.stderr.read())
+            time.sleep(0.01 + 0.037 * round_)  # land anywhere inside an epoch
+            sent.append(time.monotonic())
+            proc.send_signal(signal.SIGINT)
+            for line in proc.stdout:
+                if line.startswith("caught"):
+                    break
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, err
+    report = json.loads(out.split("RESULT ", 1)[1])
+    latencies = [r["caught"] - s for r, s in zip(report["rounds"], sent)]
+    return report, latencies
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+@pytest.mark.parametrize("config", [
+    {"rows": 4096, "width": 128, "batch_size": 32},     # many short steps
+    {"rows": 16384, "width": 512, "batch_size": 4096},  # few long steps
+    {"rows": 4096, "width": 256, "batch_size": None, "optimizer": "lbfgs", "rounds": 2},
+], ids=["small-batches", "large-batches", "lbfgs-full-batch"])
+def test_ctrl_c_stops_fit_promptly_and_cleanly(config):
+    rounds = config.get("rounds", ROUNDS)
+    report, latencies = run_interrupted(config, rounds)
+    assert len(report["rounds"]) == rounds, report
+    for r in report["rounds"]:
+        assert "error" not in r, r
+        assert r["finite"] and r["losses_finite"], r
+        assert r["history_len_ok"], r
+        assert r["replay_identical"], r  # exactly the last completed step's weights
+    assert report["refit_epochs"] == 2 and report["refit_changed"] and report["refit_finite"]
+    ms = [f"{1000 * t:.1f}" for t in latencies]
+    what = (f"{config['batch_size']}-row batches" if config["batch_size"] else
+            f"{config.get('optimizer')}, {config['rows']}-row full batch")
+    measured(f"Ctrl-C latency, {what} (ms)",
+             f"max {1000 * max(latencies):.1f} of {', '.join(ms)}")
+    assert max(latencies) < LATENCY_LIMIT, ms
+    assert min(latencies) >= 0
+
+
+def test_interrupted_epoch_is_not_recorded_and_weights_are_finite_in_process():
+    """The same in-process through the engine's stop flag: a stop request
+    before the first batch leaves everything exactly as it was."""
+    from nnc import _core
+
+    model = nnc.Sequential([nnc.Dense(8, activation="tanh", input_dim=4), nnc.Dense(1)], seed=0)
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(1).normal(size=(64, 4))
+    y = x[:, :1] ** 2
+    model.fit(x, y, epochs=1, verbose=0)
+    before = (model.get_flat_params(), model._core.get_optimizer_state(),
+              model._core.get_rng_state())
+    progress = _core.Progress()
+    progress.request_stop()
+    with pytest.raises(nnc.TrainingInterrupted):
+        model._core.train_epoch(np.ascontiguousarray(x, np.float32),
+                                np.ascontiguousarray(y, np.float32), None, 16, False, False,
+                                progress)
+    after = (model.get_flat_params(), model._core.get_optimizer_state(),
+             model._core.get_rng_state())
+    np.testing.assert_array_equal(after[0], before[0])
+    assert after[1:] == before[1:]
