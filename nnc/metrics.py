@@ -26,11 +26,22 @@ def _weighted_mean(values: np.ndarray, sample_weight) -> float:
     return float(np.sum(values * sample_weight) / total) if total > 0 else float("nan")
 
 
+#: The metrics defined on integer class labels (the others need one value per output).
+LABEL_METRICS = ("accuracy", "binary_accuracy")
+
+
+def check_targets(name: str, labels: bool) -> None:
+    """ValueError if metric `name` cannot be computed on the targets a loss
+    takes (class labels when `labels`): at compile, not after an epoch."""
+    if labels and name not in LABEL_METRICS:
+        raise ValueError(f"metrics: '{name}' needs dense targets, not class labels")
+
+
 def compute(name: str, y_true: np.ndarray, y_pred: np.ndarray, sparse: bool,
             sample_weight=None) -> float:
     """Metric `name` of predictions (n, K) against engine-shaped targets:
     integer labels (n,) when `sparse`, else (n, K)."""
-    if name in ("accuracy", "binary_accuracy"):
+    if name in LABEL_METRICS:
         if sparse:
             hits = np.argmax(y_pred, axis=1) == y_true
         elif y_pred.shape[1] == 1 or name == "binary_accuracy":
@@ -38,8 +49,7 @@ def compute(name: str, y_true: np.ndarray, y_pred: np.ndarray, sparse: bool,
         else:
             hits = np.argmax(y_pred, axis=1) == np.argmax(y_true, axis=1)
         return _weighted_mean(hits.astype(np.float64), sample_weight)
-    if sparse:
-        raise ValueError(f"metrics: '{name}' needs dense targets, not class labels")
+    check_targets(name, sparse)
     err = y_pred.astype(np.float64) - y_true
     if name == "mae":
         return _weighted_mean(np.mean(np.abs(err), axis=1), sample_weight)

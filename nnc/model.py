@@ -227,6 +227,8 @@ class Sequential:
         else:
             metric_names = list(metrics)
         metric_names = [metric_fns.get(m) for m in metric_names]
+        for name in metric_names:
+            metric_fns.check_targets(name, losses.takes_labels(loss_name))
         previous = (self._optimizer, self._loss, self._l2, self._metrics)
         self._optimizer, self._loss, self._l2, self._metrics = opt, loss_name, l2, metric_names
         try:

@@ -19,8 +19,8 @@ def model_and_data(loss="mse"):
 
 
 def snapshot(model):
-    return (model.get_flat_params(), model._core.get_optimizer_state(),
-            model._core.get_rng_state(), model.compiled_loss)
+    return (model.get_flat_params(), model.engine.get_optimizer_state(),
+            model.engine.get_rng_state(), model.compiled_loss)
 
 
 def assert_unchanged(model, before):
@@ -47,7 +47,8 @@ def assert_unchanged(model, before):
     (lambda: nnc.Sequential(seed=-1), ValueError, "seed"),
     (lambda: nnc.Sequential(["dense"]), TypeError, "layers"),
     (lambda: nnc.optimizers.Adam(learning_rate=-1), ValueError, "learning_rate"),
-    (lambda: nnc.optimizers.Adam(betas=(0.9, 1.0)), ValueError, "betas"),
+    (lambda: nnc.optimizers.Adam(betas=(0.9, 1.0)), ValueError, "beta2"),
+    (lambda: nnc.optimizers.Adam(betas=0.9), ValueError, "betas"),
     (lambda: nnc.optimizers.SGD(nesterov=True), ValueError, "nesterov"),
     (lambda: nnc.optimizers.LBFGS(line_search_fn="armijo"), ValueError, "line_search_fn"),
     (lambda: nnc.optimizers.get("adamax"), ValueError, "optimizer"),
@@ -218,7 +219,7 @@ def test_engine_refuses_misshapen_arrays_directly():
     """The wrapper itself is strict (the facade converts before calling it)."""
     model, x, y = model_and_data()
     model.build()
-    core = model._core
+    core = model.engine
     with pytest.raises(TypeError, match="x must have dtype float64"):
         core.predict(x.astype(np.float32))
     with pytest.raises(ValueError, match="C-contiguous"):

@@ -233,9 +233,9 @@ def test_progress_is_published_by_the_engine_during_the_epoch():
     """The engine updates the shared record after every batch (read here after
     the epoch: every batch counted, loss sum consistent with the mean)."""
     model = spiral_model()
-    x, y, sw = model._data(X, LABELS)
+    x, y, sw = model.engine_data(X, LABELS)
     progress = nnc._core.Progress()
-    mean = model._core.train_epoch(x, y, sw, 7, True, True, progress)
+    mean = model.engine.train_epoch(x, y, sw, 7, True, progress)
     assert progress.batches_total == progress.batches_done == math.ceil(300 / 7)
     assert progress.samples_done == 300
     assert progress.loss_sum / 300 == pytest.approx(mean)
@@ -243,12 +243,12 @@ def test_progress_is_published_by_the_engine_during_the_epoch():
 
 def test_a_requested_stop_ends_the_epoch_before_the_next_batch():
     model = spiral_model()
-    x, y, sw = model._data(X, LABELS)
+    x, y, sw = model.engine_data(X, LABELS)
     progress = nnc._core.Progress()
     progress.request_stop()
     before = model.get_flat_params()
     with pytest.raises(nnc.TrainingInterrupted):
-        model._core.train_epoch(x, y, sw, 10, True, True, progress)
+        model.engine.train_epoch(x, y, sw, 10, True, progress)
     np.testing.assert_array_equal(model.get_flat_params(), before)
 
 

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 from helpers import reference as ref
+from helpers.models import dense_layers
 from helpers.optional import require
 
 import nnc
@@ -34,7 +35,7 @@ def mixed_model(dtype, seed=0):
 
 def ref_specs(model):
     return [{"units": d.units, "activation": d.activation, "use_bias": d.use_bias}
-            for d in model._dense]
+            for d in dense_layers(model)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -120,7 +121,7 @@ def test_activation_stats_values(dtype):
 
 
 def training_state(model):
-    core = model._core
+    core = model.engine
     return (core.get_params().tobytes(), core.get_optimizer_state(), core.get_rng_state())
 
 
@@ -155,7 +156,7 @@ def test_inspection_changes_no_training_state(dtype, tmp_path):
 
 def layer_norms_by_hand(model, flat):
     out, start = {}, 0
-    for layer in model._dense:
+    for layer in dense_layers(model):
         n = sum(w.size for w in layer.get_weights())
         out[layer.name] = float(np.linalg.norm(flat[start:start + n].astype(np.float64)))
         start += n
@@ -208,7 +209,7 @@ def test_gradient_stats_max_samples_and_training_unchanged():
     grad = np.concatenate([g.ravel() for g in with_stats.gradients(x[rows], y[rows])])
     want = layer_norms_by_hand(with_stats, grad)
     assert hist.history["grad_norm/dense_1"][-1] == pytest.approx(want["dense_1"], rel=1e-12)
-    assert with_stats._fit_data is None  # the training arrays are not kept after fit
+    assert stats.training_run is None  # the training arrays are not kept after fit
     with pytest.raises(ValueError, match="max_samples"):
         nnc.callbacks.GradientStats(max_samples=0)
 

@@ -52,7 +52,7 @@ CHILD = textwrap.dedent(r"""
     def adam_steps(m):
         if lbfgs:
             return 0
-        blob = m._core.get_optimizer_state()
+        blob = m.engine.get_optimizer_state()
         return struct.unpack_from("<Q", blob, 56)[0]  # header word 7: step count
 
     model = make()
@@ -77,7 +77,7 @@ CHILD = textwrap.dedent(r"""
         twin = make()
         if round_:  # continue from where the previous round's model stood
             twin.set_flat_params(start_weights)
-            twin._core.set_optimizer_state(start_state)
+            twin.engine.set_optimizer_state(start_state)
         if epochs_done:
             twin.fit(x, y, epochs=epochs_done, batch_size=bs, shuffle=False, verbose=0)
         for b in range(steps - epochs_done * per_epoch):
@@ -90,7 +90,7 @@ CHILD = textwrap.dedent(r"""
             "replay_identical": bool(np.array_equal(twin.get_flat_params(), weights)),
             "losses_finite": bool(np.isfinite(model.history.history.get("loss", [0.0])).all()),
         })
-        start_weights, start_state = weights.copy(), model._core.get_optimizer_state()
+        start_weights, start_state = weights.copy(), model.engine.get_optimizer_state()
         print("caught", round_, flush=True)
     # fit is callable again and trains.
     before = model.get_flat_params()
@@ -170,15 +170,15 @@ def test_interrupted_epoch_is_not_recorded_and_weights_are_finite_in_process():
     x = np.random.default_rng(1).normal(size=(64, 4))
     y = x[:, :1] ** 2
     model.fit(x, y, epochs=1, verbose=0)
-    before = (model.get_flat_params(), model._core.get_optimizer_state(),
-              model._core.get_rng_state())
+    before = (model.get_flat_params(), model.engine.get_optimizer_state(),
+              model.engine.get_rng_state())
     progress = _core.Progress()
     progress.request_stop()
     with pytest.raises(nnc.TrainingInterrupted):
-        model._core.train_epoch(np.ascontiguousarray(x, np.float32),
-                                np.ascontiguousarray(y, np.float32), None, 16, False, False,
-                                progress)
-    after = (model.get_flat_params(), model._core.get_optimizer_state(),
-             model._core.get_rng_state())
+        model.engine.train_epoch(np.ascontiguousarray(x, np.float32),
+                                np.ascontiguousarray(y, np.float32), None, 16, False,
+                                  progress)
+    after = (model.get_flat_params(), model.engine.get_optimizer_state(),
+             model.engine.get_rng_state())
     np.testing.assert_array_equal(after[0], before[0])
     assert after[1:] == before[1:]

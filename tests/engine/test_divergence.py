@@ -49,5 +49,5 @@ def test_divergence_stops_with_the_weights_from_before_the_bad_step(optimizer):
     for b in range(batch):
         twin.train_on_batch(X[8 * b:8 * b + 8], Y[8 * b:8 * b + 8])
     np.testing.assert_array_equal(weights, twin.get_flat_params())
-    assert model._core.get_optimizer_state() == twin._core.get_optimizer_state()
+    assert model.engine.get_optimizer_state() == twin.engine.get_optimizer_state()
     print(f"\n{messages[0]}")

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from helpers import reference as ref
 from helpers.measures import record
-from helpers.models import build_model, make_data, net_spec, pairs
+from helpers.models import build_model, dense_layers, make_data, net_spec, pairs
 
 import nnc
 
@@ -21,7 +21,7 @@ def kink_distance(model, x, y) -> float:
     differentiable (z = 0 in a ReLU-family layer, a residual of 0 for mae
     or of +-1 for huber). Central differences are only valid away from it."""
     layers = [{"units": d.units, "activation": d.activation, "use_bias": d.use_bias}
-              for d in model._dense]
+              for d in dense_layers(model)]
     zs, acts = ref.forward(model.get_weights(), layers, x)
     dist = np.inf
     for layer, z in zip(layers, zs):

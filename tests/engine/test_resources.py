@@ -117,7 +117,7 @@ def _inputs(dtype):
 
 
 def _calls(model, a):
-    sparse = model._sparse
+    sparse = nnc.losses.takes_labels(model.compiled_loss)
     y = a["labels"] if sparse else a["y"]
     y_bad = a["labels_bad"] if sparse else a["y_bad"]
     weights = model.get_weights()
@@ -143,11 +143,11 @@ def _calls(model, a):
         ("set_weights bad", lambda: model.set_weights(weights[:-1])),
         ("set_flat_params", lambda: model.set_flat_params(a["flat"])),
         ("set_flat_params bad", lambda: model.set_flat_params(a["x"])),
-        ("core predict", lambda: model._core.predict(a["x"])),
-        ("core predict bad", lambda: model._core.predict(a["x_fortran"])),
-        ("core loss bad", lambda: model._core.loss(a["x"], a["y_bad"])),
-        ("core set_params", lambda: model._core.set_params(a["flat"])),
-        ("core set_params bad", lambda: model._core.set_params(a["x"])),
+        ("core predict", lambda: model.engine.predict(a["x"])),
+        ("core predict bad", lambda: model.engine.predict(a["x_fortran"])),
+        ("core loss bad", lambda: model.engine.loss(a["x"], a["y_bad"])),
+        ("core set_params", lambda: model.engine.set_params(a["flat"])),
+        ("core set_params bad", lambda: model.engine.set_params(a["x"])),
         ("gradcheck", lambda: nnc.gradcheck(model, a["x"][:3], y[:3])),
     ]
 

@@ -177,7 +177,7 @@ def test_an_estimator_being_trained_refuses_a_second_training_run():
     clf.partial_fit(X_SMALL, Y_SMALL, classes=np.arange(10))
     before = [c.copy() for c in clf.coefs_]
     # Holding the model's training slot is what a fit in another thread does.
-    with clf.model_._training("fit"):
+    with clf.model_.training_lock("fit"):
         with pytest.raises(RuntimeError, match="already training"):
             clf.partial_fit(X_SMALL, Y_SMALL)
         with pytest.raises(RuntimeError, match="already training"):

@@ -53,3 +53,8 @@ def net_spec(act, loss, depth, width=4, n_out=3):
     widths = [width] * (depth - 1) + [n_out]
     acts = [act] * (depth - 1) + [out_act]
     return widths, acts
+
+
+def dense_layers(model) -> list:
+    """The model's Dense layers, in order."""
+    return [layer for layer in model.layers if isinstance(layer, nnc.Dense)]

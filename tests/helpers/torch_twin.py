@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helpers.models import dense_layers
+
 
 def torch_activation(name, z, slopes=None):
     import torch
@@ -38,7 +40,7 @@ def torch_forward(model, params, x):
     a = torch.as_tensor(np.asarray(x, dtype=np.float64))
     it = iter(params)
     z = None
-    for layer in model._dense:
+    for layer in dense_layers(model):
         w = next(it)
         z = a @ w
         if layer.use_bias:
@@ -76,7 +78,8 @@ def torch_loss(model, params, x, y, sample_weight=None):
     if sample_weight is not None:
         per = per * torch.as_tensor(np.asarray(sample_weight, dtype=np.float64))
     total = per.mean()
-    if model._l2:
+    l2 = model.get_compile_config()["l2"]
+    if l2:
         weights = [p for p in params if p.dim() == 2]  # W only: no b, no slopes
-        total = total + model._l2 / (2 * m) * sum((w**2).sum() for w in weights)
+        total = total + l2 / (2 * m) * sum((w**2).sum() for w in weights)
     return total

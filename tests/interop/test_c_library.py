@@ -1,7 +1,9 @@
 """nnc as a standalone C library: ``make -C csrc`` builds libnnc.a and
 libnnc.so without Python; examples/c/xor.c trains XOR against it; the nncb
 model format crosses between Python and C in both directions, bit for bit;
-both readers refuse damaged or hostile files."""
+the engine's codec (which C and nnc both use) and the independent Python
+reader of tests/helpers/nncb_oracle.py refuse the same damaged or hostile
+files and read the others alike."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from helpers.nncb_files import doctored_files, python_model, reseal
 from helpers.paths import REPO, TESTS
 
 import nnc
-from nnc import nncb
+from helpers import nncb_oracle as nncb
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32",
                                 reason="the C library is built with make and a Unix C compiler")
@@ -170,8 +172,10 @@ def test_both_readers_refuse_damaged_and_hostile_files(tool, tmp_path):
         run = run_tool(tool, "check", bad)
         assert run.returncode == 2, f"{name}: C accepted it ({run.stdout}{run.stderr})"
         assert run.stdout.startswith("error malformed data"), f"{name}: {run.stdout}"
-        with pytest.raises(nnc.io.ModelFileError):
+        with pytest.raises(nnc.errors.ModelFileError):
             nnc.load_binary(bad)
+        with pytest.raises(nnc.errors.ModelFileError):  # the independent Python reader
+            nncb.from_bytes(data)
         if data.startswith(nncb.MAGIC):
             with pytest.raises(ValueError):
                 nnc.load_model(bad)
@@ -206,9 +210,16 @@ def test_random_corruptions_are_refused_or_read_alike_by_both_readers(tool, tmp_
         assert run.returncode in (0, 2), (trial, run.returncode, run.stdout, run.stderr)
         try:
             back = nnc.load_binary(bad)
-        except nnc.io.ModelFileError:
+        except nnc.errors.ModelFileError:
             back = None
+        try:
+            oracle = nncb.from_bytes(data)
+        except nnc.errors.ModelFileError:
+            oracle = None
         assert (run.returncode == 0) == (back is not None), (trial, run.stdout)
+        assert (oracle is None) == (back is None), (trial, run.stdout)
+        if back is not None:
+            nnc.testing.assert_models_equal(back, oracle)
         if back is not None:
             assert f"{back.count_params()} parameters" in run.stdout
         verdicts[back is not None] += 1

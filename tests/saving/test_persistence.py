@@ -115,7 +115,7 @@ def test_save_weights_and_load_weights(tmp_path):
 def test_pickle_and_copies_carry_the_whole_state(clone):
     model = trained_model()
     twin = clone(model)
-    assert twin is not model and twin._core is not model._core
+    assert twin is not model and twin.engine is not model.engine
     np.testing.assert_array_equal(twin.predict(X), model.predict(X))
     model.fit(X, LABELS, epochs=2, batch_size=16, verbose=0)
     twin.fit(X, LABELS, epochs=2, batch_size=16, verbose=0)

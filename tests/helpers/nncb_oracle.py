@@ -1,10 +1,9 @@
-"""The "nncb" binary model format, version 1: what the C library reads and
-writes (``nnc_model_save`` / ``nnc_model_load`` in ``csrc/nnc.h``), so a
-model trained in Python can be served from C and back.
-
-This module is a second, independent implementation of the specification
-in ``docs/nncb-format.md`` (the C one is ``csrc/nnc_format.c``); the tests
-check that each reads what the other writes, bit for bit.
+"""An independent Python reader and writer of the "nncb" binary model
+format, version 1, written from ``docs/nncb-format.md`` alone: the oracle
+the engine's codec (``csrc/engine/nnc_nncb.c``, which nnc itself uses from
+C and Python) is compared with, so that a reader and a writer agreeing on a
+mistake are caught. Test code only; it builds models through nnc's public
+API.
 
 A file holds what the engine knows: dtype, seed, RNG state, layer sizes,
 activations, bias flags, dropout rates and initializers, the compile
@@ -16,7 +15,7 @@ The reader trusts nothing: it checks the magic, version, byte-order mark,
 declared size against the real file size (before reading the rest), the
 CRC-32, every name, flag, reserved byte and count, and that the layer
 sizes imply exactly the stored number of parameters; anything else raises
-``nnc.io.ModelFileError`` (a ``ValueError``).
+``nnc.errors.ModelFileError`` (a ``ValueError``).
 """
 
 from __future__ import annotations
@@ -28,7 +27,10 @@ import zlib
 
 import numpy as np
 
-from .io import ModelFileError, write_atomic
+import nnc
+from nnc import _core
+from nnc.errors import ModelFileError
+from nnc.layers import Dense, Dropout, Input, engine_specs
 
 MAGIC = b"\x89NNCB\r\n\x1a"
 VERSION = 1
@@ -73,24 +75,20 @@ def _read_name(raw: bytes, what: str) -> str:
 
 
 def _optimizer_record(model) -> tuple:
-    from . import _core
-
     opt = model.optimizer
-    cfg = _core.optimizer_defaults(opt.name)
-    options = opt.engine_options()
-    strong_wolfe = options.pop("line_search_fn", None) == "strong_wolfe"
-    cfg.update({k: v for k, v in options.items() if v is not None})
+    # The fields this optimizer does not read are stored as 0.
+    cfg = {**_core.optimizer_defaults(opt.name), **opt.engine_options()}
     cfg["learning_rate"] = model.learning_rate
-    cfg["line_search_strong_wolfe"] = strong_wolfe
-    return (_name_field(model.compiled_loss, 40), float(model._l2), _name_field(opt.name, 16),
-            *(float(cfg[k]) for k in _OPT_REALS), *(int(cfg[k]) for k in _OPT_INTS),
-            *(int(bool(cfg[k])) for k in _OPT_FLAGS))
+    l2 = model.get_compile_config()["l2"]
+    return (_name_field(model.compiled_loss, 40), float(l2), _name_field(opt.name, 16),
+            *(float(cfg.get(k, 0.0)) for k in _OPT_REALS), *(int(cfg.get(k, 0)) for k in _OPT_INTS),
+            *(int(bool(cfg.get(k, False))) for k in _OPT_FLAGS))
 
 
 def to_bytes(model) -> bytes:
     """The model in nncb format (builds it first if its input size is known)."""
-    core = model._require_core()
-    specs = model._engine_specs()
+    core = model.engine
+    specs = engine_specs(model.layers)
     compiled = model.optimizer is not None
     blob = core.get_optimizer_state() if compiled else b""
     flags = (FLAG_COMPILED if compiled else 0) | (FLAG_OPTIMIZER_STATE if blob else 0)
@@ -110,13 +108,6 @@ def to_bytes(model) -> bytes:
                            total)
     body = b"".join(parts)
     return body + TRAILER.pack(zlib.crc32(body))
-
-
-def save_binary(model, path) -> None:
-    """Write ``model`` to ``path`` in the nncb format, atomically (a
-    temporary file in the same directory, renamed over ``path``)."""
-    data = to_bytes(model)
-    write_atomic(path, lambda f: f.write(data))
 
 
 # ------------------------------------------------------------------ reading
@@ -163,8 +154,6 @@ def _check_header(raw: bytes, size: int) -> tuple:
 
 
 def _layers(data: bytes, n_layers: int, input_dim: int, n_params: int) -> list:
-    from .layers import Dense, Dropout, Input
-
     layers, fan_in, implied = [Input(input_dim)], input_dim, 0
     for i in range(n_layers):
         off = HEADER.size + i * LAYER.size
@@ -194,9 +183,12 @@ def _layers(data: bytes, n_layers: int, input_dim: int, n_params: int) -> list:
     return layers
 
 
-def _compile(model, record: bytes) -> None:
-    from . import optimizers
+_OPTIMIZERS = {cls.name: cls for cls in (nnc.optimizers.SGD, nnc.optimizers.Adagrad,
+                                          nnc.optimizers.RMSprop, nnc.optimizers.Adam,
+                                          nnc.optimizers.AdamW, nnc.optimizers.LBFGS)}
 
+
+def _compile(model, record: bytes) -> None:
     fields = COMPILE.unpack(record)
     if record[200:].strip(b"\0"):
         raise ModelFileError("compile record: reserved bytes are not zero")
@@ -204,9 +196,9 @@ def _compile(model, record: bytes) -> None:
     values = dict(zip(_OPT_REALS + _OPT_INTS + _OPT_FLAGS, fields[3:]))
     if any(values[k] > 1 for k in _OPT_FLAGS):
         raise ModelFileError("an optimizer flag is not 0 or 1")
-    if name not in optimizers._BY_NAME:
+    if name not in _OPTIMIZERS:
         raise ModelFileError(f"unknown optimizer {name!r}")
-    cls = optimizers._BY_NAME[name]
+    cls = _OPTIMIZERS[name]
     kwargs = {}
     for arg in inspect.signature(cls.__init__).parameters:
         if arg == "betas":
@@ -227,8 +219,6 @@ def _compile(model, record: bytes) -> None:
 
 def from_bytes(data: bytes):
     """A Sequential from nncb bytes (see the module docstring for checks)."""
-    from .model import Sequential
-
     data = bytes(data)
     (dtype, flags, n_layers, input_dim, n_params, seed, rng, opt_bytes) = \
         _check_header(data[:HEADER.size], len(data))
@@ -237,7 +227,7 @@ def from_bytes(data: bytes):
         raise ModelFileError("checksum mismatch (the data is corrupt)")
     layers = _layers(data, n_layers, input_dim, n_params)
     try:
-        model = Sequential(layers, dtype=dtype, seed=seed)
+        model = nnc.Sequential(layers, dtype=dtype, seed=seed)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(str(exc)) from None
     off = HEADER.size + n_layers * LAYER.size
@@ -251,14 +241,13 @@ def from_bytes(data: bytes):
         raise ModelFileError("the parameters contain NaN or infinity")
     off += n_params * itemsize
     model.build()
-    core = model._core
-    core.set_params(params)
-    core.set_rng_state(rng)
+    state = {"params": params, "rng_state": rng}
     if opt_bytes:
-        try:
-            core.set_optimizer_state(data[off:off + opt_bytes])
-        except ValueError as exc:
-            raise ModelFileError(f"invalid optimizer state: {exc}") from None
+        state["optimizer_state"] = np.frombuffer(data[off:off + opt_bytes], dtype=np.uint8)
+    try:
+        model.set_training_state(state)
+    except ValueError as exc:
+        raise ModelFileError(f"invalid optimizer state: {exc}") from None
     return model
 
 
