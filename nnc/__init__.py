@@ -10,7 +10,19 @@ The layers of the package are described in docs/architecture.md.
 
 import sys as _sys
 
-from . import callbacks, datasets, errors, initializers, losses, metrics, optimizers, saving
+from . import (
+    callbacks,
+    datasets,
+    errors,
+    initializers,
+    inspection,
+    losses,
+    metrics,
+    optimizers,
+    plot,
+    saving,
+    testing,
+)
 from ._core import get_kernel_arch as _get_kernel_arch
 from ._core import get_num_threads as _get_num_threads
 from ._core import set_num_threads as _set_num_threads
@@ -23,10 +35,6 @@ from .layout import ParameterLayout
 from .model import Sequential
 from .saving import load_binary, load_model, save_binary
 from .torch_interop import from_torch
-
-# Inspection, figures (matplotlib is imported only when a plot is drawn) and
-# test helpers.
-from . import inspection, plot, testing  # noqa: E402, I001
 
 # The modules' former names, which shadowed the standard library's io and
 # inspect: `nnc.io` and `nnc.inspect` (attribute and import) still work.

@@ -26,9 +26,18 @@ An engine I/O failure is an ``OSError`` of the errno's class
 
 from __future__ import annotations
 
-from ._core import (EngineError, FormatError, InvalidArgumentError, NonFiniteError,
-                    OutOfMemoryError, ShapeError, SizeOverflowError, StateError,
-                    TrainingInterrupted, UnsupportedError)
+from ._core import (
+    EngineError,
+    FormatError,
+    InvalidArgumentError,
+    NonFiniteError,
+    OutOfMemoryError,
+    ShapeError,
+    SizeOverflowError,
+    StateError,
+    TrainingInterrupted,
+    UnsupportedError,
+)
 
 __all__ = ["EngineError", "FormatError", "InvalidArgumentError", "ModelFileError",
            "NonFiniteError", "OutOfMemoryError", "ShapeError", "SizeOverflowError",

@@ -465,9 +465,10 @@ def test_fuzz_fit_options(config, kwargs, capsys):
     rows = 4
     x = np.linspace(-1, 1, rows * IN_DIM).reshape(rows, IN_DIM)
     labels = np.arange(rows) % OUT_DIM
-    y = labels if nnc.losses.takes_labels(model.compiled_loss) else nnc.datasets.one_hot(labels, OUT_DIM)
+    takes_labels = nnc.losses.takes_labels(model.compiled_loss)
+    y = labels if takes_labels else nnc.datasets.one_hot(labels, OUT_DIM)
     if kwargs.get("validation_data") is not None and len(kwargs["validation_data"]) == 2 \
-            and isinstance(kwargs["validation_data"][0], np.ndarray) and nnc.losses.takes_labels(model.compiled_loss):
+            and isinstance(kwargs["validation_data"][0], np.ndarray) and takes_labels:
         kwargs["validation_data"] = (np.zeros((2, IN_DIM)), np.zeros((2, 2)))
     before_history = model.history
     out = call_checked(model, lambda: model.fit(x, y, **kwargs), [x, y])

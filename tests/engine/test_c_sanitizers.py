@@ -126,10 +126,10 @@ def _nncb_inputs(directory: pathlib.Path, n_random: int) -> list[pathlib.Path]:
     """A good nncb model file, the hand-made hostile ones of test_c_library
     (helpers.nncb_files) and seeded random corruptions (CRC resealed so deeper checks run)."""
     import numpy as np
+    from helpers import nncb_oracle as nncb
     from helpers.nncb_files import doctored_files, python_model, reseal
 
     import nnc
-    from helpers import nncb_oracle as nncb
 
     model = python_model("float32", "adam")
     model.fit(np.zeros((4, 5)), np.eye(3)[[0, 1, 2, 0]], epochs=1, verbose=0)

@@ -14,11 +14,11 @@ import sys
 
 import numpy as np
 import pytest
+from helpers import nncb_oracle as nncb
 from helpers.nncb_files import doctored_files, python_model, reseal
 from helpers.paths import REPO, TESTS
 
 import nnc
-from helpers import nncb_oracle as nncb
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32",
                                 reason="the C library is built with make and a Unix C compiler")

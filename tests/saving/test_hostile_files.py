@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from helpers.measures import measured
 from helpers.processes import PACKAGE_PARENT
+from nnc.io import ModelFileError
 
 import nnc
-from nnc.io import ModelFileError
 
 
 def small_model(dtype="float64"):
