@@ -119,6 +119,14 @@ static int ready(ModelObject *self) {
 #define REQUIRE_READY(self) \
     if (!ready(self)) return NULL
 
+/* `out` when the engine call that filled it succeeded, else NULL with the
+ * status raised (and `out` released). */
+static PyObject *filled(nnc_status st, PyObject *out) {
+    if (!st) return out;
+    Py_DECREF(out);
+    return core_raise(st);
+}
+
 static PyObject *model_deserialize(PyObject *cls, PyObject *arg) {
     (void)cls;
     Py_buffer data;
@@ -148,41 +156,20 @@ static PyObject *model_load(PyObject *cls, PyObject *arg) {
 
 /* ----------------------------------------------------------- structure */
 
-static PyObject *model_get_num_params(ModelObject *self, void *closure) {
-    (void)closure;
-    REQUIRE_READY(self);
-    return PyLong_FromLongLong(nnc_model_num_params(self->model));
-}
+/* The model's read-only attributes, by the closure of their getset entry. */
+enum { NUM_PARAMS, DTYPE, INPUT_DIM, OUTPUT_DIM, COMPILED, SEED };
 
-static PyObject *model_get_dtype(ModelObject *self, void *closure) {
-    (void)closure;
+static PyObject *model_attribute(ModelObject *self, void *closure) {
     REQUIRE_READY(self);
-    return PyUnicode_FromString(nnc_model_dtype(self->model) == NNC_FLOAT32 ? "float32"
-                                                                            : "float64");
-}
-
-static PyObject *model_get_input_dim(ModelObject *self, void *closure) {
-    (void)closure;
-    REQUIRE_READY(self);
-    return PyLong_FromLongLong(nnc_model_input_dim(self->model));
-}
-
-static PyObject *model_get_output_dim(ModelObject *self, void *closure) {
-    (void)closure;
-    REQUIRE_READY(self);
-    return PyLong_FromLongLong(nnc_model_output_dim(self->model));
-}
-
-static PyObject *model_get_seed(ModelObject *self, void *closure) {
-    (void)closure;
-    REQUIRE_READY(self);
-    return PyLong_FromUnsignedLongLong(nnc_model_seed(self->model));
-}
-
-static PyObject *model_get_compiled(ModelObject *self, void *closure) {
-    (void)closure;
-    REQUIRE_READY(self);
-    return PyBool_FromLong(nnc_model_is_compiled(self->model));
+    const nnc_model *m = self->model;
+    switch ((int)(intptr_t)closure) {
+    case NUM_PARAMS: return PyLong_FromLongLong(nnc_model_num_params(m));
+    case DTYPE: return PyUnicode_FromString(nnc_model_dtype(m) == NNC_FLOAT32 ? "float32" : "float64");
+    case INPUT_DIM: return PyLong_FromLongLong(nnc_model_input_dim(m));
+    case OUTPUT_DIM: return PyLong_FromLongLong(nnc_model_output_dim(m));
+    case COMPILED: return PyBool_FromLong(nnc_model_is_compiled(m));
+    default: return PyLong_FromUnsignedLongLong(nnc_model_seed(m));
+    }
 }
 
 /* [(fan_in, fan_out, w_off, b_off, slope_off) per layer]; -1: absent. */
@@ -229,11 +216,7 @@ static PyObject *model_get_params(ModelObject *self, PyObject *Py_UNUSED(ignored
     nnc_status st;
     ENGINE_CALL(self, st,
                 nnc_model_get_params(self->model, PyArray_DATA((PyArrayObject *)out), n));
-    if (st) {
-        Py_DECREF(out);
-        return core_raise(st);
-    }
-    return out;
+    return filled(st, out);
 }
 
 static PyObject *model_set_params(ModelObject *self, PyObject *arg) {
@@ -317,16 +300,17 @@ static PyObject *model_get_learning_rate(ModelObject *self, PyObject *Py_UNUSED(
     return st ? core_raise(st) : PyFloat_FromDouble(lr);
 }
 
-static PyObject *model_get_optimizer_state(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
-    REQUIRE_READY(self);
+/* The bytes an engine function writes into a buffer of the size another
+ * one reports, both under one hold of the lock: a consistent snapshot. */
+static PyObject *engine_bytes(ModelObject *self, nnc_status (*size)(const nnc_model *, int64_t *),
+                              nnc_status (*fill)(const nnc_model *, void *, int64_t)) {
     PyObject *out = NULL;
     int64_t n = 0;
-    /* Size and contents under one hold of the lock: a consistent blob. */
     lock_model(self);
-    nnc_status st = nnc_model_optimizer_state_size(self->model, &n);
+    nnc_status st = size(self->model, &n);
     if (!st) {
         out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
-        if (out) st = nnc_model_get_optimizer_state(self->model, PyBytes_AS_STRING(out), n);
+        if (out) st = fill(self->model, PyBytes_AS_STRING(out), n);
     }
     unlock_model(self);
     if (st) {
@@ -334,6 +318,11 @@ static PyObject *model_get_optimizer_state(ModelObject *self, PyObject *Py_UNUSE
         return core_raise(st);
     }
     return out;
+}
+
+static PyObject *model_get_optimizer_state(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    return engine_bytes(self, nnc_model_optimizer_state_size, nnc_model_get_optimizer_state);
 }
 
 static PyObject *model_set_optimizer_state(ModelObject *self, PyObject *arg) {
@@ -351,23 +340,16 @@ static PyObject *model_set_optimizer_state(ModelObject *self, PyObject *arg) {
 
 static PyObject *model_serialize(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
     REQUIRE_READY(self);
-    PyObject *out = NULL;
-    int64_t n = 0;
-    lock_model(self);
-    nnc_status st = nnc_model_serialized_size(self->model, &n);
-    if (!st) {
-        out = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n);
-        if (out) st = nnc_model_serialize(self->model, PyBytes_AS_STRING(out), n);
-    }
-    unlock_model(self);
-    if (st) {
-        Py_XDECREF(out);
-        return core_raise(st);
-    }
-    return out;
+    return engine_bytes(self, nnc_model_serialized_size, nnc_model_serialize);
 }
 
 /* ------------------------------------------------------------ compute */
+
+/* The input rows of predict/trace, checked against the model. */
+static PyArrayObject *input_rows(ModelObject *self, PyObject *arg) {
+    return core_check_array(arg, "x", core_typenum(nnc_model_dtype(self->model)), 2,
+                            (npy_intp)nnc_model_input_dim(self->model));
+}
 
 static PyObject *new_rows(ModelObject *self, npy_intp rows, npy_intp cols) {
     npy_intp dims[2] = {rows, cols};
@@ -376,8 +358,7 @@ static PyObject *new_rows(ModelObject *self, npy_intp rows, npy_intp cols) {
 
 static PyObject *model_predict(ModelObject *self, PyObject *arg) {
     REQUIRE_READY(self);
-    PyArrayObject *x = core_check_array(arg, "x", core_typenum(nnc_model_dtype(self->model)), 2,
-                                        (npy_intp)nnc_model_input_dim(self->model));
+    PyArrayObject *x = input_rows(self, arg);
     if (!x) return NULL;
     PyObject *out = new_rows(self, PyArray_DIM(x, 0), (npy_intp)nnc_model_output_dim(self->model));
     if (!out) return NULL;
@@ -385,18 +366,13 @@ static PyObject *model_predict(ModelObject *self, PyObject *arg) {
     ENGINE_CALL(self, st,
                 nnc_predict(self->model, PyArray_DATA(x), (int64_t)PyArray_DIM(x, 0),
                             PyArray_DATA((PyArrayObject *)out)));
-    if (st) {
-        Py_DECREF(out);
-        return core_raise(st);
-    }
-    return out;
+    return filled(st, out);
 }
 
 /* trace(x) -> [(z, a) per layer]: one engine call fills every array. */
 static PyObject *model_trace(ModelObject *self, PyObject *arg) {
     REQUIRE_READY(self);
-    PyArrayObject *x = core_check_array(arg, "x", core_typenum(nnc_model_dtype(self->model)), 2,
-                                        (npy_intp)nnc_model_input_dim(self->model));
+    PyArrayObject *x = input_rows(self, arg);
     if (!x) return NULL;
     const int n_layers = nnc_model_num_layers(self->model);
     PyObject *result = PyList_New(n_layers);
@@ -439,16 +415,24 @@ static int batch_args(ModelObject *self, PyObject *args, core_batch *b) {
     return core_parse_batch(self->model, x, y, sw, b);
 }
 
-static PyObject *model_loss(ModelObject *self, PyObject *args) {
+/* fn(x, y, sample_weight) -> a loss: nnc_loss_value and nnc_train_batch. */
+typedef nnc_status (*batch_loss_fn)(nnc_model *, const void *, const void *, const void *, int64_t,
+                                    double *);
+
+static PyObject *batch_loss(ModelObject *self, PyObject *args, batch_loss_fn fn) {
     REQUIRE_READY(self);
     core_batch b;
     if (batch_args(self, args, &b)) return NULL;
     double loss = 0.0;
     nnc_status st;
     ENGINE_CALL(self, st,
-                nnc_loss_value(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
-                               b.rows, &loss));
+                fn(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw), b.rows,
+                   &loss));
     return st ? core_raise(st) : PyFloat_FromDouble(loss);
+}
+
+static PyObject *model_loss(ModelObject *self, PyObject *args) {
+    return batch_loss(self, args, nnc_loss_value);
 }
 
 static PyObject *new_flat(ModelObject *self) {
@@ -467,11 +451,7 @@ static PyObject *model_gradients(ModelObject *self, PyObject *args) {
     ENGINE_CALL(self, st,
                 nnc_gradients(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
                               b.rows, &loss, PyArray_DATA((PyArrayObject *)grad)));
-    if (st) {
-        Py_DECREF(grad);
-        return core_raise(st);
-    }
-    return Py_BuildValue("dN", loss, grad);
+    return filled(st, grad) ? Py_BuildValue("dN", loss, grad) : NULL;
 }
 
 static PyObject *model_numeric_gradients(ModelObject *self, PyObject *args) {
@@ -488,23 +468,11 @@ static PyObject *model_numeric_gradients(ModelObject *self, PyObject *args) {
                 nnc_numeric_gradients(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y),
                                       core_data(b.sw), b.rows, eps,
                                       PyArray_DATA((PyArrayObject *)num)));
-    if (st) {
-        Py_DECREF(num);
-        return core_raise(st);
-    }
-    return num;
+    return filled(st, num);
 }
 
 static PyObject *model_train_batch(ModelObject *self, PyObject *args) {
-    REQUIRE_READY(self);
-    core_batch b;
-    if (batch_args(self, args, &b)) return NULL;
-    double loss = 0.0;
-    nnc_status st;
-    ENGINE_CALL(self, st,
-                nnc_train_batch(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
-                                b.rows, &loss));
-    return st ? core_raise(st) : PyFloat_FromDouble(loss);
+    return batch_loss(self, args, nnc_train_batch);
 }
 
 static PyObject *model_train_epoch(ModelObject *self, PyObject *args, PyObject *kwds) {
@@ -537,14 +505,16 @@ static PyObject *model_train_epoch(ModelObject *self, PyObject *args, PyObject *
 
 /* ---------------------------------------------------------------- type */
 
+#define ATTRIBUTE(name, id, doc) {name, (getter)model_attribute, NULL, doc, (void *)(intptr_t)(id)}
 static PyGetSetDef model_getset[] = {
-    {"num_params", (getter)model_get_num_params, NULL, "number of parameters", NULL},
-    {"dtype", (getter)model_get_dtype, NULL, "'float32' or 'float64'", NULL},
-    {"input_dim", (getter)model_get_input_dim, NULL, "input width", NULL},
-    {"output_dim", (getter)model_get_output_dim, NULL, "output width", NULL},
-    {"compiled", (getter)model_get_compiled, NULL, "whether compile() succeeded", NULL},
-    {"seed", (getter)model_get_seed, NULL, "the seed the model was created with", NULL},
+    ATTRIBUTE("num_params", NUM_PARAMS, "number of parameters"),
+    ATTRIBUTE("dtype", DTYPE, "'float32' or 'float64'"),
+    ATTRIBUTE("input_dim", INPUT_DIM, "input width"),
+    ATTRIBUTE("output_dim", OUTPUT_DIM, "output width"),
+    ATTRIBUTE("compiled", COMPILED, "whether compile() succeeded"),
+    ATTRIBUTE("seed", SEED, "the seed the model was created with"),
     {NULL, NULL, NULL, NULL, NULL}};
+#undef ATTRIBUTE
 
 static PyMethodDef model_methods[] = {
     {"deserialize", (PyCFunction)model_deserialize, METH_O | METH_CLASS,

@@ -266,12 +266,3 @@ def load_binary(path):
         return from_bytes(data)
     except ModelFileError as exc:
         raise ModelFileError(f"load_binary: {path}: {exc}") from None
-
-
-def is_nncb(path) -> bool:
-    """Whether the file starts with the nncb magic bytes."""
-    try:
-        with open(os.fspath(path), "rb") as f:
-            return f.read(len(MAGIC)) == MAGIC
-    except OSError:
-        return False
