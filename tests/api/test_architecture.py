@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 import sys
 
 import nnc
@@ -113,3 +114,15 @@ def test_only_model_py_touches_a_sequentials_private_attributes():
             if isinstance(node, ast.Attribute) and node.attr in private:
                 offenders.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert offenders == [], offenders
+
+
+def test_every_subpackage_is_installed():
+    """pyproject.toml lists the packages the wheel holds: a new subpackage
+    missing there would only work from the checkout."""
+    from helpers.paths import REPO
+
+    line = re.search(r"^packages = \[(.*)\]$", (REPO / "pyproject.toml").read_text(), re.M)
+    listed = set(re.findall(r'"([^"]+)"', line.group(1)))
+    found = {".".join(init.parent.relative_to(REPO).parts)
+             for init in (REPO / "nnc").rglob("__init__.py")}
+    assert listed == found
