@@ -1,4 +1,4 @@
-"""The public Python contract of ARCHITECTURE section 4: weights and their
+"""The public Python contract (docs/architecture.md and README): weights and their
 layout, zero-copy input, conversions, evaluate/summary, dtypes."""
 
 import tracemalloc

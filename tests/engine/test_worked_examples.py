@@ -150,6 +150,31 @@ def test_note001_step_unit_gates():
 # ---------------------------------------------------------------- note 004
 
 
+def test_note004_relu_layer():
+    """A 3-unit ReLU layer on x = (-1, 1): the notes' w^1 (to unit j from
+    input i, so nnc's W is its transpose) and b^1 give z^1 = (0.3, -0.1,
+    0.2) and a^1 = (0.3, 0, 0.2); the "bias trick" (b as one more column of
+    w, against an input of 1) is the same product."""
+    w1 = np.array([[-0.2, 0.4], [0.3, 0.1], [-0.5, -0.3]])
+    b1 = np.array([-0.3, 0.1, 0.0])
+    model = nnc.Sequential([nnc.Dense(3, activation="relu", input_dim=2)], dtype="float64",
+                           seed=0)
+    model.set_weights([w1.T, b1])
+    x = np.array([[-1.0, 1.0]])
+    (layer,) = model.trace(x)
+    for got, want in zip(layer.z[0], ["0.3", "-0.1", "0.2"]):
+        assert got == printed(want)
+    for got, want in zip(model.predict(x)[0], ["0.3", "0", "0.2"]):
+        assert got == printed(want)
+    trick = nnc.Sequential([nnc.Dense(3, activation="relu", use_bias=False, input_dim=3)],
+                           dtype="float64", seed=0)
+    trick.set_weights([np.column_stack([w1, b1]).T])
+    # The engine starts each sum at the bias, the trick adds it last: equal
+    # to rounding.
+    np.testing.assert_allclose(trick.predict(np.array([[-1.0, 1.0, 1.0]])), model.predict(x),
+                               rtol=1e-15, atol=1e-16)
+
+
 def note004_model():
     """x = (0.1, 0.3), w1 = (0.4, -0.2), w2 = 0.1, biases 0, sigmoid both
     layers, C = 1/2 (y - a)^2, eta = 0.01."""

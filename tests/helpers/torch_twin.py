@@ -51,7 +51,7 @@ def torch_forward(model, params, x):
 
 
 def torch_loss(model, params, x, y, sample_weight=None):
-    """J as ARCHITECTURE section 3 defines it, computed by torch."""
+    """J as docs/architecture.md (Losses, L2 regularisation) defines it, computed by torch."""
     import torch
     import torch.nn.functional as F
 
