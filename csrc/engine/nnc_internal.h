@@ -27,6 +27,12 @@ nnc_status nnc__fail(nnc_status status, const char *fmt, ...)
         if (try_st_ != NNC_OK) return try_st_; \
     } while (0)
 
+/* ------------------------------------------------------------- files */
+
+/* Replace `path` with n bytes of `data` by the rule of
+ * nnc_file_replace_begin (nnc_file_replace.c). NNC_ERR_IO with errno set. */
+nnc_status nnc__write_file(const char *path, const void *data, size_t n);
+
 /* ------------------------------------------------------ checked sizes */
 
 /* *out = a * b, or NNC_ERR_OVERFLOW (with a message naming `what`). */

@@ -10,6 +10,7 @@
  *   optimizer.c       optimizer settings between dicts and nnc_optimizer_config
  *   model_type.c      nnc._core.Model, one engine model
  *   progress_type.c   nnc._core.Progress, the record a running epoch updates
+ *   file_replace_type.c  nnc._core.FileReplacement, the safe way to replace a file
  */
 #ifndef NNC_PYTHON_CORE_H
 #define NNC_PYTHON_CORE_H
@@ -73,6 +74,7 @@ PyObject *core_optimizer_options(const nnc_optimizer_config *cfg);
 
 extern PyTypeObject core_ModelType;
 extern PyTypeObject core_ProgressType;
+extern PyTypeObject core_FileReplacementType;
 
 typedef struct {
     PyObject_HEAD

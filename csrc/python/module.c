@@ -261,12 +261,15 @@ PyMODINIT_FUNC PyInit__core(void) {
     /* Join the engine's worker threads when the interpreter exits (if the
      * at-exit table is full they simply end with the process). */
     (void)Py_AtExit(shutdown_threads);
-    if (PyType_Ready(&core_ModelType) < 0 || PyType_Ready(&core_ProgressType) < 0) return NULL;
+    if (PyType_Ready(&core_ModelType) < 0 || PyType_Ready(&core_ProgressType) < 0 ||
+        PyType_Ready(&core_FileReplacementType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&core_module);
     if (!m) return NULL;
     if (core_add_exceptions(m) < 0 ||
         PyModule_AddObjectRef(m, "Model", (PyObject *)&core_ModelType) < 0 ||
         PyModule_AddObjectRef(m, "Progress", (PyObject *)&core_ProgressType) < 0 ||
+        PyModule_AddObjectRef(m, "FileReplacement", (PyObject *)&core_FileReplacementType) < 0 ||
         PyModule_AddIntConstant(m, "NNCB_FORMAT_VERSION", NNC_FORMAT_VERSION) < 0 ||
         add_bytes(m, "NNCB_MAGIC", NNC_FORMAT_MAGIC, sizeof NNC_FORMAT_MAGIC - 1) < 0 ||
         PyModule_AddStringConstant(m, "kernel_arch", nnc_kernel_arch()) < 0) {

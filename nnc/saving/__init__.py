@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import ModelFileError
 from . import nncb, npz
-from .atomic import write_atomic
+from .files import write_atomic
 from .state import architecture, arrays, model_from_config, register_model_class, restore
 
 __all__ = ["ModelFileError", "load_binary", "load_model", "load_weights", "model_from_config",
