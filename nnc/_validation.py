@@ -73,13 +73,15 @@ def _as_array(data, name: str) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """ValueError if a float array holds NaN or infinity."""
-    if arr.dtype.kind == "f" and arr.size and not _core.all_finite(arr):
+    if arr.dtype.kind == "f" and arr.size and not _core.all_finite(to_engine(arr, arr.dtype)):
         raise ValueError(f"{name}: contains NaN or infinity")
 
 
-def to_engine(arr: np.ndarray, dtype: str) -> np.ndarray:
-    """Cast/copy only when needed to get a C-contiguous, aligned array."""
-    return np.ascontiguousarray(arr, dtype=dtype)
+def to_engine(arr: np.ndarray, dtype) -> np.ndarray:
+    """Cast/copy only when needed to get a C-contiguous, aligned array of
+    `dtype` (any layout and alignment converts: ``np.frombuffer(buf,
+    offset=1)``, a memmap at an odd offset, a strided view)."""
+    return np.require(arr, dtype=dtype, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 
 def features(x, dtype: str, n_features: int | None, name: str = "x",
@@ -109,10 +111,10 @@ def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,
         if arr.ndim != 1:
             raise ValueError(f"{name}: expected 1-D integer class labels, got shape {arr.shape}")
         if arr.dtype.kind == "f":
-            check_finite(np.ascontiguousarray(arr), name)
+            check_finite(arr, name)
             if not np.all(arr == np.round(arr)):
                 raise ValueError(f"{name}: class labels must be whole numbers")
-        labels = np.ascontiguousarray(arr, dtype=np.int64)
+        labels = to_engine(arr, np.int64)
         if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
             raise ValueError(
                 f"{name}: class labels must be in [0, {n_outputs}), "

@@ -17,9 +17,11 @@ C engine model), ``parameter_layout``, ``engine_features``/``engine_data``
 from __future__ import annotations
 
 import contextlib
+import os
 import secrets
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -31,6 +33,27 @@ from .callbacks import Callback, History
 from .layers import Dense, Dropout, Input, Layer, engine_specs
 from .layers import from_config as layer_from_config
 from .layout import ParameterLayout
+
+#: Every live model, for the fork handler below.
+_LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """In a fork() child (docs/design.md "fork"): the threads that held
+    locks are gone. Every model gets working locks; one that another thread
+    was training refuses later calls with StateError rather than handing out
+    a half-updated state (or waiting forever for a lock nobody will free)."""
+    _core.after_fork_in_child()
+    for model in list(_LIVE_MODELS):
+        if model._fit_lock.locked():
+            model._fit_lock = threading.Lock()
+            model._fit_thread = None
+            if model._core is not None:
+                model._core.refuse_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 @saving.register_model_class
@@ -66,6 +89,7 @@ class Sequential:
         self.history: History | None = None
         self._fit_lock = threading.Lock()
         self._fit_thread = None
+        _LIVE_MODELS.add(self)
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -532,7 +556,7 @@ class Sequential:
         core = self.engine
         before = self.get_training_state()
         try:
-            core.set_params(np.ascontiguousarray(state["params"]))
+            core.set_params(v.to_engine(np.asarray(state["params"]), None))
             core.set_rng_state(tuple(int(word) for word in state["rng_state"]))
             if "optimizer_state" in state:
                 core.set_optimizer_state(np.asarray(state["optimizer_state"]).tobytes())
@@ -568,6 +592,7 @@ class Sequential:
     def __setstate__(self, state: dict) -> None:
         model = saving.model_from_state(state)
         self.__dict__.update(model.__dict__)
+        _LIVE_MODELS.add(self)
         for layer in self._layers:
             layer._model = self
 

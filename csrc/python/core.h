@@ -36,6 +36,8 @@ int core_add_exceptions(PyObject *module);
  * message; returns NULL. `path` (or NULL) names the file of an I/O error. */
 PyObject *core_raise(nnc_status status);
 PyObject *core_raise_for_path(nnc_status status, PyObject *path);
+/* Raise the exception class of `status` with the wrapper's own message. */
+PyObject *core_raise_message(nnc_status status, const char *message);
 
 /* ---------------------------------------------------------- arrays.c */
 
@@ -75,6 +77,10 @@ PyObject *core_optimizer_options(const nnc_optimizer_config *cfg);
 extern PyTypeObject core_ModelType;
 extern PyTypeObject core_ProgressType;
 extern PyTypeObject core_FileReplacementType;
+
+/* In a fork() child: every Model gets a working lock again; the ones
+ * another thread was inside at the fork refuse every call (StateError). */
+void core_models_after_fork_in_child(void);
 
 typedef struct {
     PyObject_HEAD
