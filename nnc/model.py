@@ -17,6 +17,7 @@ C engine model), ``parameter_layout``, ``engine_features``/``engine_data``
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import secrets
 import sys
@@ -56,6 +57,15 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+def _holding_state_lock(method):
+    """Run a model method with the model's state lock held."""
+    @functools.wraps(method)
+    def holding(self, *args, **kwargs):
+        with self._state_lock:
+            return method(self, *args, **kwargs)
+    return holding
+
+
 @saving.register_model_class
 class Sequential:
     """A stack of Dense layers, optionally with Dropout between them.
@@ -89,6 +99,9 @@ class Sequential:
         self.history: History | None = None
         self._fit_lock = threading.Lock()
         self._fit_thread = None
+        # Held by compile and by snapshots: a save never pairs one compile's
+        # settings with another's optimizer state (docs/design.md "Snapshots").
+        self._state_lock = threading.RLock()
         _LIVE_MODELS.add(self)
         if layers is not None:
             if isinstance(layers, Layer):
@@ -234,6 +247,7 @@ class Sequential:
 
     # -------------------------------------------------------------- compile
 
+    @_holding_state_lock
     def compile(self, optimizer="adam", loss="mse", l2: float = 0.0, metrics=None) -> None:
         """Choose the optimizer, the loss and the L2 coefficient lambda
         (J += lambda/(2m) sum W^2, biases excluded), and metrics to report.
@@ -541,14 +555,34 @@ class Sequential:
     def get_training_state(self) -> dict:
         """What a continued ``fit`` depends on besides the configs: the flat
         ``params``, the engine RNG's ``rng_state`` (two uint64) and, once
-        compiled, the ``optimizer_state`` blob (uint8), as arrays."""
-        core = self.engine
-        state = {"params": core.get_params(),
-                 "rng_state": np.array(core.get_rng_state(), dtype=np.uint64)}
-        if self._optimizer is not None:
-            state["optimizer_state"] = np.frombuffer(core.get_optimizer_state(), dtype=np.uint8)
-        return state
+        compiled, the ``optimizer_state`` blob (uint8), as arrays, all from
+        one completed step even while another thread trains."""
+        return self.snapshot()[1]
 
+    @property
+    def state_lock(self):
+        """The lock compile and snapshots hold (re-entrant): code that reads
+        several of the model's settings and states as one holds it too."""
+        return self._state_lock
+
+    def snapshot(self) -> tuple[dict | None, dict]:
+        """``(get_compile_config(), get_training_state())`` taken as one: the
+        arrays come from a single engine call (one step), the learning rate
+        in the config is the one those arrays were trained with, and no
+        compile can come in between. The model is built first if it can be."""
+        with self._state_lock:
+            config = self.get_compile_config()
+            if not self.built:
+                return config, {}
+            params, rng_state, optimizer_state, rate = self.engine.training_state()
+            state = {"params": params, "rng_state": np.array(rng_state, dtype=np.uint64)}
+            if self._optimizer is not None:
+                state["optimizer_state"] = np.frombuffer(optimizer_state, dtype=np.uint8)
+                if isinstance(config["optimizer"].get("learning_rate"), float):
+                    config["optimizer"]["learning_rate"] = rate
+        return config, state
+
+    @_holding_state_lock
     def set_training_state(self, state: dict) -> None:
         """Restore ``get_training_state()``'s arrays (all or nothing: on any
         error the model keeps its state)."""

@@ -256,6 +256,42 @@ static PyObject *model_get_params(ModelObject *self, PyObject *Py_UNUSED(ignored
     return filled(st, out);
 }
 
+/* (params, (rng0, rng1), optimizer state bytes or None, learning rate or
+ * None), all read under one hold of the lock: a snapshot from one
+ * completed step even while another thread trains (docs/design.md
+ * "Snapshots"). */
+static PyObject *model_training_state(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    npy_intp n = (npy_intp)nnc_model_num_params(self->model);
+    PyObject *params = PyArray_SimpleNew(1, &n, core_typenum(nnc_model_dtype(self->model)));
+    if (!params) return NULL;
+    PyObject *blob = NULL;
+    uint64_t rng[2];
+    double lr = 0.0;
+    lock_model(self);
+    nnc_status st = nnc_model_get_params(self->model, PyArray_DATA((PyArrayObject *)params), n);
+    nnc_model_get_rng_state(self->model, rng);
+    const int compiled = nnc_model_is_compiled(self->model);
+    if (!st && compiled) {
+        int64_t size = 0;
+        st = nnc_model_optimizer_state_size(self->model, &size);
+        if (!st) blob = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+        if (!st && blob)
+            st = nnc_model_get_optimizer_state(self->model, PyBytes_AS_STRING(blob), size);
+        if (!st && blob) st = nnc_model_get_learning_rate(self->model, &lr);
+    }
+    unlock_model(self);
+    if (st || (compiled && !blob)) {
+        Py_DECREF(params);
+        Py_XDECREF(blob);
+        return st ? core_raise(st) : NULL;
+    }
+    PyObject *rate = compiled ? PyFloat_FromDouble(lr) : Py_NewRef(Py_None);
+    if (!blob) blob = Py_NewRef(Py_None);
+    return Py_BuildValue("(N(KK)NN)", params, (unsigned long long)rng[0],
+                         (unsigned long long)rng[1], blob, rate);
+}
+
 static PyObject *model_set_params(ModelObject *self, PyObject *arg) {
     REQUIRE_READY(self);
     PyArrayObject *v =
@@ -578,6 +614,8 @@ static PyMethodDef model_methods[] = {
     {"compile_settings", (PyCFunction)model_compile_settings, METH_NOARGS,
      "(loss, l2, optimizer_name, {field: value}) or None before compile."},
     {"set_learning_rate", (PyCFunction)model_set_learning_rate, METH_O, "Set the learning rate."},
+    {"training_state", (PyCFunction)model_training_state, METH_NOARGS,
+     "(params, rng_state, optimizer_state or None, learning_rate or None) in one snapshot."},
     {"refuse_after_fork", (PyCFunction)model_refuse_after_fork, METH_NOARGS,
      "In a fork() child: refuse every later call (the parent was training it)."},
     {"get_learning_rate", (PyCFunction)model_get_learning_rate, METH_NOARGS,
