@@ -88,6 +88,8 @@ class Sequential:
             raise ValueError(f"seed: expected an integer < 2**64, got {seed}")
         self.name = name if name is not None else "sequential"
         self._layers: list[Layer] = []
+        self._layer_names: set[str] = set()
+        self._kind_counts: dict[type, int] = {}
         self._input_dim: int | None = None
         self._core = None
         self._layout: ParameterLayout | None = None
@@ -139,8 +141,11 @@ class Sequential:
             raise TypeError(f"layers: expected nnc.Dense, nnc.Dropout or nnc.Input, got {layer!r}")
         if layer._model is not None:
             raise ValueError(f"layers: {layer!r} already belongs to a model")
+        # Counts and names kept as they grow: adding n layers costs O(n), so
+        # a file of 100,000 layers loads in linear time (docs/design.md).
+        n_of_kind = self._kind_counts.get(type(layer), 0)
         if isinstance(layer, Dense) and layer.input_dim is not None:
-            if self._dense:
+            if self._kind_counts.get(Dense, 0):
                 raise ValueError("input_dim: only the first Dense layer may set input_dim")
             if self._input_dim is not None and self._input_dim != layer.input_dim:
                 raise ValueError(
@@ -148,14 +153,15 @@ class Sequential:
             self._input_dim = layer.input_dim
         kind = "dense" if isinstance(layer, Dense) else "dropout"
         if layer.name is None:
-            count = sum(1 for other in self._layers if type(other) is type(layer))
-            layer.name = f"{kind}_{count + 1}"
-        if any(other.name == layer.name for other in self._layers):
+            layer.name = f"{kind}_{n_of_kind + 1}"
+        if layer.name in self._layer_names:
             raise ValueError(f"layers: duplicate layer name {layer.name!r}")
         self._layers.append(layer)
+        self._layer_names.add(layer.name)
+        self._kind_counts[type(layer)] = n_of_kind + 1
         layer._model = self
         if isinstance(layer, Dense):
-            layer._index = len(self._dense) - 1
+            layer._index = n_of_kind
 
     def build(self, input_dim: int | None = None) -> None:
         """Create the engine model and draw the initial weights from the seed."""

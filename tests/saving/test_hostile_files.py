@@ -399,3 +399,24 @@ def test_optimizer_state_with_nan_is_refused_even_with_a_valid_checksum(saved, t
         arrays["optimizer_state"] = resealed(offset, float("nan"))
         with pytest.raises(ValueError, match="NaN"):
             nnc.load_model(write_npz(tmp_path / "nan.npz", arch, arrays))
+
+
+def test_a_file_of_many_layers_loads_in_linear_time(tmp_path):
+    """The format allows 100,000 layers; adding a layer checks its name in
+    a set, not against every earlier layer, so loading a crafted file of
+    50,000 layers takes seconds (quadratic checks took minutes). Run in
+    a subprocess whose timeout a regression would exceed."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(PACKAGE_PARENT)!r})
+        import nnc
+        base = nnc.Dense(1).get_config()
+        layers = [{{**base, "name": f"d{{i}}"}} for i in range(50_000)]
+        model = nnc.Sequential.from_config({{"name": "deep", "dtype": "float32", "seed": 0,
+                                            "input_dim": None, "layers": layers}})
+        print(len(model.layers), len({{layer.name for layer in model.layers}}))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["50000", "50000"]
