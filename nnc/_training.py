@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from . import _core, losses
+from . import _chunks, _core, losses
 from . import metrics as metric_fns
 from .callbacks import CallbackList, History
 from .progress import ProgressBar
@@ -125,7 +125,7 @@ class TrainingRun:
             bar = ProgressBar(epoch, self.epochs, self.verbose) if self.verbose else None
             try:
                 loss = runner.run(engine, self.x, self.y, self.sample_weight,
-                                  self.batch_size or 0, self.shuffle, bar)
+                                  min(self.batch_size or 0, self.x.shape[0]), self.shuffle, bar)
             except _core.NonFiniteError as exc:
                 if self.nonfinite == "raise":
                     raise
@@ -152,6 +152,6 @@ def metric_values(model, x, y, sample_weight) -> dict:
     names = model.compiled_metrics
     if not names:
         return {}
-    pred = model.engine.predict(x)
+    pred = _chunks.predict(model.engine, x)
     labels = losses.takes_labels(model.compiled_loss)
     return {m: metric_fns.compute(m, y, pred, labels, sample_weight) for m in names}

@@ -26,7 +26,7 @@ import weakref
 
 import numpy as np
 
-from . import _core, inspection, losses, optimizers, saving
+from . import _chunks, _core, inspection, losses, optimizers, saving
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values
@@ -407,12 +407,12 @@ class Sequential:
         # serving loop): skip the general conversion, keep the finite check.
         if (batch_size is None and core is not None and type(x) is np.ndarray
                 and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
-                and x.flags.aligned and x.shape[1] == self._input_dim and x.shape[0] >= 1
-                and _core.all_finite(x)):
+                and x.flags.aligned and x.shape[1] == self._input_dim
+                and 1 <= x.shape[0] <= _chunks.MIN_ROWS and _core.all_finite(x)):
             return core.predict(x)
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         x = self.engine_features(x, allow_empty=True)
-        return self._core.predict(x)
+        return _chunks.predict(self._core, x, batch_size)
 
     def evaluate(self, x, y, batch_size: int | None = None, sample_weight=None,
                  verbose=0) -> dict:
@@ -468,8 +468,7 @@ class Sequential:
             arr = v._as_array(w, f"weights[{i}]")
             if arr.shape != s.shape:
                 raise ValueError(f"weights[{i}]: expected shape {s.shape}, got {arr.shape}")
-            arr = v.to_engine(arr, self.dtype)
-            v.check_finite(arr, f"weights[{i}]")
+            arr = v.finite_floats(arr, self.dtype, f"weights[{i}]")
             flat[s.offset:s.stop] = arr.ravel()
         self._core.set_params(flat)
 
@@ -484,8 +483,7 @@ class Sequential:
         arr = v._as_array(params, "params")
         if arr.ndim != 1 or arr.shape[0] != core.num_params:
             raise ValueError(f"params: expected shape ({core.num_params},), got {arr.shape}")
-        arr = v.to_engine(arr, self.dtype)
-        v.check_finite(arr, "params")
+        arr = v.finite_floats(arr, self.dtype, "params")
         core.set_params(arr)
 
     def count_params(self) -> int:
