@@ -6,18 +6,18 @@ as ``callback.training_run``.
 
 Each epoch runs on a worker thread inside ``_core.Model.train_epoch`` with
 the GIL released; the calling thread waits in short slices so that it can
-draw the progress bar and react to Ctrl-C (the engine then stops before its
-next batch, leaving the weights of the last completed step). One worker
+draw the progress bar and react to Ctrl-C or any exception a signal handler
+raises (the engine then stops before its next batch, leaving the weights of
+the last completed step, and the exception propagates). One worker
 serves a whole run: handing it an epoch costs ~20 microseconds.
 """
 
 from __future__ import annotations
 
 import warnings
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor, wait
 
-from . import _core, losses
+from . import _chunks, _core, losses
 from . import metrics as metric_fns
 from .callbacks import CallbackList, History
 from .progress import ProgressBar
@@ -46,21 +46,27 @@ class EpochRunner:
                                    progress)
         waited = 0.0
         try:
-            while True:
-                try:
-                    return future.result(POLL_SECONDS)
-                except FutureTimeout:
-                    waited += POLL_SECONDS
+            # wait() returns on timeout instead of raising: a TimeoutError
+            # from a signal handler (the built-in since Python 3.11, the
+            # class future.result() raises on timeout) is never mistaken
+            # for the end of a slice.
+            while not wait((future,), POLL_SECONDS).done:
+                waited += POLL_SECONDS
                 if bar is not None and waited >= DRAW_SECONDS:
                     waited = 0.0
                     done = progress.samples_done
                     bar.update(progress.batches_done, progress.batches_total,
                                progress.loss_sum / done if done else None)
-        except KeyboardInterrupt:
+            return future.result()
+        except BaseException:
+            # Ctrl-C, SystemExit, a signal handler's exception: the engine
+            # stops before its next batch (milliseconds), then it propagates.
             progress.request_stop()
             try:
                 future.result()
             except _core.TrainingInterrupted:
+                pass
+            except Exception:  # the engine's own error loses to the interruption
                 pass
             raise
 
@@ -119,7 +125,7 @@ class TrainingRun:
             bar = ProgressBar(epoch, self.epochs, self.verbose) if self.verbose else None
             try:
                 loss = runner.run(engine, self.x, self.y, self.sample_weight,
-                                  self.batch_size or 0, self.shuffle, bar)
+                                  min(self.batch_size or 0, self.x.shape[0]), self.shuffle, bar)
             except _core.NonFiniteError as exc:
                 if self.nonfinite == "raise":
                     raise
@@ -146,6 +152,6 @@ def metric_values(model, x, y, sample_weight) -> dict:
     names = model.compiled_metrics
     if not names:
         return {}
-    pred = model.engine.predict(x)
+    pred = _chunks.predict(model.engine, x)
     labels = losses.takes_labels(model.compiled_loss)
     return {m: metric_fns.compute(m, y, pred, labels, sample_weight) for m in names}

@@ -73,13 +73,28 @@ def _as_array(data, name: str) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """ValueError if a float array holds NaN or infinity."""
-    if arr.dtype.kind == "f" and arr.size and not _core.all_finite(arr):
+    if arr.dtype.kind == "f" and arr.size and not _core.all_finite(to_engine(arr, arr.dtype)):
         raise ValueError(f"{name}: contains NaN or infinity")
 
 
-def to_engine(arr: np.ndarray, dtype: str) -> np.ndarray:
-    """Cast/copy only when needed to get a C-contiguous, aligned array."""
-    return np.ascontiguousarray(arr, dtype=dtype)
+def finite_floats(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
+    """`arr` as an engine-ready array of `dtype` with no NaN or infinity.
+    A finite value too large for float32 (1e300 into a float32 model) is
+    reported as out of range, without NumPy's overflow warning."""
+    with np.errstate(over="ignore"):
+        out = to_engine(arr, dtype)
+    if out.size and not _core.all_finite(out):
+        check_finite(arr, name)  # NaN or infinity in the input itself
+        limit = np.finfo(dtype).max
+        raise ValueError(f"{name}: values beyond the {dtype} range (|value| > {limit:.4g})")
+    return out
+
+
+def to_engine(arr: np.ndarray, dtype) -> np.ndarray:
+    """Cast/copy only when needed to get a C-contiguous, aligned array of
+    `dtype` (any layout and alignment converts: ``np.frombuffer(buf,
+    offset=1)``, a memmap at an odd offset, a strided view)."""
+    return np.require(arr, dtype=dtype, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 
 def features(x, dtype: str, n_features: int | None, name: str = "x",
@@ -93,9 +108,7 @@ def features(x, dtype: str, n_features: int | None, name: str = "x",
         raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name}: expected {n_features} features per sample, got {arr.shape[1]}")
-    arr = to_engine(arr, dtype)
-    check_finite(arr, name)
-    return arr
+    return finite_floats(arr, dtype, name)
 
 
 def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,
@@ -109,15 +122,15 @@ def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,
         if arr.ndim != 1:
             raise ValueError(f"{name}: expected 1-D integer class labels, got shape {arr.shape}")
         if arr.dtype.kind == "f":
-            check_finite(np.ascontiguousarray(arr), name)
+            check_finite(arr, name)
             if not np.all(arr == np.round(arr)):
                 raise ValueError(f"{name}: class labels must be whole numbers")
-        labels = np.ascontiguousarray(arr, dtype=np.int64)
-        if labels.size and (labels.min() < 0 or labels.max() >= n_outputs):
+        if arr.size and (arr.min() < 0 or arr.max() >= n_outputs):  # before any cast wraps
+            low, high = (int(v) for v in (arr.min(), arr.max()))
             raise ValueError(
                 f"{name}: class labels must be in [0, {n_outputs}), "
-                f"got values in [{labels.min()}, {labels.max()}]")
-        out = labels
+                f"got values in [{low}, {high}]")
+        out = to_engine(arr, np.int64)
     else:
         if arr.ndim == 1 and n_outputs == 1:
             arr = arr.reshape(-1, 1)
@@ -130,8 +143,7 @@ def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,
             raise ValueError(
                 f"{name}: expected shape (n_samples, {n_outputs}) for a model with "
                 f"{n_outputs} outputs, got {arr.shape}")
-        out = to_engine(arr, dtype)
-        check_finite(out, name)
+        out = finite_floats(arr, dtype, name)
     if out.shape[0] != n_samples:
         raise ValueError(f"{name}: has {out.shape[0]} samples but x has {n_samples}")
     return out
@@ -145,8 +157,7 @@ def sample_weights(sw, dtype: str, n_samples: int,
     arr = _as_array(sw, name)
     if arr.ndim != 1 or arr.shape[0] != n_samples:
         raise ValueError(f"{name}: expected shape ({n_samples},), got {arr.shape}")
-    arr = to_engine(arr, dtype)
-    check_finite(arr, name)
+    arr = finite_floats(arr, dtype, name)
     if arr.size and arr.min() < 0:
         raise ValueError(f"{name}: weights must be >= 0")
     return arr

@@ -17,13 +17,16 @@ C engine model), ``parameter_layout``, ``engine_features``/``engine_data``
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import secrets
 import sys
 import threading
+import weakref
 
 import numpy as np
 
-from . import _core, inspection, losses, optimizers, saving
+from . import _chunks, _core, inspection, losses, optimizers, saving
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values
@@ -31,6 +34,36 @@ from .callbacks import Callback, History
 from .layers import Dense, Dropout, Input, Layer, engine_specs
 from .layers import from_config as layer_from_config
 from .layout import ParameterLayout
+
+#: Every live model, for the fork handler below.
+_LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    """In a fork() child (docs/design.md "fork"): the threads that held
+    locks are gone. Every model gets working locks; one that another thread
+    was training refuses later calls with StateError rather than handing out
+    a half-updated state (or waiting forever for a lock nobody will free)."""
+    _core.after_fork_in_child()
+    for model in list(_LIVE_MODELS):
+        if model._fit_lock.locked():
+            model._fit_lock = threading.Lock()
+            model._fit_thread = None
+            if model._core is not None:
+                model._core.refuse_after_fork()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _holding_state_lock(method):
+    """Run a model method with the model's state lock held."""
+    @functools.wraps(method)
+    def holding(self, *args, **kwargs):
+        with self._state_lock:
+            return method(self, *args, **kwargs)
+    return holding
 
 
 @saving.register_model_class
@@ -55,6 +88,8 @@ class Sequential:
             raise ValueError(f"seed: expected an integer < 2**64, got {seed}")
         self.name = name if name is not None else "sequential"
         self._layers: list[Layer] = []
+        self._layer_names: set[str] = set()
+        self._kind_counts: dict[type, int] = {}
         self._input_dim: int | None = None
         self._core = None
         self._layout: ParameterLayout | None = None
@@ -66,6 +101,10 @@ class Sequential:
         self.history: History | None = None
         self._fit_lock = threading.Lock()
         self._fit_thread = None
+        # Held by compile and by snapshots: a save never pairs one compile's
+        # settings with another's optimizer state (docs/design.md "Snapshots").
+        self._state_lock = threading.RLock()
+        _LIVE_MODELS.add(self)
         if layers is not None:
             if isinstance(layers, Layer):
                 layers = [layers]
@@ -102,8 +141,11 @@ class Sequential:
             raise TypeError(f"layers: expected nnc.Dense, nnc.Dropout or nnc.Input, got {layer!r}")
         if layer._model is not None:
             raise ValueError(f"layers: {layer!r} already belongs to a model")
+        # Counts and names kept as they grow: adding n layers costs O(n), so
+        # a file of 100,000 layers loads in linear time (docs/design.md).
+        n_of_kind = self._kind_counts.get(type(layer), 0)
         if isinstance(layer, Dense) and layer.input_dim is not None:
-            if self._dense:
+            if self._kind_counts.get(Dense, 0):
                 raise ValueError("input_dim: only the first Dense layer may set input_dim")
             if self._input_dim is not None and self._input_dim != layer.input_dim:
                 raise ValueError(
@@ -111,14 +153,15 @@ class Sequential:
             self._input_dim = layer.input_dim
         kind = "dense" if isinstance(layer, Dense) else "dropout"
         if layer.name is None:
-            count = sum(1 for other in self._layers if type(other) is type(layer))
-            layer.name = f"{kind}_{count + 1}"
-        if any(other.name == layer.name for other in self._layers):
+            layer.name = f"{kind}_{n_of_kind + 1}"
+        if layer.name in self._layer_names:
             raise ValueError(f"layers: duplicate layer name {layer.name!r}")
         self._layers.append(layer)
+        self._layer_names.add(layer.name)
+        self._kind_counts[type(layer)] = n_of_kind + 1
         layer._model = self
         if isinstance(layer, Dense):
-            layer._index = len(self._dense) - 1
+            layer._index = n_of_kind
 
     def build(self, input_dim: int | None = None) -> None:
         """Create the engine model and draw the initial weights from the seed."""
@@ -210,6 +253,7 @@ class Sequential:
 
     # -------------------------------------------------------------- compile
 
+    @_holding_state_lock
     def compile(self, optimizer="adam", loss="mse", l2: float = 0.0, metrics=None) -> None:
         """Choose the optimizer, the loss and the L2 coefficient lambda
         (J += lambda/(2m) sum W^2, biases excluded), and metrics to report.
@@ -363,12 +407,12 @@ class Sequential:
         # serving loop): skip the general conversion, keep the finite check.
         if (batch_size is None and core is not None and type(x) is np.ndarray
                 and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
-                and x.flags.aligned and x.shape[1] == self._input_dim and x.shape[0] >= 1
-                and _core.all_finite(x)):
+                and x.flags.aligned and x.shape[1] == self._input_dim
+                and 1 <= x.shape[0] <= _chunks.MIN_ROWS and _core.all_finite(x)):
             return core.predict(x)
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         x = self.engine_features(x, allow_empty=True)
-        return self._core.predict(x)
+        return _chunks.predict(self._core, x, batch_size)
 
     def evaluate(self, x, y, batch_size: int | None = None, sample_weight=None,
                  verbose=0) -> dict:
@@ -424,8 +468,7 @@ class Sequential:
             arr = v._as_array(w, f"weights[{i}]")
             if arr.shape != s.shape:
                 raise ValueError(f"weights[{i}]: expected shape {s.shape}, got {arr.shape}")
-            arr = v.to_engine(arr, self.dtype)
-            v.check_finite(arr, f"weights[{i}]")
+            arr = v.finite_floats(arr, self.dtype, f"weights[{i}]")
             flat[s.offset:s.stop] = arr.ravel()
         self._core.set_params(flat)
 
@@ -440,8 +483,7 @@ class Sequential:
         arr = v._as_array(params, "params")
         if arr.ndim != 1 or arr.shape[0] != core.num_params:
             raise ValueError(f"params: expected shape ({core.num_params},), got {arr.shape}")
-        arr = v.to_engine(arr, self.dtype)
-        v.check_finite(arr, "params")
+        arr = v.finite_floats(arr, self.dtype, "params")
         core.set_params(arr)
 
     def count_params(self) -> int:
@@ -517,14 +559,34 @@ class Sequential:
     def get_training_state(self) -> dict:
         """What a continued ``fit`` depends on besides the configs: the flat
         ``params``, the engine RNG's ``rng_state`` (two uint64) and, once
-        compiled, the ``optimizer_state`` blob (uint8), as arrays."""
-        core = self.engine
-        state = {"params": core.get_params(),
-                 "rng_state": np.array(core.get_rng_state(), dtype=np.uint64)}
-        if self._optimizer is not None:
-            state["optimizer_state"] = np.frombuffer(core.get_optimizer_state(), dtype=np.uint8)
-        return state
+        compiled, the ``optimizer_state`` blob (uint8), as arrays, all from
+        one completed step even while another thread trains."""
+        return self.snapshot()[1]
 
+    @property
+    def state_lock(self):
+        """The lock compile and snapshots hold (re-entrant): code that reads
+        several of the model's settings and states as one holds it too."""
+        return self._state_lock
+
+    def snapshot(self) -> tuple[dict | None, dict]:
+        """``(get_compile_config(), get_training_state())`` taken as one: the
+        arrays come from a single engine call (one step), the learning rate
+        in the config is the one those arrays were trained with, and no
+        compile can come in between. The model is built first if it can be."""
+        with self._state_lock:
+            config = self.get_compile_config()
+            if not self.built:
+                return config, {}
+            params, rng_state, optimizer_state, rate = self.engine.training_state()
+            state = {"params": params, "rng_state": np.array(rng_state, dtype=np.uint64)}
+            if self._optimizer is not None:
+                state["optimizer_state"] = np.frombuffer(optimizer_state, dtype=np.uint8)
+                if isinstance(config["optimizer"].get("learning_rate"), float):
+                    config["optimizer"]["learning_rate"] = rate
+        return config, state
+
+    @_holding_state_lock
     def set_training_state(self, state: dict) -> None:
         """Restore ``get_training_state()``'s arrays (all or nothing: on any
         error the model keeps its state)."""
@@ -532,7 +594,7 @@ class Sequential:
         core = self.engine
         before = self.get_training_state()
         try:
-            core.set_params(np.ascontiguousarray(state["params"]))
+            core.set_params(v.to_engine(np.asarray(state["params"]), None))
             core.set_rng_state(tuple(int(word) for word in state["rng_state"]))
             if "optimizer_state" in state:
                 core.set_optimizer_state(np.asarray(state["optimizer_state"]).tobytes())
@@ -568,6 +630,7 @@ class Sequential:
     def __setstate__(self, state: dict) -> None:
         model = saving.model_from_state(state)
         self.__dict__.update(model.__dict__)
+        _LIVE_MODELS.add(self)
         for layer in self._layers:
             layer._model = self
 

@@ -27,6 +27,12 @@ nnc_status nnc__fail(nnc_status status, const char *fmt, ...)
         if (try_st_ != NNC_OK) return try_st_; \
     } while (0)
 
+/* ------------------------------------------------------------- files */
+
+/* Replace `path` with n bytes of `data` by the rule of
+ * nnc_file_replace_begin (nnc_file_replace.c). NNC_ERR_IO with errno set. */
+nnc_status nnc__write_file(const char *path, const void *data, size_t n);
+
 /* ------------------------------------------------------ checked sizes */
 
 /* *out = a * b, or NNC_ERR_OVERFLOW (with a message naming `what`). */
@@ -38,9 +44,15 @@ nnc_status nnc__add_size(size_t a, size_t b, size_t *out, const char *what);
 #define NNC__MAX_ELEMS ((int64_t)1 << 40)
 
 /* 64-byte aligned allocation; NULL on failure or when bytes == 0. */
-void *nnc__aligned_alloc(size_t bytes); /* NULL above nnc__physical_memory() */
-/* Bytes of RAM in the machine (SIZE_MAX when unknown). */
-size_t nnc__physical_memory(void);
+void *nnc__aligned_alloc(size_t bytes); /* NULL above nnc__memory_limit() */
+/* Bytes this process may use: the machine's RAM, lowered by a cgroup v2
+ * memory.max and by RLIMIT_AS / RLIMIT_DATA (SIZE_MAX when unknown). With
+ * overcommit, malloc can say yes to more and the first touch then gets
+ * the process killed: sizes are checked against this first. */
+size_t nnc__memory_limit(void);
+/* NNC_ERR_NOMEM (message naming `what`) when `held` bytes already in use
+ * plus `more` would exceed nnc__memory_limit(). */
+nnc_status nnc__check_total(size_t held, size_t more, const char *what);
 void nnc__aligned_free(void *p);
 
 static inline size_t nnc__dtype_size(nnc_dtype dtype) {

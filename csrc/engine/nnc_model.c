@@ -132,11 +132,11 @@ static nnc_status alloc_params(nnc_model *m) {
     /* Parameters and their gradient live side by side: refuse at once a
      * model that cannot fit in the machine, rather than let the first
      * touch of overcommitted pages kill the process. */
-    const size_t ram = nnc__physical_memory();
+    const size_t ram = nnc__memory_limit();
     if (bytes > ram / 2)
         return nnc__fail(NNC_ERR_NOMEM,
                          "%lld parameters need %zu bytes (with their gradient), more than the "
-                         "machine's %zu bytes of memory",
+                         "%zu bytes this process may use",
                          (long long)m->n_params, 2 * bytes, ram);
     m->params = nnc__aligned_alloc(bytes);
     m->grad = nnc__aligned_alloc(bytes);

@@ -10,6 +10,10 @@
  * allocated, names must be known, and the model is built through the
  * public constructors, which validate everything again.
  */
+#if !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L /* open, fdopen, fileno, fstat under -std=c11 */
+#endif
+
 #include "nnc_bytes.h"
 #include "nnc_internal.h"
 #include "nnc_optim_fields.h"
@@ -19,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 /* Section and field sizes (docs/nncb-format.md). */
 #define HEADER_BYTES 96u
@@ -429,47 +436,26 @@ nnc_status nnc_model_save(const nnc_model *model, const char *path) {
     unsigned char *buf = malloc((size_t)n);
     if (!buf) return nnc__fail(NNC_ERR_NOMEM, "cannot allocate %lld bytes", (long long)n);
     st = nnc_model_serialize(model, buf, n);
-    size_t plen = strlen(path);
-    char *tmp = st == NNC_OK ? malloc(plen + 5) : NULL;
-    if (st == NNC_OK && !tmp) st = nnc__fail(NNC_ERR_NOMEM, "cannot allocate a file name");
-    int err = 0;
-    if (st == NNC_OK) {
-        /* Write next to the target, then rename over it: readers never see
-         * a half-written model. */
-        memcpy(tmp, path, plen);
-        memcpy(tmp + plen, ".tmp", 5);
-        errno = 0;
-        FILE *f = fopen(tmp, "wb");
-        if (!f) {
-            err = failed_errno();
-            st = nnc__fail(NNC_ERR_IO, "cannot open '%s' for writing", tmp);
-        } else {
-            /* The first call that fails gives the errno. */
-            errno = 0;
-            if (fwrite(buf, 1, (size_t)n, f) != (size_t)n) err = failed_errno();
-            errno = 0;
-            if (fflush(f) != 0 && !err) err = failed_errno();
-            errno = 0;
-            if (fclose(f) != 0 && !err) err = failed_errno();
-            errno = 0;
-            if (!err && rename(tmp, path) != 0) err = failed_errno();
-            if (err) {
-                remove(tmp);
-                st = nnc__fail(NNC_ERR_IO, "cannot write '%s'", path);
-            }
-        }
-    }
-    free(tmp);
+    if (st == NNC_OK) st = nnc__write_file(path, buf, (size_t)n);
+    const int err = errno;
     free(buf);
-    if (st == NNC_ERR_IO) errno = err;
+    errno = err;
     return st;
 }
 
 nnc_status nnc_model_load(const char *path, nnc_model **out) {
     if (!path || !out) return nnc__fail(NNC_ERR_INVALID_ARG, "path or out is NULL");
     *out = NULL;
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused
+     * below; on a regular file the flag changes nothing). */
     errno = 0;
-    FILE *f = fopen(path, "rb");
+    const int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f && fd >= 0) {
+        const int err = errno;
+        close(fd);
+        errno = err;
+    }
     if (!f) {
         const int err = failed_errno();
         nnc_status st = nnc__fail(NNC_ERR_IO, "cannot open '%s'", path);
@@ -480,22 +466,30 @@ nnc_status nnc_model_load(const char *path, nnc_model **out) {
     nnc_status st = NNC_OK;
     int err = 0;
     long size = -1;
+    /* Only a regular file has a size to check before reading: a device,
+     * FIFO or socket could stream without end. */
+    struct stat info;
+    if (fstat(fileno(f), &info) != 0) {
+        err = failed_errno();
+        st = nnc__fail(NNC_ERR_IO, "cannot read '%s'", path);
+    } else if (!S_ISREG(info.st_mode)) {
+        err = S_ISDIR(info.st_mode) ? EISDIR : EINVAL;
+        st = nnc__fail(NNC_ERR_IO, "cannot load '%s': not a regular file", path);
+    }
     errno = 0;
-    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+    if (st == NNC_OK &&
+        (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0)) {
         err = failed_errno();
         st = nnc__fail(NNC_ERR_IO, "cannot determine the size of '%s'", path);
     }
     /* The header's declared size must match the file before the whole file
      * is read: nothing is allocated beyond what is really on disk. */
+    if (st == NNC_OK && size < (long)(HEADER_BYTES + TRAILER_BYTES))
+        st = nnc__fail(NNC_ERR_FORMAT, "'%s' is too short to be an nncb model", path);
     errno = 0;
-    if (st == NNC_OK && (size < (long)(HEADER_BYTES + TRAILER_BYTES) ||
-                         fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES)) {
-        if (ferror(f)) {
-            err = failed_errno();
-            st = nnc__fail(NNC_ERR_IO, "cannot read '%s'", path);
-        } else {
-            st = nnc__fail(NNC_ERR_FORMAT, "'%s' is too short to be an nncb model", path);
-        }
+    if (st == NNC_OK && fread(head, 1, HEADER_BYTES, f) != HEADER_BYTES) {
+        err = failed_errno(); /* EIO: the file ended sooner than its size said */
+        st = nnc__fail(NNC_ERR_IO, "cannot read '%s'", path);
     }
     header h;
     nnc__reader r = nnc__reader_at(head, HEADER_BYTES, "nncb model");

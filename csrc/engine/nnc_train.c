@@ -58,7 +58,11 @@ static nnc_status lbfgs_step(nnc_model *m, const void *x, const void *y, const v
     memcpy(saved_params, m->params, bytes);
     objective_ctx ctx = {m, x, y, sw, rows};
     st = nnc__lbfgs_step(m->optim, m->params, objective, &ctx, loss);
-    if (!st && !isfinite(*loss))
+    if (st == NNC_ERR_NONFINITE) /* stopped early, inside the step: name the batch */
+        st = nnc__fail(NNC_ERR_NONFINITE,
+                       "the loss became non-finite in the L-BFGS step at batch %lld",
+                       (long long)batch);
+    else if (!st && !isfinite(*loss))
         st = nnc__fail(NNC_ERR_NONFINITE, "the loss became %g at batch %lld", *loss,
                        (long long)batch);
     else if (!st && !nnc__all_finite(m->dtype, m->params, m->n_params))

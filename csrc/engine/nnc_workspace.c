@@ -4,6 +4,8 @@
  * grown between calls and never per batch.
  */
 #include "nnc_internal.h"
+#include "nnc_kernels.h"
+#include "nnc_threads.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +37,12 @@ void nnc__workspace_free(nnc__workspace *ws) {
 }
 
 nnc_status nnc__workspace_reserve(nnc_model *m, int64_t rows) {
+    /* The calling thread's GEMM packing buffer, before any product: a
+     * worker without one hands its chunks to this thread, so the kernels
+     * (and the results) never change with memory pressure (nnc_kernels_parallel.c). */
+    if (!nnc__thread_scratch(NNC__GEMM_SCRATCH_BYTES))
+        return nnc__fail(NNC_ERR_NOMEM, "cannot allocate the %d-byte matrix-product buffer",
+                         (int)NNC__GEMM_SCRATCH_BYTES);
     if (rows <= m->ws.rows) return NNC_OK;
     const size_t es = nnc__dtype_size(m->dtype);
     const size_t r = (size_t)rows;

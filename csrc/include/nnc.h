@@ -476,12 +476,11 @@ nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_byte
  * NNC_ERR_FORMAT (malformed data, with the reason in nnc_last_error()),
  * NNC_ERR_NOMEM. */
 nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **out);
-/* Serialize to `path`: written to "<path>.tmp" then renamed over `path`,
- * so `path` never holds a half-written model (two writers of the same path
- * at once are not supported). NNC_ERR_IO when the file cannot be written
- * (opened, written, flushed, closed or renamed), with errno left as the
- * call that failed set it (EIO when it set none), plus the statuses of
- * nnc_model_serialize. */
+/* Serialize to `path`, replacing it by the rule of nnc_file_replace_begin
+ * (so `path` never holds a half-written model, and a link, device, FIFO or
+ * planted temporary file is never written through). NNC_ERR_IO when the
+ * file cannot be written, with errno left as the call that failed set it,
+ * plus the statuses of nnc_model_serialize. */
 nnc_status nnc_model_save(const nnc_model *model, const char *path);
 /* nnc_model_deserialize of a whole file; the header is checked against
  * the file's size before the rest is read. NNC_ERR_IO when the file cannot
@@ -490,6 +489,30 @@ nnc_status nnc_model_save(const nnc_model *model, const char *path);
  * when the file ends sooner than its size said); a file shorter than a
  * header is NNC_ERR_FORMAT. Plus the statuses of nnc_model_deserialize. */
 nnc_status nnc_model_load(const char *path, nnc_model **out);
+
+/* Replacing a file safely, the rule nnc_model_save and nnc's Python savers
+ * share (docs/design.md "Replacing files"): a symbolic link is followed
+ * (its target is replaced, the link stays; a dangling link is ENOENT);
+ * only a regular file is replaced (a directory is EISDIR, a device, FIFO
+ * or socket EINVAL, before anything is written); the data goes to a new
+ * temporary file ".<name>.nnc-<pid>-<random>.tmp" in the target's
+ * directory, created with O_EXCL|O_NOFOLLOW; commit fsyncs it, renames it
+ * over the target and fsyncs the directory. The replaced file keeps its
+ * mode (and owner where allowed); a new file gets 0666 less the umask.
+ * Temporaries of the same target left by dead processes are removed.
+ *
+ * begin: on success *out holds an open file descriptor
+ * (nnc_file_replace_fd) to write the new contents to; on failure *out is
+ * NULL and the status is NNC_ERR_IO (errno set), NNC_ERR_NOMEM or
+ * NNC_ERR_INVALID_ARG. commit and abort always free the replacement;
+ * commit returns NNC_ERR_IO (errno set, target untouched, temporary
+ * removed) when the data cannot be made durable; abort removes the
+ * temporary and leaves the target as it was. */
+typedef struct nnc_file_replace nnc_file_replace;
+nnc_status nnc_file_replace_begin(const char *path, nnc_file_replace **out);
+int nnc_file_replace_fd(const nnc_file_replace *replacement);
+nnc_status nnc_file_replace_commit(nnc_file_replace *replacement);
+void nnc_file_replace_abort(nnc_file_replace *replacement);
 
 #ifdef __cplusplus
 }

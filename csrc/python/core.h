@@ -10,6 +10,7 @@
  *   optimizer.c       optimizer settings between dicts and nnc_optimizer_config
  *   model_type.c      nnc._core.Model, one engine model
  *   progress_type.c   nnc._core.Progress, the record a running epoch updates
+ *   file_replace_type.c  nnc._core.FileReplacement, the safe way to replace a file
  */
 #ifndef NNC_PYTHON_CORE_H
 #define NNC_PYTHON_CORE_H
@@ -35,6 +36,8 @@ int core_add_exceptions(PyObject *module);
  * message; returns NULL. `path` (or NULL) names the file of an I/O error. */
 PyObject *core_raise(nnc_status status);
 PyObject *core_raise_for_path(nnc_status status, PyObject *path);
+/* Raise the exception class of `status` with the wrapper's own message. */
+PyObject *core_raise_message(nnc_status status, const char *message);
 
 /* ---------------------------------------------------------- arrays.c */
 
@@ -73,6 +76,11 @@ PyObject *core_optimizer_options(const nnc_optimizer_config *cfg);
 
 extern PyTypeObject core_ModelType;
 extern PyTypeObject core_ProgressType;
+extern PyTypeObject core_FileReplacementType;
+
+/* In a fork() child: every Model gets a working lock again; the ones
+ * another thread was inside at the fork refuse every call (StateError). */
+void core_models_after_fork_in_child(void);
 
 typedef struct {
     PyObject_HEAD

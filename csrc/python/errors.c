@@ -84,15 +84,19 @@ static PyObject *raise_os_error(nnc_status status, int err, PyObject *path) {
     return NULL;
 }
 
-PyObject *core_raise_for_path(nnc_status status, PyObject *path) {
-    if (status == NNC_ERR_IO) return raise_os_error(status, errno, path);
+PyObject *core_raise_message(nnc_status status, const char *message) {
     for (int i = 0; i < N_KINDS; i++)
         if (kinds[i].status == status && classes[i]) {
-            PyErr_SetString(classes[i], nnc_last_error());
+            PyErr_SetString(classes[i], message);
             return NULL;
         }
-    PyErr_Format(PyExc_RuntimeError, "engine status %d: %s", (int)status, nnc_last_error());
+    PyErr_Format(PyExc_RuntimeError, "engine status %d: %s", (int)status, message);
     return NULL;
+}
+
+PyObject *core_raise_for_path(nnc_status status, PyObject *path) {
+    if (status == NNC_ERR_IO) return raise_os_error(status, errno, path);
+    return core_raise_message(status, nnc_last_error());
 }
 
 PyObject *core_raise(nnc_status status) { return core_raise_for_path(status, NULL); }

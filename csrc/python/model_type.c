@@ -8,11 +8,18 @@
 
 #include <pythread.h>
 
-typedef struct {
+typedef struct ModelObject {
     PyObject_HEAD
     nnc_model *model;
     PyThread_type_lock lock;
+    /* Set in a fork() child when another thread of the parent was inside an
+     * engine call on this model: its state may be half updated here. */
+    int busy_at_fork;
+    struct ModelObject *prev, *next; /* every live Model, for after_fork_in_child */
 } ModelObject;
+
+/* The live Models (changed under the GIL only). */
+static ModelObject *live_models = NULL;
 
 /* Take the model's lock, waiting without the GIL if another thread has it. */
 static void lock_model(ModelObject *self) {
@@ -48,6 +55,9 @@ static PyObject *model_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
+    self->next = live_models;
+    if (live_models) live_models->prev = self;
+    live_models = self;
     return (PyObject *)self;
 }
 
@@ -103,6 +113,11 @@ static int model_init(ModelObject *self, PyObject *args, PyObject *kwds) {
 }
 
 static void model_dealloc(ModelObject *self) {
+    if (self->lock) { /* it is in the list once model_new allocated its lock */
+        if (self->prev) self->prev->next = self->next;
+        else if (live_models == self) live_models = self->next;
+        if (self->next) self->next->prev = self->prev;
+    }
     nnc_model_destroy(self->model);
     if (self->lock) PyThread_free_lock(self->lock);
     Py_TYPE(self)->tp_free((PyObject *)self);
@@ -113,7 +128,29 @@ static int ready(ModelObject *self) {
         PyErr_SetString(PyExc_RuntimeError, "Model is not initialised");
         return 0;
     }
+    if (self->busy_at_fork) {
+        core_raise_message(NNC_ERR_STATE,
+                           "this model was in use by another thread when the process forked: "
+                           "its state in this child process may be half updated (load a saved "
+                           "copy, or fork while no other thread uses the model)");
+        return 0;
+    }
     return 1;
+}
+
+void core_models_after_fork_in_child(void) {
+    /* The threads that held locks do not exist in the child: a lock still
+     * held was held by one of them. Give every model a usable lock, and
+     * refuse the models such a thread was changing. */
+    for (ModelObject *m = live_models; m; m = m->next) {
+        if (PyThread_acquire_lock(m->lock, NOWAIT_LOCK)) {
+            PyThread_release_lock(m->lock);
+            continue;
+        }
+        PyThread_type_lock fresh = PyThread_allocate_lock();
+        if (fresh) m->lock = fresh; /* the old one cannot be freed while held */
+        m->busy_at_fork = 1;
+    }
 }
 
 #define REQUIRE_READY(self) \
@@ -219,6 +256,42 @@ static PyObject *model_get_params(ModelObject *self, PyObject *Py_UNUSED(ignored
     return filled(st, out);
 }
 
+/* (params, (rng0, rng1), optimizer state bytes or None, learning rate or
+ * None), all read under one hold of the lock: a snapshot from one
+ * completed step even while another thread trains (docs/design.md
+ * "Snapshots"). */
+static PyObject *model_training_state(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    REQUIRE_READY(self);
+    npy_intp n = (npy_intp)nnc_model_num_params(self->model);
+    PyObject *params = PyArray_SimpleNew(1, &n, core_typenum(nnc_model_dtype(self->model)));
+    if (!params) return NULL;
+    PyObject *blob = NULL;
+    uint64_t rng[2];
+    double lr = 0.0;
+    lock_model(self);
+    nnc_status st = nnc_model_get_params(self->model, PyArray_DATA((PyArrayObject *)params), n);
+    nnc_model_get_rng_state(self->model, rng);
+    const int compiled = nnc_model_is_compiled(self->model);
+    if (!st && compiled) {
+        int64_t size = 0;
+        st = nnc_model_optimizer_state_size(self->model, &size);
+        if (!st) blob = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)size);
+        if (!st && blob)
+            st = nnc_model_get_optimizer_state(self->model, PyBytes_AS_STRING(blob), size);
+        if (!st && blob) st = nnc_model_get_learning_rate(self->model, &lr);
+    }
+    unlock_model(self);
+    if (st || (compiled && !blob)) {
+        Py_DECREF(params);
+        Py_XDECREF(blob);
+        return st ? core_raise(st) : NULL;
+    }
+    PyObject *rate = compiled ? PyFloat_FromDouble(lr) : Py_NewRef(Py_None);
+    if (!blob) blob = Py_NewRef(Py_None);
+    return Py_BuildValue("(N(KK)NN)", params, (unsigned long long)rng[0],
+                         (unsigned long long)rng[1], blob, rate);
+}
+
 static PyObject *model_set_params(ModelObject *self, PyObject *arg) {
     REQUIRE_READY(self);
     PyArrayObject *v =
@@ -281,6 +354,14 @@ static PyObject *model_compile_settings(ModelObject *self, PyObject *Py_UNUSED(i
     return options ? Py_BuildValue("(sdsN)", nnc_loss_name(loss), l2,
                                    nnc_optimizer_name(cfg.kind), options)
                    : NULL;
+}
+
+/* After fork(), for a model whose training run (in a thread that the child
+ * does not have) was between engine calls: refuse it like one caught
+ * inside a call (core_models_after_fork_in_child). */
+static PyObject *model_refuse_after_fork(ModelObject *self, PyObject *Py_UNUSED(ignored)) {
+    self->busy_at_fork = 1;
+    Py_RETURN_NONE;
 }
 
 static PyObject *model_set_learning_rate(ModelObject *self, PyObject *arg) {
@@ -533,6 +614,10 @@ static PyMethodDef model_methods[] = {
     {"compile_settings", (PyCFunction)model_compile_settings, METH_NOARGS,
      "(loss, l2, optimizer_name, {field: value}) or None before compile."},
     {"set_learning_rate", (PyCFunction)model_set_learning_rate, METH_O, "Set the learning rate."},
+    {"training_state", (PyCFunction)model_training_state, METH_NOARGS,
+     "(params, rng_state, optimizer_state or None, learning_rate or None) in one snapshot."},
+    {"refuse_after_fork", (PyCFunction)model_refuse_after_fork, METH_NOARGS,
+     "In a fork() child: refuse every later call (the parent was training it)."},
     {"get_learning_rate", (PyCFunction)model_get_learning_rate, METH_NOARGS,
      "The optimizer's learning rate."},
     {"get_optimizer_state", (PyCFunction)model_get_optimizer_state, METH_NOARGS,

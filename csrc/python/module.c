@@ -169,6 +169,12 @@ static PyObject *core_all_finite(PyObject *module, PyObject *arg) {
     return st ? core_raise(st) : PyBool_FromLong(finite);
 }
 
+static PyObject *core_after_fork_in_child(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    core_models_after_fork_in_child();
+    Py_RETURN_NONE;
+}
+
 static PyObject *core_set_num_threads(PyObject *module, PyObject *arg) {
     (void)module;
     int overflow = 0;
@@ -231,6 +237,8 @@ static PyMethodDef core_methods[] = {
     {"canonical_name", core_canonical_name, METH_VARARGS,
      "canonical_name(kind, name) -> canonical name; ValueError if unknown."},
     {"all_finite", core_all_finite, METH_O, "True if a float array has no NaN or infinity."},
+    {"after_fork_in_child", core_after_fork_in_child, METH_NOARGS,
+     "Run by os.fork in the child (nnc/model.py registers it): fresh model locks."},
     {"optimizer_defaults", core_optimizer_defaults, METH_O,
      "torch.optim's defaults of an optimizer: {field: value} for the fields it reads."},
     {"check_optimizer", core_check_optimizer, METH_VARARGS,
@@ -261,12 +269,15 @@ PyMODINIT_FUNC PyInit__core(void) {
     /* Join the engine's worker threads when the interpreter exits (if the
      * at-exit table is full they simply end with the process). */
     (void)Py_AtExit(shutdown_threads);
-    if (PyType_Ready(&core_ModelType) < 0 || PyType_Ready(&core_ProgressType) < 0) return NULL;
+    if (PyType_Ready(&core_ModelType) < 0 || PyType_Ready(&core_ProgressType) < 0 ||
+        PyType_Ready(&core_FileReplacementType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&core_module);
     if (!m) return NULL;
     if (core_add_exceptions(m) < 0 ||
         PyModule_AddObjectRef(m, "Model", (PyObject *)&core_ModelType) < 0 ||
         PyModule_AddObjectRef(m, "Progress", (PyObject *)&core_ProgressType) < 0 ||
+        PyModule_AddObjectRef(m, "FileReplacement", (PyObject *)&core_FileReplacementType) < 0 ||
         PyModule_AddIntConstant(m, "NNCB_FORMAT_VERSION", NNC_FORMAT_VERSION) < 0 ||
         add_bytes(m, "NNCB_MAGIC", NNC_FORMAT_MAGIC, sizeof NNC_FORMAT_MAGIC - 1) < 0 ||
         PyModule_AddStringConstant(m, "kernel_arch", nnc_kernel_arch()) < 0) {

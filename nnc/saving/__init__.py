@@ -18,8 +18,8 @@ import numpy as np
 
 from ..errors import ModelFileError
 from . import nncb, npz
-from .atomic import write_atomic
-from .state import architecture, arrays, model_from_config, register_model_class, restore
+from .files import write_atomic
+from .state import model_from_config, register_model_class, restore, snapshot
 
 __all__ = ["ModelFileError", "load_binary", "load_model", "load_weights", "model_from_config",
            "model_from_state", "model_state", "register_model_class", "save_binary",
@@ -32,15 +32,15 @@ def save_model(model, path) -> None:
     if os.fsdecode(path).endswith(".nncb"):
         nncb.save(model, path)
         return
-    npz.write(path, architecture(model), arrays(model))
+    npz.write(path, *snapshot(model))
 
 
 def save_weights(model, path) -> None:
     """Write only the weights (with the architecture, for checking)."""
-    data = arrays(model, weights_only=True)
+    document, data = snapshot(model, weights_only=True)
     if not data:
         raise RuntimeError("save_weights: the model is not built yet")
-    npz.write(path, architecture(model, weights_only=True), data)
+    npz.write(path, document, data)
 
 
 def save_binary(model, path) -> None:
@@ -81,7 +81,8 @@ def load_weights(model, path) -> None:
 def model_state(model) -> dict:
     """What pickle and deepcopy keep of a model: the document and arrays
     of its ``.npz`` file."""
-    return {"architecture": architecture(model), "arrays": arrays(model)}
+    document, data = snapshot(model)
+    return {"architecture": document, "arrays": data}
 
 
 def model_from_state(state: dict):

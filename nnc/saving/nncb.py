@@ -16,7 +16,7 @@ import os
 
 from .. import _core
 from ..errors import FormatError, ModelFileError
-from .atomic import write_atomic
+from .files import open_regular, write_atomic
 from .state import model_from_engine
 
 MAGIC = _core.NNCB_MAGIC
@@ -41,7 +41,7 @@ def load(path):
 def is_nncb(path) -> bool:
     """Whether the file starts with the nncb magic bytes."""
     try:
-        with open(os.fspath(path), "rb") as f:
+        with open_regular(path) as f:
             return f.read(len(MAGIC)) == MAGIC
     except OSError:
         return False

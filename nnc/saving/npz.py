@@ -27,7 +27,7 @@ import zlib
 import numpy as np
 
 from ..errors import ModelFileError
-from .atomic import write_atomic
+from .files import open_regular, write_atomic
 
 FORMAT = "nnc-model"
 VERSION = 1
@@ -63,9 +63,9 @@ class Archive:
 
     def __init__(self, path: str):
         try:
-            self._file = open(path, "rb")
+            self._file = open_regular(path)
             self._size = os.fstat(self._file.fileno()).st_size
-        except OSError as exc:  # missing, a directory, no permission: not a format error
+        except OSError as exc:  # missing, a directory, a device, no permission: not a format error
             raise OpenError() from exc
         try:
             self._zip = zipfile.ZipFile(self._file)

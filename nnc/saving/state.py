@@ -33,23 +33,22 @@ def model_from_config(config: dict, class_name: str = "Sequential"):
     return _MODEL_CLASSES[class_name].from_config(config)
 
 
-def architecture(model, weights_only: bool = False) -> dict:
-    """The document describing `model` (JSON-ready), as an .npz file's
-    ``architecture`` entry holds it."""
-    return {"format": npz.FORMAT, "version": npz.VERSION, "class_name": type(model).__name__,
-            **model.get_config(), "built": model.built,
-            "compile": None if weights_only else model.get_compile_config()}
-
-
-def arrays(model, weights_only: bool = False) -> dict:
-    """The training-state arrays of `model` (built first if its input size
-    is known: the document then says built and the file holds the weights)."""
-    if not model.built and model.input_dim is not None:
-        model.build()
-    if not model.built:
-        return {}
-    state = model.get_training_state()
-    return {"params": state["params"]} if weights_only else state
+def snapshot(model, weights_only: bool = False) -> tuple[dict, dict]:
+    """(the document describing `model`, JSON-ready as an .npz file's
+    ``architecture`` entry holds it, and its training-state arrays), taken
+    as one consistent snapshot (``model.snapshot()``) even while other
+    threads compile or train it. The model is built first if its input size
+    is known: the document then says built and the arrays hold the weights."""
+    with model.state_lock:
+        if not model.built and model.input_dim is not None:
+            model.build()
+        compile_config, state = model.snapshot()
+        document = {"format": npz.FORMAT, "version": npz.VERSION,
+                    "class_name": type(model).__name__, **model.get_config(),
+                    "built": model.built, "compile": None if weights_only else compile_config}
+    if weights_only and state:
+        state = {"params": state["params"]}
+    return document, state
 
 
 def _expect(value, kind, what: str):

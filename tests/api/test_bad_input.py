@@ -1,6 +1,8 @@
 """Bad input raises ValueError/TypeError (MemoryError for absurd sizes)
 naming the argument, and never changes the model."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -232,3 +234,42 @@ def test_engine_refuses_misshapen_arrays_directly():
         core.set_params([1.0, 2.0])
     with pytest.raises(ValueError, match="unknown optimizer option"):
         core.compile("mse", 0.0, "adam", {"momentum_typo": 1.0})
+
+
+def test_a_batch_size_beyond_the_data_is_one_batch_and_keeps_history():
+    """Keras takes batch_size > n as one batch; 2**63 once raised
+    OverflowError after model.history had been replaced."""
+    x = np.random.default_rng(0).normal(size=(12, 2))
+    y = np.arange(12) % 3
+    big, whole = _softmax_model(), _softmax_model()
+    big.fit(x, y, epochs=2, batch_size=2**63, shuffle=False, verbose=0)
+    whole.fit(x, y, epochs=2, batch_size=12, shuffle=False, verbose=0)
+    np.testing.assert_array_equal(big.get_flat_params(), whole.get_flat_params())
+    assert len(big.history.history["loss"]) == 2
+    np.testing.assert_array_equal(big.predict(x, batch_size=2**63), big.predict(x))
+
+
+def _softmax_model():
+    m = nnc.Sequential([nnc.Dense(3, activation="softmax")], seed=1)
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    return m
+
+
+def test_values_beyond_float32_are_reported_as_such_without_numpy_warnings():
+    m = _softmax_model()
+    m.build(2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "overflow encountered in cast"
+        for call in (lambda: m.predict(np.full((2, 2), 1e300)),
+                     lambda: m.set_flat_params(np.full(m.count_params(), -1e39))):
+            with pytest.raises(ValueError, match="beyond the float32 range"):
+                call()
+        with pytest.raises(ValueError, match="NaN or infinity"):
+            m.predict(np.full((2, 2), np.inf))
+
+
+def test_uint64_labels_are_reported_with_their_real_values():
+    m = _softmax_model()
+    x = np.zeros((3, 2))
+    with pytest.raises(ValueError, match=r"got values in \[0, 9223372036854775808\]"):
+        m.fit(x, np.array([0, 1, 2**63], dtype=np.uint64), verbose=0)

@@ -3,10 +3,14 @@
  * gradients against central differences, XOR training, error statuses.
  * Prints one line per check and exits non-zero on the first failure.
  */
+#define _DEFAULT_SOURCE /* mkdtemp, symlink, mkfifo, umask under -std=c11 */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "nnc.h"
@@ -165,6 +169,64 @@ static int huge_batches(void) {
     return 0;
 }
 
+/* nnc_model_save replaces files by the rule of nnc_file_replace_begin
+ * (nnc.h): nothing planted at a guessable temporary name is written
+ * through, links are followed, modes kept, non-regular files refused (for
+ * saving and for loading). */
+static int file_replacement(void) {
+    nnc_layer_spec layer;
+    nnc_layer_spec_default(&layer, 2, NNC_ACT_TANH);
+    nnc_model *m = NULL;
+    MUST(nnc_model_create(NNC_FLOAT64, 3, 1, &layer, 7, &m));
+    char dir[] = "/tmp/nnc-test-XXXXXX", path[256], other[256];
+    CHECK(mkdtemp(dir) != NULL, "temporary directory %s", dir);
+
+    snprintf(path, sizeof path, "%s/victim", dir);
+    FILE *f = fopen(path, "w");
+    fputs("precious", f);
+    fclose(f);
+    snprintf(other, sizeof other, "%s/m.nncb.tmp", dir); /* the old, guessable name */
+    CHECK(symlink(path, other) == 0, "planted a link at %s", other);
+    snprintf(other, sizeof other, "%s/m.nncb", dir);
+    MUST(nnc_model_save(m, other));
+    char text[16] = {0};
+    f = fopen(path, "r");
+    CHECK(f && fread(text, 1, sizeof text - 1, f) == 8 && strcmp(text, "precious") == 0,
+          "a link planted at <path>.tmp is not written through");
+    if (f) fclose(f);
+
+    chmod(other, 0604);
+    MUST(nnc_model_save(m, other));
+    struct stat st;
+    CHECK(stat(other, &st) == 0 && (st.st_mode & 07777) == 0604, "the file keeps its mode");
+
+    snprintf(path, sizeof path, "%s/current.nncb", dir);
+    CHECK(symlink("m.nncb", path) == 0, "a link current.nncb -> m.nncb");
+    MUST(nnc_model_save(m, path));
+    CHECK(lstat(path, &st) == 0 && S_ISLNK(st.st_mode), "saving through a link keeps the link");
+
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    CHECK(mkfifo(path, 0600) == 0, "a FIFO");
+    nnc_status s1 = nnc_model_save(m, path);
+    const int e1 = errno;
+    nnc_model *loaded = NULL;
+    nnc_status s2 = nnc_model_load(path, &loaded);
+    const int e2 = errno;
+    CHECK(s1 == NNC_ERR_IO && e1 == EINVAL && s2 == NNC_ERR_IO && e2 == EINVAL && !loaded,
+          "a FIFO is neither replaced nor read (%s errno %d, %s errno %d)", nnc_status_str(s1),
+          e1, nnc_status_str(s2), e2);
+    CHECK(nnc_model_save(m, dir) == NNC_ERR_IO && errno == EISDIR, "a directory is EISDIR");
+
+    const char *names[] = {"victim", "m.nncb.tmp", "m.nncb", "current.nncb", "fifo"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    CHECK(rmdir(dir) == 0, "no temporary file left behind");
+    nnc_model_destroy(m);
+    return 0;
+}
+
 int main(void) {
     static const nnc_activation acts[] = {
         NNC_ACT_LINEAR, NNC_ACT_SIGMOID, NNC_ACT_TANH, NNC_ACT_RELU, NNC_ACT_LEAKY_RELU,
@@ -179,7 +241,7 @@ int main(void) {
         gradcheck_case(NNC_ACT_ELU, NNC_LOSS_CATEGORICAL_CROSSENTROPY, 0.3) ||
         gradcheck_case(NNC_ACT_SWISH, NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0.0))
         return 1;
-    if (xor_training() || error_statuses() || huge_batches()) return 1;
+    if (xor_training() || error_statuses() || huge_batches() || file_replacement()) return 1;
     nnc_thread_pool_shutdown(); /* joins the workers and frees every scratch: no leaks at exit */
     return check_summary();
 }

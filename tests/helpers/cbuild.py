@@ -133,15 +133,16 @@ class Engine:
             _failed(flavour, "make -C csrc", run.stdout[-3000:] + run.stderr)
 
     def program(self, source: Path, *, shared: bool = False,
-                internal_headers: bool = False) -> Path:
+                internal_headers: bool = False, link_flags: tuple[str, ...] = ()) -> Path:
         """`source` built against this engine (once), in dir/bin/: linked
         with libnnc.a, or with libnnc.so (rpath set) when `shared`; compiled
         against the installed header include/nnc.h, and the engine's
-        internal headers too when `internal_headers`."""
-        key = (Path(source), shared, internal_headers)
+        internal headers too when `internal_headers`; `link_flags` go after
+        the library (e.g. -Wl,--wrap=malloc)."""
+        key = (Path(source), shared, internal_headers, tuple(link_flags))
         if key not in self._programs:
             libraries = ([f"-L{self.dir}", "-lnnc", f"-Wl,-rpath,{self.dir}"] if shared
-                         else [str(self.dir / "libnnc.a")])
+                         else [str(self.dir / "libnnc.a")]) + list(link_flags)
             include = [f"-I{self.dir / 'include'}",
                        *(internal_cppflags() if internal_headers else ())]
             name = Path(source).stem + ("_shared" if shared else "")

@@ -378,49 +378,6 @@ def test_load_weights_refuses_hostile_files_and_keeps_the_model(saved, tmp_path)
     np.testing.assert_array_equal(target.get_flat_params(), before)
 
 
-# ------------------------------------------------------------ atomic save
-
-
-def test_failed_save_leaves_the_previous_file_intact(saved, tmp_path, monkeypatch):
-    model, _, _ = saved
-    target = tmp_path / "m.npz"
-    model.save(target)
-    good = target.read_bytes()
-    other = small_model("float32")
-
-    def crash(*args, **kwargs):
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "fsync", crash)
-    with pytest.raises(OSError, match="disk full"):
-        other.save(target)
-    assert target.read_bytes() == good
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.npz"]  # no temporary left
-
-
-def test_a_process_killed_mid_save_never_leaves_a_half_written_target(saved, tmp_path):
-    """The process dies (os._exit) after the new data is written but before
-    the rename: the target still holds the previous complete model."""
-    model, _, _ = saved
-    target = tmp_path / "m.npz"
-    model.save(target)
-    good = target.read_bytes()
-    script = textwrap.dedent(f"""
-        import os, sys
-        sys.path.insert(0, {str(PACKAGE_PARENT)!r})
-        import numpy as np, nnc
-        m = nnc.Sequential([nnc.Dense(300, input_dim=300)], seed=1)
-        m.compile(loss="mse")
-        os.fsync = lambda fd: os._exit(3)   # die in the middle of save()
-        m.save({str(target)!r})
-    """)
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60)
-    assert run.returncode == 3, run.stderr
-    assert target.read_bytes() == good
-    assert_same_model(nnc.load_model(target), model)
-
-
 def test_optimizer_state_with_nan_is_refused_even_with_a_valid_checksum(saved, tmp_path):
     model, _, _ = saved  # float64, Adam: state = header (128 bytes), m, v, CRC-32
     arch, arrays = arch_of(model), _arrays(model)
@@ -442,3 +399,24 @@ def test_optimizer_state_with_nan_is_refused_even_with_a_valid_checksum(saved, t
         arrays["optimizer_state"] = resealed(offset, float("nan"))
         with pytest.raises(ValueError, match="NaN"):
             nnc.load_model(write_npz(tmp_path / "nan.npz", arch, arrays))
+
+
+def test_a_file_of_many_layers_loads_in_linear_time(tmp_path):
+    """The format allows 100,000 layers; adding a layer checks its name in
+    a set, not against every earlier layer, so loading a crafted file of
+    50,000 layers takes seconds (quadratic checks took minutes). Run in
+    a subprocess whose timeout a regression would exceed."""
+    script = textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(PACKAGE_PARENT)!r})
+        import nnc
+        base = nnc.Dense(1).get_config()
+        layers = [{{**base, "name": f"d{{i}}"}} for i in range(50_000)]
+        model = nnc.Sequential.from_config({{"name": "deep", "dtype": "float32", "seed": 0,
+                                            "input_dim": None, "layers": layers}})
+        print(len(model.layers), len({{layer.name for layer in model.layers}}))
+    """)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["50000", "50000"]

@@ -17,6 +17,8 @@
  * takes about 11 cycles a parameter).
  */
 #include "nnc_kernels.h"
+
+#include <string.h>
 #include "nnc_threads.h"
 
 /* Below this many multiply-adds per thread, waking a thread costs more
@@ -27,11 +29,12 @@
 
 typedef struct {
     const nnc__gemm_desc *d;
-    nnc__gemm_block_fn fn, fallback;
+    nnc__gemm_block_fn fn;
     int by_cols;
     int64_t unit, extent;
     int chunks;
     int64_t bounds[MAX_CHUNKS + 1]; /* chunk c: units [bounds[c], bounds[c + 1]) */
+    unsigned char skipped[MAX_CHUNKS]; /* a worker had no packing buffer for it */
 } split;
 
 static void run_chunk(void *vctx, int c) {
@@ -40,8 +43,14 @@ static void run_chunk(void *vctx, int c) {
     const int64_t hi = s->bounds[c + 1] * s->unit < s->extent ? s->bounds[c + 1] * s->unit
                                                                  : s->extent;
     void *scratch = nnc__thread_scratch(NNC__GEMM_SCRATCH_BYTES);
-    /* Out of memory for the packing buffer: the reference kernels need none. */
-    nnc__gemm_block_fn fn = scratch ? s->fn : s->fallback;
+    nnc__gemm_block_fn fn = s->fn;
+    if (!scratch) {
+        /* A worker without its packing buffer leaves the chunk to the
+         * caller (whose buffer nnc__workspace_reserve guaranteed): the same
+         * kernel computes it, so results never depend on memory pressure. */
+        ((split *)vctx)->skipped[c] = 1;
+        return;
+    }
     const nnc__gemm_desc *d = s->d;
     if (s->by_cols)
         fn(d, 0, d->M + d->ones_row, lo, hi, scratch);
@@ -85,7 +94,6 @@ void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
     split s;
     s.d = d;
     s.fn = f32 ? k->gemm_f32 : k->gemm_f64;
-    s.fallback = f32 ? nnc__kernels_ref.gemm_f32 : nnc__kernels_ref.gemm_f64;
     const int64_t mr = f32 ? k->mr_f32 : k->mr_f64, nr = f32 ? k->nr_f32 : k->nr_f64;
     const int64_t row_units = (rows + mr - 1) / mr, col_units = (d->N + nr - 1) / nr;
     const int64_t macs = rows * d->N * (d->K > 0 ? d->K : 1);
@@ -100,6 +108,7 @@ void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
         s.chunks = 1;
         s.bounds[0] = 0;
         s.bounds[1] = 1;
+        s.skipped[0] = 0;
         run_chunk(&s, 0);
         return;
     }
@@ -115,7 +124,24 @@ void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
     /* Column chunks pack only their own columns: guided. Row chunks each
      * pack all of op(B): as few as possible. */
     plan(&s, units, (int)n, s.by_cols);
+    memset(s.skipped, 0, (size_t)s.chunks);
     nnc__parallel_items(run_chunk, &s, s.chunks, (int)n);
+    for (int c = 0; c < s.chunks; c++)
+        if (s.skipped[c]) {
+            s.skipped[c] = 0;
+            run_chunk(&s, c);
+            if (s.skipped[c]) { /* unreachable after nnc__workspace_reserve; never garbage */
+                s.fn = f32 ? nnc__kernels_ref.gemm_f32 : nnc__kernels_ref.gemm_f64;
+                void *none = NULL;
+                const int64_t lo = s.bounds[c] * s.unit;
+                const int64_t hi = s.bounds[c + 1] * s.unit < s.extent ? s.bounds[c + 1] * s.unit
+                                                                       : s.extent;
+                if (s.by_cols)
+                    s.fn(d, 0, d->M + d->ones_row, lo, hi, none);
+                else
+                    s.fn(d, lo, hi, 0, d->N, none);
+            }
+        }
 }
 
 /* ------------------------------------------------------- finite check */

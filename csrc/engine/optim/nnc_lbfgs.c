@@ -28,6 +28,21 @@ nnc_status nnc__lbfgs_reserve(nnc__optim *opt, int64_t want) {
     nnc__lbfgs *lb = &opt->lb;
     if (want > opt->cfg.history_size) want = opt->cfg.history_size;
     if (want <= lb->n_slots) return NNC_OK;
+    /* The whole history this step could hold must fit, as a total: one
+     * slot at a time, each allocation would pass and the sum would not.
+     * Held already: the parameters and gradient, the fixed vectors, and
+     * the slots twice (the training step keeps a backup copy). */
+    const size_t stride = nnc__optim_vec_stride(opt);
+    size_t slot_bytes, pair_bytes, held, fixed, more;
+    NNC__TRY(nnc__mul_size(stride, 2, &slot_bytes, "L-BFGS history"));
+    NNC__TRY(nnc__mul_size((size_t)want, sizeof(nnc__lbfgs_pair), &pair_bytes, "L-BFGS history"));
+    NNC__TRY(nnc__mul_size((size_t)(want - lb->n_slots), slot_bytes, &more, "L-BFGS history"));
+    NNC__TRY(nnc__add_size(more, pair_bytes, &more, "L-BFGS history"));
+    NNC__TRY(nnc__mul_size((size_t)lb->n_slots, 2 * slot_bytes, &held, "L-BFGS history"));
+    NNC__TRY(nnc__mul_size(stride, 2 + nnc__optim_fixed_vectors(&opt->cfg), &fixed,
+                           "L-BFGS history"));
+    NNC__TRY(nnc__add_size(held, fixed, &held, "L-BFGS history"));
+    NNC__TRY(nnc__check_total(held, more, "L-BFGS history"));
     if (want > lb->cap) {
         /* grow the pair array geometrically, never past history_size */
         int64_t cap = lb->cap > 0 ? lb->cap : 8;
@@ -45,9 +60,6 @@ nnc_status nnc__lbfgs_reserve(nnc__optim *opt, int64_t want) {
         lb->hist = h;
         lb->cap = cap;
     }
-    size_t slot_bytes;
-    nnc_status st = nnc__mul_size(nnc__optim_vec_stride(opt), 2, &slot_bytes, "L-BFGS history");
-    if (st != NNC_OK) return st;
     while (lb->n_slots < want) {
         void *s = nnc__aligned_alloc(slot_bytes);
         if (!s)

@@ -227,7 +227,15 @@ static nnc_status NNC_SFX(lbfgs_run)(nnc__optim *o, NNC_REAL *p, nnc__objective 
     *first_loss = loss;
     int64_t current_evals = 1;
     L->func_evals++;
-    if (NNC_SFX(absmax)(g, n) <= tol_grad) return NNC_OK;
+    const double g_max = NNC_SFX(absmax)(g, n);
+    /* torch would go on from a non-finite start and spend the whole budget
+     * (max_iter iterations of NaN) before its caller notices; nothing can
+     * come of it, so stop at once (nnc_train.c rolls the step back). */
+    if (!isfinite(loss) || !isfinite(g_max))
+        return nnc__fail(NNC_ERR_NONFINITE,
+                         "the loss became %g (or its gradient non-finite) at the start of an "
+                         "L-BFGS step", loss);
+    if (g_max <= tol_grad) return NNC_OK;
 
     double t = L->t, h_diag = L->h_diag, prev_loss = L->prev_loss;
     int opt_cond = 0;
@@ -310,6 +318,10 @@ static nnc_status NNC_SFX(lbfgs_run)(nnc__optim *o, NNC_REAL *p, nnc__objective 
         if (wolfe) {
             st = NNC_SFX(strong_wolfe)(o, p, f, ctx, &t, loss, g, gtd, max_eval - current_evals,
                                       &loss, &ls_evals);
+            if (st == NNC_OK && isnan(loss)) {
+                memcpy(p, x0, vb);
+                st = nnc__fail(NNC_ERR_NONFINITE, "the loss became NaN in an L-BFGS line search");
+            }
             if (st != NNC_OK) goto fail;
             const NNC_REAL tr = (NNC_REAL)t;
             for (int64_t i = 0; i < n; i++) p[i] = x0[i] + tr * d[i];
@@ -319,6 +331,8 @@ static nnc_status NNC_SFX(lbfgs_run)(nnc__optim *o, NNC_REAL *p, nnc__objective 
             for (int64_t i = 0; i < n; i++) p[i] = p[i] + tr * d[i];
             if (n_iter != max_iter) { /* torch skips the evaluation after the last one */
                 st = f(ctx, &loss, g);
+                if (st == NNC_OK && isnan(loss)) /* NaN never compares: nothing would stop it */
+                    st = nnc__fail(NNC_ERR_NONFINITE, "the loss became NaN in an L-BFGS step");
                 if (st != NNC_OK) {
                     memcpy(p, x0, vb);
                     goto fail;

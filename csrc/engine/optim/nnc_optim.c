@@ -93,8 +93,17 @@ nnc_status nnc__optim_create(const nnc_optimizer_config *cfg, nnc_dtype dtype, i
     o->n = n_params;
     lbfgs_init_scalars(&o->lb);
 
-    size_t stride = nnc__optim_vec_stride(o), bytes;
-    nnc_status st = NNC_OK;
+    size_t stride = nnc__optim_vec_stride(o), bytes, held;
+    /* The state, with the parameters and gradient the model already holds,
+     * must fit as a total (it is written at once: an overcommitted yes
+     * from malloc would get the process killed here). */
+    nnc_status st = nnc__mul_size(stride, nnc__optim_fixed_vectors(cfg), &bytes, "optimizer state");
+    if (st == NNC_OK) st = nnc__mul_size(stride, 2, &held, "optimizer state");
+    if (st == NNC_OK) st = nnc__check_total(held, bytes, "optimizer state");
+    if (st != NNC_OK) {
+        nnc__optim_destroy(o);
+        return st;
+    }
     if (cfg->kind == NNC_OPT_LBFGS) {
         /* d, prev_grad, grad, x0, and the line search's four gradients */
         size_t nvec = cfg->line_search_strong_wolfe ? 8u : 4u;

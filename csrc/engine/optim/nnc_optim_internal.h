@@ -76,6 +76,14 @@ static inline size_t nnc__optim_vec_stride(const nnc__optim *opt) {
 unsigned nnc__optim_buffer_mask(const nnc_optimizer_config *cfg);
 int nnc__optim_buffer_count(unsigned mask);
 
+/* How many n-element vectors a configuration keeps besides the L-BFGS
+ * history: L-BFGS's d, prev_grad, grad, x0 (and the strong-Wolfe line
+ * search's four gradients), or the first-order optimizers' buf[]. */
+static inline size_t nnc__optim_fixed_vectors(const nnc_optimizer_config *cfg) {
+    if (cfg->kind == NNC_OPT_LBFGS) return cfg->line_search_strong_wolfe ? 8u : 4u;
+    return (size_t)nnc__optim_buffer_count(nnc__optim_buffer_mask(cfg));
+}
+
 /* Grow the L-BFGS pool to at least `want` allocated history slots (at
  * most history_size). On NNC_ERR_NOMEM the history itself is untouched;
  * slots allocated before the failure are kept as spares. */
