@@ -43,6 +43,7 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
+from threadpoolctl import threadpool_limits
 
 from . import _core
 from ._training import TrainingRun
@@ -294,7 +295,9 @@ class _BaseMLP(BaseEstimator):
             return loss, grad.astype(np.float64)
 
         iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
-        with model.training_lock("fit"):
+        # L-BFGS-B's own vector work is small; NumPy's threaded BLAS only
+        # adds wake-ups to it (17x on 2 busy cores, docs/design.md).
+        with model.training_lock("fit"), threadpool_limits(1, user_api="blas"):
             start = engine.get_params()
             try:
                 result = scipy.optimize.minimize(
@@ -406,10 +409,13 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------- predicting
 
     def _forward(self, X) -> np.ndarray:
+        """The output layer's activations, in the dtype NumPy gives X times
+        the weights (as scikit-learn's own products do)."""
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         self._push_weights()
-        return self.model_.engine.predict(_dense(X, self.model_.dtype))
+        out = self.model_.engine.predict(_dense(X, self.model_.dtype))
+        return out.astype(np.result_type(X.dtype, out.dtype), copy=False)
 
 
 class _IterationRules(Callback):
