@@ -122,8 +122,8 @@ def test_pipeline_grid_search_and_cross_validation():
     assert grid.best_score_ >= 0.83  # scikit-learn's own MLP: 0.87
     assert grid.score(DIGITS_X[600:900], DIGITS_Y[600:900]) >= 0.85
     target = DIGITS_X[:600] @ np.random.default_rng(0).normal(size=64) / 64
-    regressor = nnc.MLPRegressor(hidden_layer_sizes=(16,), alpha=1.0, max_iter=200, learning_rate_init=0.01,
-                                 random_state=0)
+    regressor = nnc.MLPRegressor(hidden_layer_sizes=(16,), alpha=1.0, max_iter=200,
+                                 learning_rate_init=0.01, random_state=0)
     scores = cross_val_score(make_pipeline(StandardScaler(), regressor), DIGITS_X[:600], target,
                              cv=3)
     assert scores.shape == (3,) and scores.min() > 0.9
