@@ -423,3 +423,39 @@ def test_sgd_momentum_matches_scikit_learn_at_a_constant_rate_only():
     fit_recording(theirs, X_IRIS, Y_IRIS)
     assert ours.loss_curve_[0] == pytest.approx(theirs.loss_curve_[0], rel=1e-9)
     assert abs(ours.loss_curve_[-1] - theirs.loss_curve_[-1]) > 1e-6
+
+
+def test_early_stopping_fails_scikit_learns_checks_as_scikit_learn_does():
+    """The checks test_sklearn_checks expects to fail with early_stopping=True
+    fail for scikit-learn's own MLPs with the same parameters."""
+    from estimators.test_sklearn_checks import (
+        CLASSIFIER_EARLY_STOPPING_FAILURES,
+        EARLY_STOPPING_FAILURES,
+        REGRESSOR_EARLY_STOPPING_FAILURES,
+    )
+    from sklearn.utils import estimator_checks
+    for est, extra in [(SkClassifier(early_stopping=True, max_iter=100, random_state=0),
+                        CLASSIFIER_EARLY_STOPPING_FAILURES),
+                       (SkRegressor(early_stopping=True, max_iter=100, random_state=0),
+                        REGRESSOR_EARLY_STOPPING_FAILURES)]:
+        for name, reason in {**EARLY_STOPPING_FAILURES, **extra}.items():
+            if not reason.startswith("fails for scikit-learn's own"):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                with pytest.raises((ValueError, AssertionError)):
+                    getattr(estimator_checks, name)(type(est).__name__, est)
+
+
+def test_verbose_lines_are_scikit_learns(capsys):
+    kw = dict(hidden_layer_sizes=(5,), solver="sgd", shuffle=False, max_iter=3, verbose=True,
+              early_stopping=True, random_state=0)
+    lines = []
+    for est in both("classifier", **kw):
+        fit_recording(est, X_IRIS, Y_IRIS)
+        lines.append(capsys.readouterr().out.splitlines())
+    assert len(lines[0]) == len(lines[1]) == 6
+    for ours, theirs in zip(*lines):
+        assert ours.split("=")[0].split(":")[0] == theirs.split("=")[0].split(":")[0]
+    np.testing.assert_allclose([float(line.split()[-1]) for line in lines[0]],
+                               [float(line.split()[-1]) for line in lines[1]], rtol=1e-6)
