@@ -194,8 +194,9 @@ class _BaseMLP(BaseEstimator):
             weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)).astype(dtype))
             weights.append(rng.uniform(-bound, bound, fan_out).astype(dtype))
         act = _ACTIVATIONS[self.activation]
-        out_act = {"identity": "linear", "logistic": "sigmoid"}.get(self.out_activation_,
-                                                                    self.out_activation_)
+        # The engine's poisson loss takes the linear output z (mu = exp(z)).
+        out_act = {"identity": "linear", "logistic": "sigmoid", "exp": "linear"}.get(
+            self.out_activation_, self.out_activation_)
         layers = []
         for i, units in enumerate(layer_units[1:-1]):
             if self.dropout > 0 and i > 0:
@@ -554,12 +555,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor: scikit-learn's, trained by nnc.
 
-    The squared loss is scikit-learn's, ½ of the squared error averaged over
-    samples and outputs, plus alpha/(2n) sum W².
+    ``loss="squared_error"`` is ½ of the squared error averaged over samples
+    and outputs, ``"poisson"`` half the Poisson deviance of exp(z) summed
+    over outputs (the engine's ``poisson`` loss), both plus alpha/(2n) sum W²,
+    as in scikit-learn.
     """
 
     _parameter_constraints: dict = {**_BaseMLP._parameter_constraints,
-                                    "loss": [StrOptions({"squared_error"})]}
+                                    "loss": [StrOptions({"squared_error", "poisson"})]}
     _score_function = staticmethod(r2_score)
 
     def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
@@ -586,10 +589,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return tags
 
     def _output(self):
-        return "identity", "mse"
+        return ("exp", "poisson") if self.loss == "poisson" else ("identity", "mse")
 
     def _loss_outputs(self) -> int:
-        return self.n_outputs_  # scikit-learn's squared loss averages over them
+        # scikit-learn's squared loss averages over the outputs, its Poisson
+        # loss sums over them (as nnc's losses do).
+        return 1 if self.loss == "poisson" else self.n_outputs_
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
@@ -605,6 +610,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return Y
 
     def _from_raw(self, raw):
+        if self.out_activation_ == "exp":
+            raw = np.exp(raw)
         return raw.ravel() if raw.shape[1] == 1 else raw
 
     # scikit-learn 1.9's MLPRegressor writes `available_if(lambda est:
