@@ -109,6 +109,36 @@ def test_nnc_extras_dropout_optimizer_dtype():
     assert isinstance(clf.model_.optimizer, nnc.optimizers.AdamW)
     assert any(isinstance(layer, nnc.Dropout) for layer in clf.model_.layers)
     assert clf.score(DIGITS_X[1200:] / 16, DIGITS_Y[1200:]) >= 0.9
+    # Dropout is on in training only: predictions are deterministic, and the
+    # same seed trains the same weights.
+    np.testing.assert_array_equal(clf.predict_proba(DIGITS_X[:5]), clf.predict_proba(
+        DIGITS_X[:5]))
+    again = nnc.MLPClassifier((32,), dropout=0.2, optimizer=nnc.optimizers.AdamW(
+        learning_rate=0.01), dtype="float32", max_iter=40, random_state=0)
+    again.fit(DIGITS_X[:1200] / 16, DIGITS_Y[:1200])
+    np.testing.assert_array_equal(clf.coefs_[0], again.coefs_[0])
+    no_dropout = nnc.MLPClassifier((32,), optimizer=nnc.optimizers.AdamW(learning_rate=0.01),
+                                   dtype="float32", max_iter=40, random_state=0)
+    no_dropout.fit(DIGITS_X[:1200] / 16, DIGITS_Y[:1200])
+    assert not np.array_equal(clf.coefs_[0], no_dropout.coefs_[0])
+
+
+def test_an_nnc_optimizer_overrides_the_solver():
+    """optimizer=LBFGS(...) is the engine's torch-style L-BFGS, one step per
+    epoch (partial_fit stays available: the solver no longer decides)."""
+    y = DIGITS_X[:400, :3] @ np.array([1.0, -2.0, 0.5]) / 16
+    reg = nnc.MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=15,
+                           optimizer=nnc.optimizers.LBFGS(max_iter=5,
+                                                          line_search_fn="strong_wolfe"),
+                           random_state=0, tol=0.0, n_iter_no_change=100)
+    reg.fit(X_SMALL / 16, y)
+    assert isinstance(reg.model_.optimizer, nnc.optimizers.LBFGS)
+    assert len(reg.loss_curve_) == reg.n_iter_ == 15
+    assert reg.loss_curve_[-1] < 0.1 * reg.loss_curve_[0]
+    assert hasattr(reg, "partial_fit")
+    sgd = nnc.MLPRegressor(hidden_layer_sizes=(8,), optimizer="rmsprop", max_iter=5,
+                           random_state=0).fit(X_SMALL / 16, y)
+    assert sgd.model_.optimizer.name == "rmsprop"
 
 
 def test_pipeline_grid_search_and_cross_validation():
