@@ -459,3 +459,28 @@ def test_verbose_lines_are_scikit_learns(capsys):
         assert ours.split("=")[0].split(":")[0] == theirs.split("=")[0].split(":")[0]
     np.testing.assert_allclose([float(line.split()[-1]) for line in lines[0]],
                                [float(line.split()[-1]) for line in lines[1]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_fitted_attributes_are_scikit_learns(solver, early_stopping):
+    """The same public fitted attributes (nnc adds model_, its Sequential),
+    of the same types and shapes."""
+    for name, x, y in [("classifier", X_IRIS, Y_IRIS), ("regressor", X_MO, Y_MO)]:
+        ours, theirs = both(name, solver=solver, early_stopping=early_stopping, max_iter=5,
+                            hidden_layer_sizes=(4, 3), random_state=0)
+        fit_recording(ours, x, y)
+        fit_recording(theirs, x, y)
+
+        def public(est):
+            return {k for k in vars(est) if k.endswith("_") and not k.startswith("_")}
+
+        assert public(ours) == public(theirs) | {"model_"}
+        for attr in public(theirs):
+            a, b = getattr(ours, attr), getattr(theirs, attr)
+            if isinstance(b, list):
+                assert [np.shape(v) for v in a] == [np.shape(v) for v in b], attr
+            elif isinstance(b, np.ndarray):
+                assert a.shape == b.shape and a.dtype == b.dtype, attr
+            else:
+                assert type(a) is type(b) or (np.isscalar(a) and np.isscalar(b)), attr
