@@ -343,12 +343,8 @@ class _BaseMLP(BaseEstimator):
         l2 = self._set_l2(n, sample_weight)
         xe, ye, sw = model.engine_data(x, self._targets(Y), self._engine_weights(sample_weight, n))
         # The random state drives the split, then the engine's shuffles and masks.
-        model.engine.set_rng_state((int(rng.randint(0, 2**31 - 1)), 0))
-        if self.optimizer is None and not incremental:
-            model.learning_rate = self.learning_rate_init  # scikit-learn's fresh optimizer
-        self.n_iter_ = 0
         rules = _IterationRules(self, n, 1 if batch is None else -(-n // batch), l2,
-                                validation, incremental)
+                                validation, incremental, int(rng.randint(0, 2**31 - 1)))
         try:
             TrainingRun(model, xe, ye, sw, epochs=1 if incremental else self.max_iter,
                         batch_size=batch, shuffle=bool(self.shuffle), callbacks=[rules],
@@ -425,11 +421,20 @@ class _IterationRules(Callback):
     scores, the stopping rule, the invscaling rate and the max_iter warning."""
 
     def __init__(self, estimator: _BaseMLP, n_rows: int, n_batches: int, l2: float,
-                 validation, incremental: bool):
+                 validation, incremental: bool, seed: int):
         super().__init__()
         self.estimator, self.n_rows, self.n_batches = estimator, n_rows, n_batches
-        self.l2 = l2
+        self.l2, self.seed = l2, seed
         self.validation, self.incremental = validation, incremental
+
+    def on_train_begin(self, logs=None):
+        # Here, with the model's training lock held, so that a refused run
+        # changes nothing.
+        est = self.estimator
+        self.model.engine.set_rng_state((self.seed, 0))
+        if est.optimizer is None and not self.incremental:
+            self.model.learning_rate = est.learning_rate_init  # scikit-learn's fresh optimizer
+        est.n_iter_ = 0
 
     def _l2_part(self) -> float:
         """The epoch loss's L2 part, sum over batches of lambda/(2n) sum W^2,

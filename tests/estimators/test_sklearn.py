@@ -180,7 +180,7 @@ def test_an_estimator_being_trained_refuses_a_second_training_run():
             clf.partial_fit(X_SMALL, Y_SMALL)
         with pytest.raises(RuntimeError, match="already training"):
             clf.fit(X_SMALL, Y_SMALL)  # warm_start: the same model
-    assert clf.t_ == 400
+    assert clf.t_ == 400 and clf.n_iter_ == 1
     for a, b in zip(before, clf.model_.get_weights()[0::2]):
         np.testing.assert_array_equal(a, b)
     clf.partial_fit(X_SMALL, Y_SMALL)  # free again afterwards
