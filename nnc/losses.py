@@ -7,6 +7,8 @@ J = (1/m) sum_i s_i l_i + (l2/(2m)) sum W^2 (biases excluded), with
   binary_crossentropy:      -sum_k [y log a + (1-y) log(1-a)]  (sigmoid output)
   categorical_crossentropy: -sum_k y_k log a_k                 (softmax output)
   sparse_categorical_crossentropy: the same with integer labels.
+  poisson: l_i = sum_k [y log(y/mu) - y + mu], mu = exp(a) (linear output;
+           half the Poisson deviance, scikit-learn's MLPRegressor loss).
 The engine computes every value and gradient (docs/architecture.md, Losses).
 """
 

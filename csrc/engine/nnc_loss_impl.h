@@ -14,7 +14,7 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
     const double inv_m = 1.0 / (double)m;
     double total = 0.0;
     *is_dz = loss == NNC_LOSS_BINARY_CROSSENTROPY || loss == NNC_LOSS_CATEGORICAL_CROSSENTROPY ||
-             loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
+             loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || loss == NNC_LOSS_POISSON;
     for (int64_t i = 0; i < m; i++) {
         const double s = sw ? (double)sw[i] : 1.0;
         const double scale = s * inv_m;
@@ -81,6 +81,17 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
             }
             break;
         }
+        case NNC_LOSS_POISSON:
+            /* Half the Poisson deviance of mu = exp(z) (docs/architecture.md,
+             * Losses): y log(y/mu) - y + mu = y log y - y z - y + exp(z),
+             * with 0 log 0 = 0; dJ/dz = exp(z) - y. */
+            for (int64_t k = 0; k < K; k++) {
+                const double zk = (double)zi[k], yk = (double)yv[i * K + k];
+                const double mu = exp(zk);
+                li += (yk > 0.0 ? yk * log(yk) : 0.0) - yk * zk - yk + mu;
+                if (di) di[k] = (NNC_REAL)(scale * (mu - yk));
+            }
+            break;
         default:
             break;
         }

@@ -31,6 +31,7 @@ static const name_entry losses[] = {
     {"sparse_categorical_crossentropy", NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY},
     {"mean_squared_error", NNC_LOSS_MSE},
     {"mean_absolute_error", NNC_LOSS_MAE},
+    {"poisson", NNC_LOSS_POISSON},
     {NULL, 0}};
 
 static const name_entry inits[] = {

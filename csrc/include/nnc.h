@@ -99,6 +99,7 @@ typedef enum {
     NNC_LOSS_BINARY_CROSSENTROPY,       /* needs a sigmoid output */
     NNC_LOSS_CATEGORICAL_CROSSENTROPY,  /* needs a softmax output */
     NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, /* softmax output, int64 labels */
+    NNC_LOSS_POISSON,                   /* half Poisson deviance of exp(z); linear output */
     NNC_LOSS_COUNT_
 } nnc_loss;
 

@@ -177,6 +177,9 @@ nnc_status nnc_compile_check(nnc_activation output, int has_dropout, nnc_loss lo
     case NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY:
         if (output != NNC_ACT_SOFTMAX) needed = "softmax";
         break;
+    case NNC_LOSS_POISSON: /* the exp link is part of the loss */
+        if (output != NNC_ACT_LINEAR) needed = "linear";
+        break;
     default: return nnc__fail(NNC_ERR_INVALID_ARG, "loss: unknown loss %d", (int)loss);
     }
     if (needed)
