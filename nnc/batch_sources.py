@@ -68,9 +68,12 @@ class Chunk(NamedTuple):
 
 
 def is_array_like(x) -> bool:
-    """Whether `x` is read as an in-memory array (the classic path)."""
-    return (isinstance(x, (np.ndarray, list, tuple)) or hasattr(x, "__array__")
-            or hasattr(x, "__array_interface__"))
+    """Whether `x` is read as an in-memory array (the classic path; also
+    anything that is neither iterable nor indexable, which then fails
+    there with the array path's message)."""
+    return (isinstance(x, (np.ndarray, list, tuple, str, bytes, dict))
+            or hasattr(x, "__array__") or hasattr(x, "__array_interface__")
+            or not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")))
 
 
 def mapping_of(arr) -> mmap.mmap | None:
@@ -460,9 +463,6 @@ def source(model, argument: str, x, y=None, sample_weight=None, *, batch_size=No
             raise ValueError(f"{_steps_name(argument)}: only for generators, iterables and "
                              "PyDatasets; arrays run ceil(n / batch_size) steps")
         return None
-    if not (hasattr(x, "__iter__") or hasattr(x, "__getitem__")):
-        raise TypeError(f"{argument}: expected an array, a PyDataset, an iterable or a "
-                        f"generator of batches, got {type(x).__name__}")
     stream = BatchStream(model, argument, x, steps=steps, shuffle=shuffle,
                          class_weight=class_weight, targets=targets)
     for name, given, what in (("y", y, "the targets"),
@@ -500,7 +500,8 @@ def evaluate(model, data) -> dict:
     try:
         for chunk in data.chunks():
             n = chunk.x.shape[0]
-            weighted_sum += n * engine.loss(chunk.x, chunk.y, chunk.sample_weight)
+            chunk_loss = engine.loss(chunk.x, chunk.y, chunk.sample_weight)
+            weighted_sum += n * chunk_loss
             rows, chunks = rows + n, chunks + 1
             add_metrics(model, accumulators, chunk)
     finally:
@@ -508,8 +509,11 @@ def evaluate(model, data) -> dict:
             data.end_epoch()
     if not rows:
         raise ValueError(f"{data.argument}: no batches to evaluate")
-    penalty = l2_penalty(model)  # lambda/2 sum W^2, in every chunk's J
-    loss = (weighted_sum - (chunks - 1) * penalty) / rows
+    if chunks == 1:  # exactly the array's J
+        loss = chunk_loss
+    else:
+        penalty = l2_penalty(model)  # lambda/2 sum W^2, in every chunk's J
+        loss = (weighted_sum - (chunks - 1) * penalty) / rows
     return {"loss": loss, **{m: a.result() for m, a in accumulators.items()}}
 
 

@@ -32,7 +32,6 @@ from .layers import Dense, Dropout, Input, Layer, engine_specs
 from .layers import from_config as layer_from_config
 from .layout import ParameterLayout
 
-
 #: Rows per chunk batch when evaluate/predict stream a memory-mapped array
 #: without a batch_size (the value does not change the results).
 EVALUATION_BATCH = 512

@@ -1,0 +1,195 @@
+"""Training on a memory-mapped array larger than the memory given to the
+process: peak RSS against the model plus one chunk, and samples/s against
+in-memory training (docs/design.md, Streaming data).
+
+The memory limit is RLIMIT_AS (``ulimit -v``), set by the training process
+itself once nnc is imported, the model has trained one warm-up batch (its
+threads and workspace exist) and the memmap is open: the limit is the
+address space in use at that point plus ``--budget-mb``. That point's
+address space already includes the file's mapping, so the budget is what
+training may add; the file is ``--factor`` times the budget, and the same
+process then checks that copying the array into memory fails (MemoryError).
+On this machine a memory cgroup is not ours to create (the session's
+cgroup belongs to the machinery that runs it) and systemd-run has no bus,
+so RLIMIT_AS is the limit that works. The file's pages are evicted from the
+page cache first (posix_fadvise), so the first epoch reads from disk.
+
+Peak RSS is VmHWM, reset (``/proc/self/clear_refs``) just before ``fit``;
+the figure compared with the model plus one chunk is the growth of the
+peak over the RSS before ``fit`` (interpreter, NumPy, nnc and the warmed-up
+model come before it and are not training's).
+
+Run: python bench/streaming.py [--budget-mb 160] [--factor 4] [--dir DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+WIDTHS = (256, 10)
+FEATURES = 784
+BATCH = 256
+
+
+def status(key: str) -> int:
+    """A /proc/self/status field in bytes."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) * 1024
+    raise KeyError(key)
+
+
+def build_model():
+    import nnc
+
+    model = nnc.Sequential([nnc.Dense(WIDTHS[0], activation="relu", input_dim=FEATURES),
+                            nnc.Dense(WIDTHS[1], activation="softmax")],
+                           dtype="float32", seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model
+
+
+def model_bytes(model) -> int:
+    """Parameters, gradient and Adam's two moments, plus the per-batch
+    workspace (the batch, z, a and delta of every layer), float32."""
+    params = model.count_params() * 4 * 4
+    workspace = BATCH * (FEATURES + 3 * sum(WIDTHS)) * 4
+    return params + workspace
+
+
+def child_memmap(args) -> dict:
+    from nnc import batch_sources
+
+    model = build_model()
+    rng = np.random.default_rng(1)
+    model.fit(rng.random((BATCH, FEATURES), dtype=np.float32),
+              rng.integers(0, 10, BATCH), epochs=1, batch_size=BATCH, verbose=0)  # warm-up
+    x = np.load(args.x, mmap_mode="r")
+    y = np.load(args.y)
+    limit = status("VmSize") + args.budget_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        copy = np.array(x)
+        copy_refused = False
+        del copy
+    except MemoryError:
+        copy_refused = True
+    chunk_rows = BATCH * max(1, batch_sources.CHUNK_BYTES // (BATCH * FEATURES * 4))
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")  # reset VmHWM to the current RSS
+    rss_before = status("VmRSS")
+    times = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        history = model.fit(x, y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
+        times.append(time.perf_counter() - start)
+    return {"rows": x.shape[0], "file_bytes": x.nbytes, "limit": limit,
+            "budget": args.budget_mb * 2**20, "copy_refused": copy_refused,
+            "rss_before": rss_before, "peak": status("VmHWM"), "times": times,
+            "model": model_bytes(model), "chunk": chunk_rows * FEATURES * 4,
+            "loss": history.history["loss"][-1]}
+
+
+def child_memory(args) -> dict:
+    model = build_model()
+    rng = np.random.default_rng(2)
+    x = rng.random((args.rows, FEATURES), dtype=np.float32)
+    y = rng.integers(0, 10, args.rows)
+    model.fit(x[:BATCH], y[:BATCH], epochs=1, batch_size=BATCH, verbose=0)  # warm-up
+    times = []
+    for _ in range(args.epochs):
+        start = time.perf_counter()
+        model.fit(x, y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
+        times.append(time.perf_counter() - start)
+    return {"rows": args.rows, "times": times}
+
+
+def write_data(folder: str, rows: int) -> tuple[str, str]:
+    x_path, y_path = os.path.join(folder, "x.npy"), os.path.join(folder, "y.npy")
+    x = np.lib.format.open_memmap(x_path, mode="w+", dtype=np.float32, shape=(rows, FEATURES))
+    y = np.empty(rows, dtype=np.int64)
+    w = np.random.default_rng(0).normal(size=(FEATURES, 10)).astype(np.float32)
+    step = 16384
+    for i in range(0, rows, step):
+        block = np.random.default_rng(i).random((min(step, rows - i), FEATURES),
+                                               dtype=np.float32)
+        x[i:i + len(block)] = block
+        y[i:i + len(block)] = np.argmax((block - 0.5) @ w, axis=1)
+    x.flush()
+    del x
+    np.save(y_path, y)
+    with open(x_path, "rb") as f:  # start cold: the file's pages out of the page cache
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    return x_path, y_path
+
+
+def run_child(mode: str, args, **extra) -> dict:
+    cmd = [sys.executable, __file__, "--child", mode, "--budget-mb", str(args.budget_mb),
+           "--epochs", str(args.epochs)]
+    for key, value in extra.items():
+        cmd += [f"--{key}", str(value)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if out.returncode:
+        sys.exit(f"{mode} run failed:\n{out.stderr}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget-mb", type=int, default=160,
+                        help="memory the training process may add (RLIMIT_AS headroom)")
+    parser.add_argument("--factor", type=float, default=4.0, help="file size / budget")
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--dir", default=None, help="folder for the data file (on disk)")
+    parser.add_argument("--child", choices=("memmap", "memory"), help=argparse.SUPPRESS)
+    parser.add_argument("--x", help=argparse.SUPPRESS)
+    parser.add_argument("--y", help=argparse.SUPPRESS)
+    parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child == "memmap":
+        print(json.dumps(child_memmap(args)))
+        return
+    if args.child == "memory":
+        print(json.dumps(child_memory(args)))
+        return
+    rows = int(args.factor * args.budget_mb * 2**20 / (FEATURES * 4)) + 1
+    with tempfile.TemporaryDirectory(dir=args.dir or "/var/tmp") as folder:
+        x_path, y_path = write_data(folder, rows)
+        mapped = run_child("memmap", args, x=x_path, y=y_path)
+    memory = run_child("memory", args, rows=min(rows // 8, 60000))
+    mib = 2**20
+    growth = mapped["peak"] - mapped["rss_before"]
+    bound = mapped["model"] + mapped["chunk"]
+    print(f"model {FEATURES}-{WIDTHS[0]}-{WIDTHS[1]} relu/softmax, Adam, float32, batch {BATCH},"
+          f" shuffle=False, {args.epochs} epochs, nnc threads: default")
+    print(f"memmap: {mapped['rows']} rows, {mapped['file_bytes'] / mib:.0f} MiB on disk; "
+          f"budget {mapped['budget'] / mib:.0f} MiB (RLIMIT_AS {mapped['limit'] / mib:.0f} MiB "
+          f"incl. the mapping); file / budget = {mapped['file_bytes'] / mapped['budget']:.2f}")
+    print(f"copying the array under the limit: "
+          f"{'MemoryError (refused)' if mapped['copy_refused'] else 'SUCCEEDED (limit too high)'}")
+    print(f"RSS before fit {mapped['rss_before'] / mib:.1f} MiB, peak during fit "
+          f"{mapped['peak'] / mib:.1f} MiB: growth {growth / mib:.1f} MiB")
+    print(f"model {mapped['model'] / mib:.1f} MiB + one chunk {mapped['chunk'] / mib:.1f} MiB "
+          f"= {bound / mib:.1f} MiB; growth / (model + chunk) = {growth / bound:.2f} "
+          f"({'under' if growth < 1.2 * bound else 'OVER'} 1.2)")
+    for i, (t_map, t_mem) in enumerate(zip(mapped["times"], memory["times"])):
+        s_map, s_mem = mapped["rows"] / t_map, memory["rows"] / t_mem
+        print(f"epoch {i + 1}: memmap {s_map:,.0f} samples/s "
+              f"({'cold: from disk' if i == 0 else 'page cache'}), in memory "
+              f"({memory['rows']} rows) {s_mem:,.0f} samples/s, ratio {s_map / s_mem:.2f}")
+    print(f"final loss on the memmap: {mapped['loss']:.4f}")
+
+
+if __name__ == "__main__":
+    main()
