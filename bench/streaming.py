@@ -28,6 +28,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,13 +68,15 @@ def model_bytes(model) -> int:
     return params + workspace
 
 
-def child_memmap(args) -> dict:
+def child(args) -> dict:
     from nnc import batch_sources
 
-    model = build_model()
     rng = np.random.default_rng(1)
-    model.fit(rng.random((BATCH, FEATURES), dtype=np.float32),
-              rng.integers(0, 10, BATCH), epochs=1, batch_size=BATCH, verbose=0)  # warm-up
+    streamed, in_memory = build_model(), build_model()
+    x_mem = rng.random((args.rows, FEATURES), dtype=np.float32)
+    y_mem = rng.integers(0, 10, args.rows)
+    for model in (streamed, in_memory):  # warm-up: threads and workspace exist
+        model.fit(x_mem[:BATCH], y_mem[:BATCH], epochs=1, batch_size=BATCH, verbose=0)
     x = np.load(args.x, mmap_mode="r")
     y = np.load(args.y)
     limit = status("VmSize") + args.budget_mb * 2**20
@@ -88,30 +91,20 @@ def child_memmap(args) -> dict:
     with open("/proc/self/clear_refs", "w") as f:
         f.write("5")  # reset VmHWM to the current RSS
     rss_before = status("VmRSS")
-    times = []
-    for _ in range(args.epochs):
+    times, times_mem = [], []
+    for _ in range(args.epochs):  # alternating, so that both see the same machine load
         start = time.perf_counter()
-        history = model.fit(x, y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
+        history = streamed.fit(x, y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
         times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        in_memory.fit(x_mem, y_mem, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
+        times_mem.append(time.perf_counter() - start)
     return {"rows": x.shape[0], "file_bytes": x.nbytes, "limit": limit,
             "budget": args.budget_mb * 2**20, "copy_refused": copy_refused,
             "rss_before": rss_before, "peak": status("VmHWM"), "times": times,
-            "model": model_bytes(model), "chunk": chunk_rows * FEATURES * 4,
+            "rows_mem": args.rows, "times_mem": times_mem,
+            "model": model_bytes(streamed), "chunk": chunk_rows * FEATURES * 4,
             "loss": history.history["loss"][-1]}
-
-
-def child_memory(args) -> dict:
-    model = build_model()
-    rng = np.random.default_rng(2)
-    x = rng.random((args.rows, FEATURES), dtype=np.float32)
-    y = rng.integers(0, 10, args.rows)
-    model.fit(x[:BATCH], y[:BATCH], epochs=1, batch_size=BATCH, verbose=0)  # warm-up
-    times = []
-    for _ in range(args.epochs):
-        start = time.perf_counter()
-        model.fit(x, y, epochs=1, batch_size=BATCH, shuffle=False, verbose=0)
-        times.append(time.perf_counter() - start)
-    return {"rows": args.rows, "times": times}
 
 
 def write_data(folder: str, rows: int) -> tuple[str, str]:
@@ -134,14 +127,14 @@ def write_data(folder: str, rows: int) -> tuple[str, str]:
     return x_path, y_path
 
 
-def run_child(mode: str, args, **extra) -> dict:
-    cmd = [sys.executable, __file__, "--child", mode, "--budget-mb", str(args.budget_mb),
+def run_child(args, **extra) -> dict:
+    cmd = [sys.executable, __file__, "--child", "--budget-mb", str(args.budget_mb),
            "--epochs", str(args.epochs)]
     for key, value in extra.items():
         cmd += [f"--{key}", str(value)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if out.returncode:
-        sys.exit(f"{mode} run failed:\n{out.stderr}")
+        sys.exit(f"the training process failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -152,22 +145,20 @@ def main() -> None:
     parser.add_argument("--factor", type=float, default=4.0, help="file size / budget")
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--dir", default=None, help="folder for the data file (on disk)")
-    parser.add_argument("--child", choices=("memmap", "memory"), help=argparse.SUPPRESS)
+    parser.add_argument("--memory-rows", type=int, default=16384,
+                        help="rows of the in-memory array trained for comparison")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--x", help=argparse.SUPPRESS)
     parser.add_argument("--y", help=argparse.SUPPRESS)
     parser.add_argument("--rows", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.child == "memmap":
-        print(json.dumps(child_memmap(args)))
-        return
-    if args.child == "memory":
-        print(json.dumps(child_memory(args)))
+    if args.child:
+        print(json.dumps(child(args)))
         return
     rows = int(args.factor * args.budget_mb * 2**20 / (FEATURES * 4)) + 1
     with tempfile.TemporaryDirectory(dir=args.dir or "/var/tmp") as folder:
         x_path, y_path = write_data(folder, rows)
-        mapped = run_child("memmap", args, x=x_path, y=y_path)
-    memory = run_child("memory", args, rows=min(rows // 8, 60000))
+        mapped = run_child(args, x=x_path, y=y_path, rows=args.memory_rows)
     mib = 2**20
     growth = mapped["peak"] - mapped["rss_before"]
     bound = mapped["model"] + mapped["chunk"]
@@ -183,11 +174,14 @@ def main() -> None:
     print(f"model {mapped['model'] / mib:.1f} MiB + one chunk {mapped['chunk'] / mib:.1f} MiB "
           f"= {bound / mib:.1f} MiB; growth / (model + chunk) = {growth / bound:.2f} "
           f"({'under' if growth < 1.2 * bound else 'OVER'} 1.2)")
-    for i, (t_map, t_mem) in enumerate(zip(mapped["times"], memory["times"])):
-        s_map, s_mem = mapped["rows"] / t_map, memory["rows"] / t_mem
+    ratios = []
+    for i, (t_map, t_mem) in enumerate(zip(mapped["times"], mapped["times_mem"])):
+        s_map, s_mem = mapped["rows"] / t_map, mapped["rows_mem"] / t_mem
+        ratios.append(s_map / s_mem)
         print(f"epoch {i + 1}: memmap {s_map:,.0f} samples/s "
               f"({'cold: from disk' if i == 0 else 'page cache'}), in memory "
-              f"({memory['rows']} rows) {s_mem:,.0f} samples/s, ratio {s_map / s_mem:.2f}")
+              f"({mapped['rows_mem']} rows) {s_mem:,.0f} samples/s, ratio {s_map / s_mem:.2f}")
+    print(f"median ratio memmap / in memory: {statistics.median(ratios):.2f}")
     print(f"final loss on the memmap: {mapped['loss']:.4f}")
 
 

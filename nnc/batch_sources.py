@@ -34,6 +34,8 @@ from . import metrics as metric_fns
 
 #: Target size of one chunk of x (the batches the engine trains in one call).
 CHUNK_BYTES = 32 * 2**20
+#: A memory-mapped x is copied into the chunk this much at a time.
+READ_BYTES = 2 * 2**20
 
 RAN_DRY = ("Your input ran out of data; interrupting training. Make sure that your "
            "dataset or generator can generate at least `steps_per_epoch * epochs` "
@@ -90,15 +92,14 @@ def is_mapped(x) -> bool:
     return isinstance(x, np.ndarray) and mapping_of(x) is not None
 
 
-def _release(arr, rows: slice | None = None) -> None:
-    """Drop the pages of a file-backed array (rows `rows`, or all) from the
-    process's memory; they stay in the page cache and are read again on
-    the next touch. Not for copy-on-write maps (mode "c"), whose changed
-    pages would be lost."""
-    if arr is None or not isinstance(arr, np.ndarray):
-        return
+def _advise(arr, rows: slice | None, advice: int) -> None:
+    """madvise the pages of a file-backed array's rows `rows` (or all).
+    MADV_DONTNEED drops them from the process's memory (they stay in the
+    page cache and are read again on the next touch); never for
+    copy-on-write maps (mode "c"), whose changed pages would be lost.
+    MADV_WILLNEED starts reading them ahead."""
     mapped = mapping_of(arr)
-    mode = next((getattr(b, "mode", None) for b in _bases(arr) if getattr(b, "mode", None)), None)
+    mode = next((b.mode for b in _bases(arr) if getattr(b, "mode", None)), None)
     if mapped is None or mode not in ("r", "r+", "w+"):
         return
     try:
@@ -108,13 +109,15 @@ def _release(arr, rows: slice | None = None) -> None:
     view = arr if rows is None else arr[rows]
     if view.size == 0:
         return
-    lo = view.ctypes.data - start_address
-    hi = lo + (view.shape[0] - 1) * abs(view.strides[0]) + view.itemsize * int(
-        np.prod(view.shape[1:], dtype=np.int64))
     if rows is None or not view.flags.c_contiguous:
         lo, hi = 0, len(mapped)
+    else:
+        lo = view.ctypes.data - start_address
+        hi = lo + view.nbytes
     lo -= lo % mmap.PAGESIZE
-    mapped.madvise(mmap.MADV_DONTNEED, max(lo, 0), min(hi, len(mapped)) - max(lo, 0))
+    hi = min(hi, len(mapped))
+    if hi > lo >= 0:
+        mapped.madvise(advice, lo, hi - lo)
 
 
 def _bases(arr):
@@ -153,6 +156,7 @@ class ArraySource:
         self.rows = x.shape[0]
         self.steps = -(-self.rows // batch_size)
         self._rng = None
+        self._buffer = None
         # The first row checks types and shapes (and builds the model) up front.
         self._convert(slice(0, 1))
 
@@ -170,9 +174,29 @@ class ArraySource:
         y = None if self.y is None else self.y[rows]
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         prefix = f"{self.argument}: " if prefix is None else prefix
+        x = self._read(rows) if isinstance(rows, slice) else self.x[rows]
         if not self.targets:
-            return self.model.engine_features(self.x[rows], prefix + "x"), None, None
-        return self.model.engine_data(self.x[rows], y, sw, self.class_weight, prefix=prefix)
+            return self.model.engine_features(x, prefix + "x"), None, None
+        return self.model.engine_data(x, y, sw, self.class_weight, prefix=prefix)
+
+    def _read(self, rows: slice) -> np.ndarray:
+        """x[rows] copied into the reused chunk buffer a few MiB at a time,
+        each part's file pages released once copied: the engine then reads
+        ordinary memory (huge pages, no page faults) and the process holds
+        one chunk plus one part (docs/design.md, Streaming data)."""
+        start, stop, _ = rows.indices(self.rows)
+        count = max(stop - start, 0)
+        if count > self.chunk_rows():
+            return self.x[rows]  # the bad-batch search's odd slices: no buffer needed
+        if self._buffer is None:
+            self._buffer = np.empty((self.chunk_rows(), self.x.shape[1]), self.model.dtype)
+        out = self._buffer[:count]
+        part = max(1, READ_BYTES // max(1, self.x.strides[0]))
+        for lo in range(0, count, part):
+            hi = min(lo + part, count)
+            np.copyto(out[lo:hi], self.x[start + lo:start + hi], casting="unsafe")
+            _advise(self.x, slice(start + lo, start + hi), mmap.MADV_DONTNEED)
+        return out
 
     def chunk_rows(self) -> int:
         row_bytes = self.x.shape[1] * np.dtype(self.model.dtype).itemsize
@@ -202,9 +226,12 @@ class ArraySource:
                               f"{self.argument}: batch {b} (rows {first}..."
                               f"{min(first + bs, n) - 1}): ")
                 raise
+            if order is None and stop < n:  # the disk reads the next chunk meanwhile
+                self._advise(slice(stop, min(stop + step, n)), mmap.MADV_WILLNEED)
             yield Chunk(x, y, sw, _sizes(stop - start, bs), shuffle=order is not None)
             del x, y, sw
             self._release(slice(start, stop) if order is None else None)
+        self._buffer = None  # between passes the source holds no chunk
 
     def _first_bad_batch(self, start: int, stop: int) -> int:
         for lo in range(start, stop, self.batch_size):
@@ -215,9 +242,12 @@ class ArraySource:
         return start
 
     def _release(self, rows) -> None:
+        self._advise(rows, mmap.MADV_DONTNEED)
+
+    def _advise(self, rows, advice: int) -> None:
         for arr in (self.x, self.y, self.sample_weight):
-            if isinstance(arr, np.ndarray) and mapping_of(arr) is not None:
-                _release(arr, rows)
+            if isinstance(arr, np.ndarray):
+                _advise(arr, rows, advice)
 
     @property
     def steps_per_epoch(self) -> int:
