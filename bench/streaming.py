@@ -19,7 +19,8 @@ the figure compared with the model plus one chunk is the growth of the
 peak over the RSS before ``fit`` (interpreter, NumPy, nnc and the warmed-up
 model come before it and are not training's).
 
-Run: python bench/streaming.py [--budget-mb 160] [--factor 4] [--dir DIR]
+Run: python bench/streaming.py [--budget-mb 160] [--factor 4] [--epochs 2]
+     [--chunk-mb 0] [--memory-rows 16384] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ def model_bytes(model) -> int:
 def child(args) -> dict:
     from nnc import batch_sources
 
+    if args.chunk_mb:
+        batch_sources.CHUNK_BYTES = args.chunk_mb * 2**20
     rng = np.random.default_rng(1)
     streamed, in_memory = build_model(), build_model()
     x_mem = rng.random((args.rows, FEATURES), dtype=np.float32)
@@ -129,7 +132,7 @@ def write_data(folder: str, rows: int) -> tuple[str, str]:
 
 def run_child(args, **extra) -> dict:
     cmd = [sys.executable, __file__, "--child", "--budget-mb", str(args.budget_mb),
-           "--epochs", str(args.epochs)]
+           "--epochs", str(args.epochs), "--chunk-mb", str(args.chunk_mb)]
     for key, value in extra.items():
         cmd += [f"--{key}", str(value)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -144,6 +147,8 @@ def main() -> None:
                         help="memory the training process may add (RLIMIT_AS headroom)")
     parser.add_argument("--factor", type=float, default=4.0, help="file size / budget")
     parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--chunk-mb", type=int, default=0,
+                        help="nnc.batch_sources.CHUNK_BYTES in MiB (0: nnc's default)")
     parser.add_argument("--dir", default=None, help="folder for the data file (on disk)")
     parser.add_argument("--memory-rows", type=int, default=16384,
                         help="rows of the in-memory array trained for comparison")
