@@ -23,6 +23,7 @@ of steps as ``fit`` on the concatenated arrays, bit for bit.
 from __future__ import annotations
 
 import mmap
+import os
 import types
 import warnings
 from typing import NamedTuple
@@ -120,6 +121,35 @@ def _advise(arr, rows: slice | None, advice: int) -> None:
         mapped.madvise(advice, lo, hi - lo)
 
 
+def file_region(arr) -> tuple[str, int] | None:
+    """(file name, offset in the file of arr's first byte) when `arr` is a
+    C-contiguous ``np.memmap`` (or a view of one) of a named file; None
+    otherwise. np.memmap maps its file from `offset` rounded down to the
+    allocation granularity, and views keep their root's filename/offset."""
+    filename, offset = getattr(arr, "filename", None), getattr(arr, "offset", None)
+    mapped = mapping_of(arr)
+    if (not isinstance(arr, np.memmap) or filename is None or offset is None
+            or mapped is None or not arr.flags.c_contiguous):
+        return None
+    try:
+        start_address = np.frombuffer(mapped, dtype=np.uint8).ctypes.data
+    except (TypeError, ValueError):
+        return None
+    map_start = offset - offset % mmap.ALLOCATIONGRANULARITY
+    return filename, map_start + (arr.ctypes.data - start_address)
+
+
+def _pread_into(fd: int, target: np.ndarray, offset: int) -> None:
+    """Fill the contiguous array `target` from file offset `offset`."""
+    view = memoryview(target.reshape(-1)).cast("B")
+    done = 0
+    while done < len(view):
+        got = os.preadv(fd, [view[done:]], offset + done)
+        if got <= 0:
+            raise OSError(f"x: the file ended {len(view) - done} bytes early")
+        done += got
+
+
 def _bases(arr):
     while arr is not None:
         yield arr
@@ -180,10 +210,12 @@ class ArraySource:
         return self.model.engine_data(x, y, sw, self.class_weight, prefix=prefix)
 
     def _read(self, rows: slice) -> np.ndarray:
-        """x[rows] copied into the reused chunk buffer a few MiB at a time,
-        each part's file pages released once copied: the engine then reads
-        ordinary memory (huge pages, no page faults) and the process holds
-        one chunk plus one part (docs/design.md, Streaming data)."""
+        """x[rows] copied into the reused chunk buffer a few MiB at a time:
+        read from the file with pread when x is a memmap's contiguous rows
+        (no page of the map is touched), else copied from the map, each
+        part's pages released once copied. The engine then reads ordinary
+        memory and the process holds one chunk plus one part
+        (docs/design.md, Streaming data)."""
         start, stop, _ = rows.indices(self.rows)
         count = max(stop - start, 0)
         if count > self.chunk_rows():
@@ -192,10 +224,24 @@ class ArraySource:
             self._buffer = np.empty((self.chunk_rows(), self.x.shape[1]), self.model.dtype)
         out = self._buffer[:count]
         part = max(1, READ_BYTES // max(1, self.x.strides[0]))
-        for lo in range(0, count, part):
-            hi = min(lo + part, count)
-            np.copyto(out[lo:hi], self.x[start + lo:start + hi], casting="unsafe")
-            _advise(self.x, slice(start + lo, start + hi), mmap.MADV_DONTNEED)
+        region = file_region(self.x)
+        fd = os.open(region[0], os.O_RDONLY) if region is not None else None
+        try:
+            for lo in range(0, count, part):
+                hi = min(lo + part, count)
+                if fd is None:
+                    np.copyto(out[lo:hi], self.x[start + lo:start + hi], casting="unsafe")
+                    _advise(self.x, slice(start + lo, start + hi), mmap.MADV_DONTNEED)
+                    continue
+                same = self.x.dtype == out.dtype
+                target = out[lo:hi] if same else np.empty((hi - lo, self.x.shape[1]),
+                                                          self.x.dtype)
+                _pread_into(fd, target, region[1] + (start + lo) * self.x.strides[0])
+                if not same:
+                    np.copyto(out[lo:hi], target, casting="unsafe")
+        finally:
+            if fd is not None:
+                os.close(fd)
         return out
 
     def chunk_rows(self) -> int:

@@ -105,6 +105,9 @@ def sources(kind, tmp_path, x, y, sw):
         return forever(*parts), {"steps_per_epoch": -(-N // BATCH)}
     if kind == "memmap":
         return memmap_of(tmp_path, x), {"y": y, "sample_weight": sw, "batch_size": BATCH}
+    if kind == "mapped_view":  # a plain ndarray over a map: copied from the map, not read
+        return (np.asarray(memmap_of(tmp_path, x)),
+                {"y": y, "sample_weight": sw, "batch_size": BATCH})
     if kind == "raw_memmap":  # np.memmap itself, of another dtype than the model
         mm = np.memmap(tmp_path / "x.bin", dtype=np.float32, mode="w+", shape=x.shape)
         mm[:] = x
@@ -114,7 +117,7 @@ def sources(kind, tmp_path, x, y, sw):
     raise AssertionError(kind)
 
 
-KINDS = ["iterable", "pydataset", "generator", "memmap", "raw_memmap"]
+KINDS = ["iterable", "pydataset", "generator", "memmap", "mapped_view", "raw_memmap"]
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -301,8 +304,11 @@ def test_fit_on_a_memmap_does_not_materialise_it(tmp_path, monkeypatch):
     out.flush()
     del out
     y = np.zeros((rows, 1))
-    for dtype in ("float64", "float32"):
+    for dtype, view in (("float64", False), ("float32", False), ("float64", True)):
         mm = np.load(path, mmap_mode="r")
+        if view:  # not an np.memmap: copied from the map, its pages released
+            mm = np.asarray(mm)
+            assert type(mm) is np.ndarray and bs.is_mapped(mm)
         m = nnc.Sequential([nnc.Dense(4, activation="relu", input_dim=width),
                             nnc.Dense(1)], dtype=dtype, seed=0)
         m.compile(optimizer="sgd", loss="mse")
