@@ -20,7 +20,7 @@ peak over the RSS before ``fit`` (interpreter, NumPy, nnc and the warmed-up
 model come before it and are not training's).
 
 Run: python bench/streaming.py [--budget-mb 160] [--factor 4] [--epochs 2]
-     [--chunk-mb 0] [--memory-rows 16384] [--dir DIR]
+     [--chunk-mb 0] [--memory-rows 65536] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def main() -> None:
     parser.add_argument("--chunk-mb", type=int, default=0,
                         help="nnc.batch_sources.CHUNK_BYTES in MiB (0: nnc's default)")
     parser.add_argument("--dir", default=None, help="folder for the data file (on disk)")
-    parser.add_argument("--memory-rows", type=int, default=16384,
+    parser.add_argument("--memory-rows", type=int, default=65536,
                         help="rows of the in-memory array trained for comparison")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--x", help=argparse.SUPPRESS)
