@@ -204,10 +204,25 @@ class ArraySource:
         y = None if self.y is None else self.y[rows]
         sw = None if self.sample_weight is None else self.sample_weight[rows]
         prefix = f"{self.argument}: " if prefix is None else prefix
-        x = self._read(rows) if isinstance(rows, slice) else self.x[rows]
+        x = self._read(rows) if isinstance(rows, slice) else self._gather(rows)
         if not self.targets:
             return self.model.engine_features(x, prefix + "x"), None, None
         return self.model.engine_data(x, y, sw, self.class_weight, prefix=prefix)
+
+    def _gather(self, rows: np.ndarray) -> np.ndarray:
+        """x[rows] (sorted row indices, a shuffled chunk) into the chunk
+        buffer a part at a time, each part's map pages released once copied,
+        so that scattered rows never hold more than a part's pages."""
+        if self._buffer is None:
+            self._buffer = np.empty((self.chunk_rows(), self.x.shape[1]), self.model.dtype)
+        out = self._buffer[:len(rows)]
+        row_pages = -(-abs(self.x.strides[0]) // mmap.PAGESIZE) + 1
+        part = max(1, READ_BYTES // (row_pages * mmap.PAGESIZE))
+        for lo in range(0, len(rows), part):
+            index = rows[lo:lo + part]
+            out[lo:lo + len(index)] = self.x[index]
+            _advise(self.x, slice(int(index[0]), int(index[-1]) + 1), mmap.MADV_DONTNEED)
+        return out
 
     def _read(self, rows: slice) -> np.ndarray:
         """x[rows] copied into the reused chunk buffer a few MiB at a time:

@@ -293,8 +293,9 @@ def test_memmap_shuffle_is_reproducible_and_uses_every_row(tmp_path):
 
 def test_fit_on_a_memmap_does_not_materialise_it(tmp_path, monkeypatch):
     """NumPy's allocations (traced by tracemalloc) stay at a few chunks while
-    fit reads a 24 MB memmap, with and without a dtype conversion, and the
-    file's pages are handed back (RssFile does not grow by the file)."""
+    fit reads a 24 MB memmap, with and without a dtype conversion, from a
+    plain ndarray view of the map and shuffled, and the file's pages are
+    handed back (RssFile does not grow by the file)."""
     monkeypatch.setattr(bs, "CHUNK_BYTES", 2**20)
     rows, width = 100_000, 30
     path = tmp_path / "big.npy"
@@ -304,7 +305,8 @@ def test_fit_on_a_memmap_does_not_materialise_it(tmp_path, monkeypatch):
     out.flush()
     del out
     y = np.zeros((rows, 1))
-    for dtype, view in (("float64", False), ("float32", False), ("float64", True)):
+    for dtype, view, shuffle in (("float64", False, False), ("float32", False, False),
+                                 ("float64", True, False), ("float64", False, True)):
         mm = np.load(path, mmap_mode="r")
         if view:  # not an np.memmap: copied from the map, its pages released
             mm = np.asarray(mm)
@@ -315,7 +317,7 @@ def test_fit_on_a_memmap_does_not_materialise_it(tmp_path, monkeypatch):
         before = _rss_file()
         tracemalloc.start()
         try:
-            m.fit(mm, y, epochs=1, batch_size=256, shuffle=False, verbose=0)
+            m.fit(mm, y, epochs=1, batch_size=256, shuffle=shuffle, verbose=0)
             _, peak = tracemalloc.get_traced_memory()
         finally:
             tracemalloc.stop()
