@@ -584,7 +584,7 @@ def evaluate(model, data) -> dict:
     source): J as ``model.loss`` defines it over all rows, the L2 term
     counted once."""
     engine = model.engine
-    accumulators = _accumulators(model)
+    accumulators = metric_accumulators(model)
     weighted_sum, rows, chunks = 0.0, 0, 0
     if hasattr(data, "begin_epoch"):
         data.begin_epoch()
@@ -624,21 +624,18 @@ def predict(model, data) -> np.ndarray:
     return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
 
-def _accumulators(model) -> dict:
+def metric_accumulators(model) -> dict:
+    """One metric Accumulator per compiled metric."""
     sparse = losses.takes_labels(model.compiled_loss)
     return {m: metric_fns.Accumulator(m, sparse) for m in model.compiled_metrics}
 
 
 def add_metrics(model, accumulators: dict, chunk: Chunk) -> None:
+    """Add the chunk's predictions (one engine call) to every accumulator."""
     if accumulators:
         pred = model.engine.predict(chunk.x)
         for acc in accumulators.values():
             acc.add(chunk.y, pred, chunk.sample_weight)
-
-
-def metric_accumulators(model) -> dict:
-    """One metric Accumulator per compiled metric."""
-    return _accumulators(model)
 
 
 def l2_penalty(model) -> float:
