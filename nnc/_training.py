@@ -17,7 +17,7 @@ from __future__ import annotations
 import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
 
-from . import _chunks, _core, losses
+from . import _chunks, _core, batch_sources, losses
 from . import metrics as metric_fns
 from .callbacks import CallbackList, History
 from .progress import ProgressBar
@@ -85,15 +85,20 @@ class TrainingRun:
 
     def __init__(self, model, x, y, sample_weight=None, *, epochs: int, batch_size: int | None,
                  shuffle: bool, initial_epoch: int = 0, validation=None, verbose: int = 0,
-                 callbacks=(), nonfinite: str = "warn"):
+                 callbacks=(), nonfinite: str = "warn", source=None):
         self.model = model
         self.x, self.y, self.sample_weight = x, y, sample_weight
+        # A batch source (nnc.batch_sources) instead of arrays: x, y are None.
+        self.source = source
         self.validation = validation
         self.epochs, self.initial_epoch = epochs, initial_epoch
         self.batch_size, self.shuffle, self.verbose = batch_size, shuffle, verbose
         self.callbacks = list(callbacks)
         self.nonfinite = nonfinite
-        self.steps = 1 if batch_size is None else -(-x.shape[0] // batch_size)
+        if source is not None:
+            self.steps = source.steps_per_epoch
+        else:
+            self.steps = 1 if batch_size is None else -(-x.shape[0] // batch_size)
 
     def run(self) -> History:
         """Train; returns the History (also left in ``model.history``)."""
@@ -103,7 +108,9 @@ class TrainingRun:
             # History comes last, as in Keras, so it records what other
             # callbacks add to the logs (e.g. GradientStats' grad_norm/<layer>).
             cbs = CallbackList([*self.callbacks, history], model,
-                               {"epochs": self.epochs, "samples": self.x.shape[0],
+                               {"epochs": self.epochs,
+                                "samples": self.source.rows if self.x is None
+                                else self.x.shape[0],
                                 "batch_size": self.batch_size, "steps": self.steps,
                                 "verbose": self.verbose}, self)
             model.stop_training = False
@@ -123,27 +130,79 @@ class TrainingRun:
         for epoch in range(self.initial_epoch, self.epochs):
             cbs.on_epoch_begin(epoch, {})
             bar = ProgressBar(epoch, self.epochs, self.verbose) if self.verbose else None
+            steps = self.steps
             try:
-                loss = runner.run(engine, self.x, self.y, self.sample_weight,
-                                  min(self.batch_size or 0, self.x.shape[0]), self.shuffle, bar)
+                if self.source is None:
+                    loss = runner.run(engine, self.x, self.y, self.sample_weight,
+                                      min(self.batch_size or 0, self.x.shape[0]), self.shuffle,
+                                      bar)
+                    metrics = metric_values(model, self.x, self.y, self.sample_weight)
+                else:
+                    loss, metrics, steps = self._streamed_epoch(runner, bar)
             except _core.NonFiniteError as exc:
                 if self.nonfinite == "raise":
                     raise
                 warnings.warn(f"fit: epoch {epoch + 1}: {exc}; training stopped with the "
                               "weights from before that step", RuntimeWarning, stacklevel=4)
                 break
-            logs = {"loss": loss, **metric_values(model, self.x, self.y, self.sample_weight)}
-            if self.validation is not None:
+            if steps == 0:  # a generator used up in an earlier epoch (Keras's warning given)
+                break
+            logs = {"loss": loss, **metrics}
+            if isinstance(self.validation, tuple):
                 logs["val_loss"] = engine.loss(*self.validation)
                 logs.update({f"val_{k}": m
                              for k, m in metric_values(model, *self.validation).items()})
+            elif self.validation is not None:
+                logs.update({f"val_{k}": m for k, m in
+                             batch_sources.evaluate(model, self.validation).items()})
             logs["learning_rate"] = engine.get_learning_rate()
             if bar is not None:
-                bar.finish(self.steps, logs)
+                bar.finish(steps, logs)
             cbs.on_epoch_end(epoch, logs)
             if model.stop_training:
                 break
         return logs
+
+    def _streamed_epoch(self, runner: EpochRunner, bar):
+        """One epoch of the batch source, a chunk at a time: one engine epoch
+        per run of equal-sized batches in the chunk (docs/design.md,
+        Streaming data). Returns the mean loss, the metrics measured on
+        each chunk right after its steps, and the number of steps."""
+        model, engine, source = self.model, self.model.engine, self.source
+        accumulators = batch_sources.metric_accumulators(model)
+        loss_sum, rows, steps = 0.0, 0, 0
+        source.begin_epoch()
+        try:
+            for chunk in source.chunks():
+                for start, stop, size, count in chunk.runs():
+                    sw = chunk.sample_weight
+                    shown = _ChunkBar(bar, steps, source.steps_per_epoch, loss_sum, rows, size)
+                    loss = runner.run(engine, chunk.x[start:stop], chunk.y[start:stop],
+                                      None if sw is None else sw[start:stop], size,
+                                      chunk.shuffle, shown if bar is not None else None)
+                    loss_sum += loss * (stop - start)
+                    rows, steps = rows + stop - start, steps + count
+                batch_sources.add_metrics(model, accumulators, chunk)
+        finally:
+            source.end_epoch()
+        mean = loss_sum / rows if rows else float("nan")
+        return mean, {m: a.result() for m, a in accumulators.items()}, steps
+
+
+class _ChunkBar:
+    """The epoch's progress bar seen through one engine call on a chunk:
+    batch counts and the running loss continue from the chunks before."""
+
+    def __init__(self, bar, steps_before, steps_total, loss_sum, rows, batch_size):
+        self.bar, self.before, self.total = bar, steps_before, steps_total
+        self.loss_sum, self.rows, self.batch_size = loss_sum, rows, batch_size
+
+    def update(self, done: int, total: int, running_loss) -> None:
+        seen = self.before + done
+        if running_loss is not None:
+            samples = done * self.batch_size
+            running_loss = (self.loss_sum + running_loss * samples) / (self.rows + samples)
+        self.bar.update(seen, max(self.total or 0, seen), running_loss)
 
 
 def metric_values(model, x, y, sample_weight) -> dict:

@@ -375,6 +375,9 @@ class GradientStats(Callback):
         if run is None or logs is None:
             return
         x, y, sw = run.x, run.y, run.sample_weight
+        if x is None:
+            raise TypeError("GradientStats: needs the training data as in-memory arrays; "
+                            "fit was given a batch source (see nnc.batch_sources)")
         if self.max_samples is not None and x.shape[0] > self.max_samples:
             rows = np.linspace(0, x.shape[0] - 1, self.max_samples).astype(np.int64)
             x, y = np.ascontiguousarray(x[rows]), np.ascontiguousarray(y[rows])

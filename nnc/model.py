@@ -26,7 +26,7 @@ import weakref
 
 import numpy as np
 
-from . import _chunks, _core, inspection, losses, optimizers, saving
+from . import _chunks, _core, batch_sources, inspection, losses, optimizers, saving
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values
@@ -34,6 +34,10 @@ from .callbacks import Callback, History
 from .layers import Dense, Dropout, Input, Layer, engine_specs
 from .layers import from_config as layer_from_config
 from .layout import ParameterLayout
+
+#: Rows per chunk batch when evaluate/predict stream a memory-mapped array
+#: without a batch_size (the value does not change the results).
+EVALUATION_BATCH = 512
 
 #: Every live model, for the fork handler below.
 _LIVE_MODELS: weakref.WeakSet = weakref.WeakSet()
@@ -346,10 +350,11 @@ class Sequential:
 
     # ------------------------------------------------------------- training
 
-    def fit(self, x, y, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
+    def fit(self, x, y=None, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
             validation_split: float = 0.0, validation_data=None, verbose="auto",
             callbacks=None, sample_weight=None, class_weight=None,
-            initial_epoch: int = 0) -> History:
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            validation_steps: int | None = None) -> History:
         """Train for ``epochs`` epochs; each epoch runs entirely in the engine.
 
         ``batch_size=None`` is full-batch gradient descent, ``1`` stochastic,
@@ -358,6 +363,12 @@ class Sequential:
         History whose ``.history`` has ``loss``, ``val_loss`` and every
         compiled metric per epoch (metrics are measured on the whole training
         set with the weights at the end of the epoch).
+
+        ``x`` may also be a batch source (``nnc.batch_sources``): a
+        memory-mapped array, streamed in chunks; or a generator, iterable or
+        PyDataset-like object of ``(x, y[, sample_weight])`` batches (then
+        without ``y``), with ``steps_per_epoch`` batches per epoch when
+        given. ``validation_data`` may be one too (``validation_steps``).
         """
         self._require_compiled()
         epochs = v.check_int(epochs, "epochs", minimum=0)
@@ -369,10 +380,40 @@ class Sequential:
                                          maximum=1.0, exclusive_max=True)
         verbose = _check_verbose(verbose)
         callbacks = _callback_list(callbacks)  # checked before anything changes
+        steps_per_epoch = v.check_int(steps_per_epoch, "steps_per_epoch", minimum=1,
+                                      allow_none=True)
+        validation_steps = v.check_int(validation_steps, "validation_steps", minimum=1,
+                                       allow_none=True)
+        source = batch_sources.source(self, "x", x, y, sample_weight, batch_size=batch_size,
+                                      steps=steps_per_epoch, shuffle=shuffle,
+                                      class_weight=class_weight)
+        if source is not None:
+            if self._optimizer.name == "lbfgs":
+                raise ValueError("optimizer: L-BFGS is a full-batch method; it needs x as an "
+                                 f"in-memory array, not a {source.kind}")
+            val = None
+            if validation_data is not None:
+                val = self._validation_source(validation_data, validation_steps, batch_size)
+            elif validation_split > 0:
+                if not isinstance(source, batch_sources.ArraySource):
+                    raise ValueError("validation_split: only for arrays (memory-mapped ones "
+                                     f"included); give validation_data with a {source.kind}")
+                n_train = int(round(source.rows * (1.0 - validation_split)))
+                if n_train < 1 or n_train >= source.rows:
+                    raise ValueError(f"validation_split: {validation_split} leaves no training "
+                                     f"or no validation rows out of {source.rows}")
+                source, val = source.split(n_train)
+            return TrainingRun(self, None, None, None, epochs=epochs,
+                               initial_epoch=initial_epoch, batch_size=batch_size,
+                               shuffle=shuffle, validation=val, verbose=verbose,
+                               callbacks=callbacks, source=source).run()
+        if y is None:
+            raise ValueError("y: required when x is an array (batch sources such as "
+                             "generators carry their targets)")
         x, y, sw = self.engine_data(x, y, sample_weight, class_weight)
         val = None
         if validation_data is not None:
-            val = self._validation_tuple(validation_data)
+            val = self._validation_source(validation_data, validation_steps, batch_size)
         elif validation_split > 0:
             n_train = int(round(x.shape[0] * (1.0 - validation_split)))
             if n_train < 1 or n_train >= x.shape[0]:
@@ -385,11 +426,28 @@ class Sequential:
                            batch_size=batch_size, shuffle=shuffle, validation=val,
                            verbose=verbose, callbacks=callbacks).run()
 
-    def _validation_tuple(self, data):
-        if not isinstance(data, (tuple, list)) or len(data) not in (2, 3):
+    def _validation_source(self, data, steps, batch_size):
+        """Engine-ready (x, y, sample_weight) arrays, or a batch source."""
+        if not isinstance(data, (tuple, list)):
+            source = batch_sources.source(self, "validation_data", data, steps=steps)
+            if source is None:
+                raise ValueError("validation_data: expected (x_val, y_val), "
+                                 "(x_val, y_val, sample_weight_val) or a batch source")
+            if source.kind == "generator" and steps is None:
+                raise ValueError("validation_steps: required when validation_data is a "
+                                 "generator (it can be read only once; each epoch's "
+                                 "validation draws validation_steps batches from it)")
+            return source
+        if len(data) not in (2, 3):
             raise ValueError("validation_data: expected (x_val, y_val) or "
                              "(x_val, y_val, sample_weight_val)")
         sw = data[2] if len(data) == 3 else None
+        if batch_sources.is_mapped(data[0]):
+            return batch_sources.source(self, "validation_data", data[0], data[1], sw,
+                                        batch_size=batch_size or EVALUATION_BATCH)
+        if steps is not None:
+            raise ValueError("validation_steps: only for validation_data given as a "
+                             "generator, iterable or PyDataset")
         return self.engine_data(data[0], data[1], sw, prefix="validation_data ")
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None) -> float:
@@ -400,8 +458,11 @@ class Sequential:
 
     # ------------------------------------------------------------ inference
 
-    def predict(self, x, batch_size: int | None = None, verbose=0) -> np.ndarray:
-        """Forward pass (no dropout): an (n_samples, n_outputs) array."""
+    def predict(self, x, batch_size: int | None = None, verbose=0,
+                steps: int | None = None) -> np.ndarray:
+        """Forward pass (no dropout): an (n_samples, n_outputs) array. ``x``
+        may be a batch source (as for ``fit``; batches of x alone or of
+        tuples whose first item is x), ``steps`` batches of it when given."""
         core = self._core
         # Fast path for the common, already engine-ready input (one row in a
         # serving loop): skip the general conversion, keep the finite check.
@@ -411,13 +472,34 @@ class Sequential:
                 and 1 <= x.shape[0] <= _chunks.MIN_ROWS and _core.all_finite(x)):
             return core.predict(x)
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
+        steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
+        source = batch_sources.source(self, "x", x, batch_size=batch_size or EVALUATION_BATCH,
+                                      steps=steps, targets=False)
+        if source is not None:
+            return batch_sources.predict(self, source)
         x = self.engine_features(x, allow_empty=True)
         return _chunks.predict(self._core, x, batch_size)
 
-    def evaluate(self, x, y, batch_size: int | None = None, sample_weight=None,
-                 verbose=0) -> dict:
-        """{"loss": J, <metric>: value, ...} on the given data (no dropout)."""
+    def evaluate(self, x, y=None, batch_size: int | None = None, sample_weight=None,
+                 verbose=0, steps: int | None = None) -> dict:
+        """{"loss": J, <metric>: value, ...} on the given data (no dropout).
+        ``x`` may be a batch source (as for ``fit``), ``steps`` batches of
+        it when given."""
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
+        logs = self._evaluation_logs(x, y, sample_weight, batch_size, steps)
+        return logs
+
+    def _evaluation_logs(self, x, y, sample_weight, batch_size, steps) -> dict:
+        """{"loss": J, <metric>: value, ...} of arrays or a batch source."""
+        self._require_compiled()
+        steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
+        source = batch_sources.source(self, "x", x, y, sample_weight,
+                                      batch_size=batch_size or EVALUATION_BATCH, steps=steps)
+        if source is not None:
+            return batch_sources.evaluate(self, source)
+        if y is None:
+            raise ValueError("y: required when x is an array (batch sources such as "
+                             "generators carry their targets)")
         x, y, sw = self.engine_data(x, y, sample_weight)
         return {"loss": self._core.loss(x, y, sw), **metric_values(self, x, y, sw)}
 

@@ -15,6 +15,7 @@ examples is counted: the last test checks that at least 10,000 ran.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
@@ -98,6 +99,9 @@ LAYOUTS = ["C", "C", "F", "strided", "readonly", "unaligned", "memmap", "list", 
 SPECIALS = [np.nan, np.inf, -np.inf, 1e39, -1e300, 0.0, -0.0, 5e-324]
 
 
+_MEMMAP_FILES = itertools.count()
+
+
 def _layout(arr: np.ndarray, layout: str, serial: int):
     if layout == "F":
         return np.asfortranarray(arr)
@@ -114,7 +118,9 @@ def _layout(arr: np.ndarray, layout: str, serial: int):
         out[...] = arr
         return out
     if layout == "memmap" and arr.size and arr.dtype.kind not in "OU":
-        path = os.path.join(_TMP, f"m{serial % 8}.dat")
+        # A file of its own: rewriting another array's file under its live
+        # map would change that array (or cut it short) behind its back.
+        path = os.path.join(_TMP, f"m{next(_MEMMAP_FILES) % 1024}.dat")
         mm = np.memmap(path, dtype=arr.dtype, mode="w+", shape=arr.shape)
         mm[...] = arr
         mm.flush()

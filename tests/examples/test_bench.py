@@ -65,3 +65,14 @@ def test_thread_scaling_prints_one_row_per_round(tmp_path):
     for row in rows:
         assert float(row[1].rstrip("x")) > 0 and float(row[2].rstrip("x")) > 0
         assert row[3] == "n/a" or float(row[3]) > 0
+
+
+def test_streaming_trains_on_a_memmap_larger_than_its_memory_limit(tmp_path):
+    r = run_python([str(BENCH / "streaming.py"), "--budget-mb", "48", "--factor", "3",
+                    "--epochs", "1", "--chunk-mb", "4", "--memory-rows", "2048",
+                    "--dir", str(tmp_path)], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "file / budget = 3.00" in r.stdout
+    assert "copying the array under the limit: MemoryError (refused)" in r.stdout
+    assert "growth / (model + chunk) =" in r.stdout
+    assert "median ratio memmap / in memory:" in r.stdout
