@@ -90,8 +90,11 @@ def test_build_makes_both_without_setuptools_warnings(dists):
     # The license table form and license classifiers are what setuptools
     # deprecates; neither is used any more.
     for warning in ("project.license` as a TOML table is deprecated",
-                    "License classifiers are deprecated", "SetuptoolsDeprecationWarning"):
+                    "License classifiers are deprecated", "SetuptoolsDeprecationWarning",
+                    "Package would be ignored"):
         assert warning not in log, warning
+    # setuptools frames every warning of its own in a line of asterisks.
+    assert "*" * 40 not in log, log
 
 
 def test_sdist_holds_exactly_the_tracked_files(dists):
