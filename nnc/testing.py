@@ -38,7 +38,7 @@ def assert_gradients_close(model, x, y, rtol: float = 1e-7, atol: float = 1e-9,
     relative error ``‖g_a - g_n‖ / (‖g_a‖ + ‖g_n‖)`` is at most ``rtol``, or
     its largest absolute difference is at most ``atol`` (a floor for layers
     whose gradient is almost zero, where the differences' round-off,
-    about 1e-10 |J|, dominates). The model is not modified.
+    about ``1e-10 |J|``, dominates). The model is not modified.
 
     Parameters
     ----------

@@ -31,9 +31,10 @@ def run_study(examples: Path, name: str, out: Path) -> str:
 
 def page(examples: Path, name: str, printed: str, figures: list[str]) -> str:
     doc = ast.get_docstring(ast.parse((examples / f"{name}.py").read_text())) or name
-    title, _, body = doc.partition("\n")
-    lines = [f"# {title.strip()}", "", f"`examples/{name}.py`, run with `--quick` when these "
-             "pages were built.", "", "```text", body.strip(), "```", "",
+    title, _, body = doc.partition("\n\n")  # the first paragraph is the title
+    lines = [f"# {' '.join(title.split())}", "",
+             f"`examples/{name}.py`, run with `--quick` when these pages were built.", "",
+             "```text", body.strip(), "```", "",
              "## What it printed", "", "```text", printed.rstrip(), "```", "", "## Figures", ""]
     for figure in figures:
         lines += [f"![{figure}]({name}/{figure})", ""]
