@@ -34,6 +34,19 @@ def read_sources_mk() -> dict[str, str]:
     return values
 
 
+def read_version() -> str:
+    """MAJOR.MINOR.PATCH from the NNC_VERSION_* macros of csrc/include/nnc.h,
+    the one place the version is defined (nnc_version() returns the same,
+    and nnc.__version__ is that)."""
+    with open(os.path.join(HERE, CSRC, "include", "nnc.h")) as f:
+        header = f.read()
+    parts = [re.search(rf"^#define NNC_VERSION_{part} (\d+)$", header, re.M)
+             for part in ("MAJOR", "MINOR", "PATCH")]
+    if not all(parts):
+        raise RuntimeError("csrc/include/nnc.h lost its NNC_VERSION_* macros")
+    return ".".join(match.group(1) for match in parts)
+
+
 SOURCES_MK = read_sources_mk()
 ENGINE_DIRS = [os.path.join(CSRC, d) for d in SOURCES_MK["ENGINE_DIRS"].split()]
 INCLUDE_DIRS = [os.path.join(CSRC, SOURCES_MK["PUBLIC_INCLUDE_DIR"]), *ENGINE_DIRS]
@@ -95,6 +108,7 @@ sources = sorted(glob.glob(os.path.join(CSRC, SOURCES_MK["WRAPPER_DIR"], "*.c"))
                  [src for d in ENGINE_DIRS for src in glob.glob(os.path.join(d, "*.c"))])
 
 setup(
+    version=read_version(),
     ext_modules=[
         Extension(
             "nnc._core",

@@ -1,4 +1,8 @@
-"""The version of nnc, in one place: the package metadata (pyproject.toml,
-through setuptools' dynamic version) and ``nnc.__version__`` read it here."""
+"""The version of nnc. It is defined once, by the NNC_VERSION_* macros of
+csrc/include/nnc.h: setup.py reads them for the package metadata and the
+engine reports them through nnc_version(), which is what this module gives
+(docs/design.md, "Packaging")."""
 
-__version__ = "0.1.0"
+from ._core import version as _engine_version
+
+__version__ = _engine_version()

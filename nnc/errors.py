@@ -22,6 +22,18 @@ TrainingInterrupted      RuntimeError      an epoch was stopped on request
 An engine I/O failure is an ``OSError`` of the errno's class
 (``FileNotFoundError``, ``PermissionError``, ...) with ``status`` set.
 ``ModelFileError`` is the ``FormatError`` of nnc's file loaders.
+
+Examples
+--------
+>>> import os, tempfile
+>>> path = os.path.join(tempfile.mkdtemp(), "broken.nncb")
+>>> with open(path, "wb") as f:
+...     _ = f.write(b"not a model")
+>>> try:
+...     nnc.load_binary(path)
+... except nnc.errors.FormatError as error:
+...     print(isinstance(error, (nnc.EngineError, ValueError)), error.status)
+True 9
 """
 
 from __future__ import annotations

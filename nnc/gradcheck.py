@@ -34,13 +34,52 @@ def float64_twin(model):
 
 
 def gradcheck(model, x, y, eps: float = 1e-6, sample_weight=None, tol: float = 1e-7) -> dict:
-    """Check dJ/dtheta of `model` on (x, y) against central differences
-    (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps).
+    """Compare backpropagation's gradient with central finite differences.
 
-    Returns a dict with ``analytic`` and ``numeric`` (flat float64 vectors),
-    ``relative_error`` (norm-based, as in the notes), ``max_abs_diff``,
-    ``per_layer`` (relative error per Dense layer) and ``passed``
-    (relative_error <= tol). Dropout is off; the model is not modified.
+    For every parameter ``θ_i`` the numeric derivative is
+    ``(J(θ + eps e_i) - J(θ - eps e_i)) / (2 eps)``, computed by the engine
+    in float64 (a float32 model is checked through a float64 copy of its
+    weights). The verdict uses the norm-based relative error of the notes,
+    ``‖g - g_num‖ / (‖g‖ + ‖g_num‖)``. Dropout is off; the model is not
+    modified. :func:`nnc.testing.assert_gradients_close` is the same check
+    as an assertion with a per-layer report.
+
+    Parameters
+    ----------
+    model : nnc.Sequential
+        A compiled model; its loss, L2 coefficient and sample weights define J.
+    x, y : array_like
+        Inputs and targets, as for ``fit``.
+    eps : float, default 1e-6
+        Step of the central differences, > 0.
+    sample_weight : array_like, optional
+        One weight per row.
+    tol : float, default 1e-7
+        ``passed`` is ``relative_error <= tol``.
+
+    Returns
+    -------
+    dict
+        ``analytic`` and ``numeric`` (flat float64 vectors in the layout of
+        ``get_flat_params``), ``relative_error``, ``max_abs_diff``,
+        ``per_layer`` (the relative error of each Dense layer) and ``passed``.
+
+    Raises
+    ------
+    ValueError
+        For ``eps <= 0`` or data the model refuses.
+    nnc.errors.StateError
+        When the model is not compiled.
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Dense(5, activation="tanh", input_dim=2),
+    ...                         nnc.Dense(1)], dtype="float32", seed=0)
+    >>> model.compile(optimizer="sgd", loss="mse", l2=0.01)
+    >>> x = np.linspace(-1, 1, 16).reshape(8, 2)
+    >>> report = nnc.gradcheck(model, x, x[:, :1] ** 2)
+    >>> report["passed"], report["analytic"].shape
+    (True, (21,))
     """
     eps = check_float(eps, "eps", minimum=0.0)
     if eps == 0:

@@ -33,10 +33,41 @@ class LayerTrace(NamedTuple):
 
 
 def trace(model, x) -> list[LayerTrace]:
-    """Per Dense layer (Dropout is the identity at inference), the
-    pre-activations z and activations a of the batch ``x``.
+    """Every Dense layer's pre-activations and activations on a batch.
 
-    The last layer's ``a`` equals ``model.predict(x)`` bit for bit.
+    One engine call runs the network in inference mode (Dropout is the
+    identity) and hands back ``z = a_prev @ W + b`` and ``a = g(z)`` of each
+    Dense layer; no weight, optimizer state or RNG state changes. The last
+    layer's ``a`` equals ``model.predict(x)`` bit for bit.
+
+    Parameters
+    ----------
+    model : nnc.Sequential
+        A built model.
+    x : array_like
+        The batch, ``(n_samples, input_dim)``.
+
+    Returns
+    -------
+    list of LayerTrace
+        One ``(name, activation, z, a)`` per Dense layer, ``z`` and ``a`` of
+        shape ``(n_samples, units)``.
+
+    Raises
+    ------
+    ValueError
+        For input of the wrong width or with NaN or infinity.
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Dense(3, activation="relu", input_dim=2),
+    ...                         nnc.Dense(1, activation="sigmoid")], seed=0)
+    >>> x = np.array([[0.5, -1.0], [2.0, 1.0]])
+    >>> layers = nnc.inspection.trace(model, x)
+    >>> [(t.name, t.activation, t.a.shape) for t in layers]
+    [('dense_1', 'relu', (2, 3)), ('dense_2', 'sigmoid', (2, 1))]
+    >>> bool((layers[-1].a == model.predict(x)).all())
+    True
     """
     xs = model.engine_features(x, allow_empty=True)
     pairs = model.engine.trace(xs)

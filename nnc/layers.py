@@ -31,9 +31,25 @@ class Layer:
 
 
 class Input(Layer):
-    """Declares the number of input features: ``nnc.Input(20)``.
+    """Declares the number of input features, as Keras's ``Input`` does.
 
-    ``shape`` may be an int or a 1-tuple, as in Keras.
+    Parameters
+    ----------
+    shape : int or tuple of one int
+        The number of features of a sample.
+    name : str, optional
+        The layer's name.
+
+    Raises
+    ------
+    ValueError
+        For a shape that is not one positive integer.
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Input(20), nnc.Dense(3)], seed=0)
+    >>> model.input_dim
+    20
     """
 
     def __init__(self, shape, name: str | None = None):
@@ -51,13 +67,51 @@ class Input(Layer):
 
 
 class Dense(Layer):
-    """Fully connected layer: z = a_prev . W + b, a = activation(z).
+    """Fully connected layer: ``z = a_prev @ W + b``, ``a = activation(z)``.
 
-    W has shape (fan_in, units); b has shape (units,) when ``use_bias``.
-    ``activation`` is one of linear, sigmoid, tanh, relu, leaky_relu, prelu,
-    elu, selu, swish (silu), gelu, softplus, softmax, step (``None`` means
-    linear). ``input_dim`` (or ``input_shape=(d,)``) on the first layer
-    builds the model at once.
+    ``W`` has shape ``(fan_in, units)`` and ``b`` shape ``(units,)``; the
+    lecture notes' ``Θ = [b | Wᵀ]`` holds the same numbers (the maths page,
+    "Notation and parameter layout").
+
+    Parameters
+    ----------
+    units : int
+        Number of outputs (``fan_out``), at least 1.
+    activation : str, optional
+        One of linear, sigmoid, tanh, relu, leaky_relu, prelu, elu, selu,
+        swish (silu), gelu, softplus, softmax, step; ``None`` means linear.
+        ``prelu`` adds one learnable slope per unit (starting at 0.25).
+    use_bias : bool, default True
+        Whether the layer has ``b``.
+    kernel_initializer : str or nnc.initializers.Initializer, default "auto"
+        How ``W`` is drawn; ``"auto"`` picks by activation (the table of the
+        maths page, "Initializers").
+    bias_initializer : str or nnc.initializers.Initializer, default "zeros"
+        zeros, ones, constant, uniform or normal.
+    input_dim : int, optional
+        The number of input features, on the first layer: the model is then
+        built at once.
+    input_shape : tuple of one int, optional
+        Keras's spelling of ``input_dim``.
+    name : str, optional
+        The layer's name (default ``dense_<n>``).
+
+    Raises
+    ------
+    ValueError
+        For an unknown activation or initializer, a non-positive size, or
+        both ``input_dim`` and ``input_shape``.
+    TypeError
+        For a ``use_bias`` that is not a bool, or a name that is not a string.
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Dense(4, activation="relu", input_dim=3),
+    ...                         nnc.Dense(2, use_bias=False)], seed=0)
+    >>> [w.shape for w in model.layers[0].get_weights()]
+    [(3, 4), (4,)]
+    >>> model.layers[1].count_params()
+    8
     """
 
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
@@ -115,9 +169,33 @@ class Dense(Layer):
 
 
 class Dropout(Layer):
-    """Inverted dropout: during training each input of the next Dense layer
-    is zeroed with probability ``rate`` and the survivors scaled by
-    1/(1-rate); at inference it does nothing."""
+    """Inverted dropout on the input of the next Dense layer.
+
+    During training each input is zeroed with probability ``rate`` and the
+    survivors are scaled by ``1 / (1 - rate)``; at inference (``predict``,
+    ``evaluate``, gradient checks) the layer does nothing. The masks come
+    from the model's seeded RNG.
+
+    Parameters
+    ----------
+    rate : float
+        The drop probability, in [0, 1).
+    name : str, optional
+        The layer's name.
+
+    Raises
+    ------
+    ValueError
+        For a rate outside [0, 1).
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Dense(8, activation="relu", input_dim=2),
+    ...                         nnc.Dropout(0.5), nnc.Dense(1)], seed=0)
+    >>> x = np.ones((3, 2))
+    >>> bool((model.predict(x) == model.predict(x)).all())   # no dropout at inference
+    True
+    """
 
     def __init__(self, rate: float, name: str | None = None):
         super().__init__(name)

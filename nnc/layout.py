@@ -35,9 +35,29 @@ class ParameterSlice(NamedTuple):
 class ParameterLayout:
     """The slices of a built model's flat parameters, layer by layer.
 
-    ``engine_layout`` is the engine's ``(fan_in, units, w_offset, b_offset,
-    slope_offset)`` per Dense layer (``_core.Model.layout()``; -1 marks an
-    array the layer does not have); ``names`` are the Dense layers' names.
+    The flat vector is the notes' unrolled θ in nnc's order: per Dense
+    layer, ``W`` row-major, then ``b``, then the PReLU slopes (the maths page,
+    "Notation and parameter layout"). ``Sequential.parameter_layout`` is the
+    model's instance.
+
+    Parameters
+    ----------
+    engine_layout : sequence of tuple
+        The engine's ``(fan_in, units, w_offset, b_offset, slope_offset)``
+        per Dense layer (``_core.Model.layout()``; -1 marks an array the
+        layer does not have).
+    names : sequence of str
+        The Dense layers' names.
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Dense(3, activation="prelu", input_dim=2),
+    ...                         nnc.Dense(1, use_bias=False)], seed=0)
+    >>> layout = model.parameter_layout
+    >>> [(s.kind, s.offset, s.shape) for s in layout.slices]
+    [('W', 0, (2, 3)), ('b', 6, (3,)), ('slope', 9, (3,)), ('W', 12, (3, 1))]
+    >>> layout.total == model.count_params(), layout.label(7)
+    (True, (0, 'b[1]'))
     """
 
     def __init__(self, engine_layout, names):

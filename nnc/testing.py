@@ -1,8 +1,14 @@
 """Assertions for users' test suites (pytest, unittest, plain asserts).
 
+Examples
+--------
 >>> from nnc.testing import assert_gradients_close, assert_models_equal
->>> assert_gradients_close(model, x, y)            # backprop == finite differences
->>> assert_models_equal(model, nnc.load_model(p))  # same architecture and weights
+>>> model = nnc.Sequential([nnc.Dense(3, activation="tanh", input_dim=2),
+...                         nnc.Dense(1)], dtype="float64", seed=0)
+>>> model.compile(optimizer="sgd", loss="mse")
+>>> x, y = np.ones((4, 2)), np.zeros((4, 1))
+>>> result = assert_gradients_close(model, x, y)   # backprop == finite differences
+>>> assert_models_equal(model, nnc.Sequential.from_config(model.get_config()))
 
 The pytest plugin (``nnc.pytest_plugin``, registered through the
 ``pytest11`` entry point) hands these out as fixtures.
@@ -22,21 +28,59 @@ __all__ = ["assert_gradients_close", "assert_models_equal"]
 
 def assert_gradients_close(model, x, y, rtol: float = 1e-7, atol: float = 1e-9,
                            eps: float = 1e-6, sample_weight=None) -> dict:
-    """Assert that backpropagation matches central finite differences
-    (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps), layer by layer.
+    """Assert that backpropagation matches central finite differences,
+    layer by layer.
 
-    The check always runs in float64: a float32 model is checked through a
-    float64 copy of its weights (float32 differences cannot resolve 1e-7).
-    A layer passes when its norm-based relative error
-    ||g_a - g_n|| / (||g_a|| + ||g_n||) is <= ``rtol`` or its largest
-    absolute difference is <= ``atol`` (a floor for layers whose gradient is
-    almost zero, where the differences' round-off, ~1e-10 |J|, dominates).
+    The numeric gradient is ``(J(θ + eps e_i) - J(θ - eps e_i)) / (2 eps)``
+    for every parameter ``i``. The check always runs in float64: a float32
+    model is checked through a float64 copy of its weights (float32
+    differences cannot resolve 1e-7). A layer passes when its norm-based
+    relative error ``‖g_a - g_n‖ / (‖g_a‖ + ‖g_n‖)`` is at most ``rtol``, or
+    its largest absolute difference is at most ``atol`` (a floor for layers
+    whose gradient is almost zero, where the differences' round-off,
+    about ``1e-10 |J|``, dominates). The model is not modified.
 
-    On failure raises ``AssertionError`` with one line per layer: its
-    relative error, the parameter with the largest difference (e.g.
-    ``W[3, 1]`` and its flat index), the analytic and numeric values there
-    and their relative error. Returns ``nnc.gradcheck``'s dict on success.
-    The model is not modified.
+    Parameters
+    ----------
+    model : nnc.Sequential
+        A compiled model (its loss and L2 term define J).
+    x, y : array_like
+        Inputs and targets, as for ``model.fit``.
+    rtol : float, default 1e-7
+        Largest relative error a layer may have.
+    atol : float, default 1e-9
+        Absolute floor: a layer whose largest difference is below it passes.
+    eps : float, default 1e-6
+        Step of the central differences.
+    sample_weight : array_like, optional
+        Per-sample weights of the cost.
+
+    Returns
+    -------
+    dict
+        :func:`nnc.gradcheck`'s result (``analytic``, ``numeric``,
+        ``relative_error``, ``max_abs_diff``, ``per_layer``, ``passed``).
+
+    Raises
+    ------
+    AssertionError
+        When a layer fails, with one line per layer: its relative error, the
+        parameter with the largest difference (e.g. ``W[3, 1]`` and its flat
+        index), the analytic and numeric values there and their relative
+        error.
+    ValueError
+        For a negative ``rtol`` or ``atol``, or input the model refuses.
+
+    Examples
+    --------
+    >>> model = nnc.Sequential([nnc.Dense(4, activation="sigmoid", input_dim=3),
+    ...                         nnc.Dense(2, activation="softmax")], seed=1)
+    >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", l2=1e-3)
+    >>> x = np.random.default_rng(0).normal(size=(10, 3))
+    >>> y = np.arange(10) % 2
+    >>> result = nnc.testing.assert_gradients_close(model, x, y)
+    >>> result["passed"], len(result["per_layer"])
+    (True, 2)
     """
     rtol = check_float(rtol, "rtol", minimum=0.0)
     atol = check_float(atol, "atol", minimum=0.0)
@@ -86,12 +130,39 @@ def _architecture(model) -> dict:
 
 def assert_models_equal(a, b, rtol: float = 0.0, atol: float = 0.0,
                         check_dtype: bool = True) -> None:
-    """Assert that two Sequential models have the same architecture (input
-    size, layer classes, units, activations, biases, dropout rates; layer
-    names and initializers are not compared), the same dtype (unless
-    ``check_dtype=False``) and equal weights: exactly by default, or within
-    ``|a - b| <= atol + rtol |b|`` elementwise. The message names the first
-    difference (layer, array and index).
+    """Assert that two models compute the same function with the same weights.
+
+    Compared: the architecture (input size, layer classes, units,
+    activations, biases, dropout rates; layer names and initializers are
+    not), the dtype (unless ``check_dtype=False``) and the weights, exactly
+    by default or within ``|a - b| <= atol + rtol |b|`` elementwise.
+
+    Parameters
+    ----------
+    a, b : nnc.Sequential
+        The models.
+    rtol, atol : float, default 0
+        Tolerances on the weights.
+    check_dtype : bool, default True
+        Whether a float32 and a float64 model differ.
+
+    Raises
+    ------
+    AssertionError
+        At the first difference, naming it (layer, array and index).
+    TypeError
+        When ``a`` or ``b`` is not an ``nnc.Sequential``.
+
+    Examples
+    --------
+    >>> a = nnc.Sequential([nnc.Dense(2, input_dim=3)], seed=0)
+    >>> b = nnc.Sequential([nnc.Dense(2, input_dim=3)], seed=0)
+    >>> nnc.testing.assert_models_equal(a, b)       # same seed, same weights
+    >>> c = nnc.Sequential([nnc.Dense(2, input_dim=3)], seed=1)
+    >>> nnc.testing.assert_models_equal(a, c)       # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    AssertionError: models differ ...
     """
     for name, m in (("a", a), ("b", b)):
         if not isinstance(m, Sequential):

@@ -53,19 +53,51 @@ def _check_activation_module(module, index: int) -> str:
 
 
 def from_torch(module, seed: int | None = None, name: str | None = None):
-    """An nnc ``Sequential`` with the weights of ``module``.
+    """An nnc ``Sequential`` with the weights of a PyTorch network.
 
-    ``module`` is a ``torch.nn.Sequential`` (or a single ``Linear``) of
-    ``Linear`` layers, each optionally followed by one activation module
-    (Identity, Sigmoid, Tanh, ReLU, LeakyReLU(0.01), PReLU, ELU(1), SELU,
-    SiLU, GELU(approximate="none"), Softplus(beta=1), Softmax(dim=-1)) and
-    ``Dropout`` modules anywhere before a Linear. The dtype (float32 or
-    float64) is the weights'. torch's Softplus switches to the identity
-    above its ``threshold`` (20 by default) where nnc stays exact: they
-    differ there by less than 3e-9.
+    torch's ``Linear`` stores ``weight`` as ``(out, in)``; nnc's ``W`` is its
+    transpose, ``(fan_in, units)``. torch's Softplus switches to the
+    identity above its ``threshold`` (20 by default) where nnc stays exact:
+    they differ there by less than 3e-9. Importing torch happens here, not
+    at ``import nnc``.
 
-    Raises ``TypeError`` for anything that is not such a module and
-    ``ValueError`` for unsupported modules or settings, naming the module.
+    Parameters
+    ----------
+    module : torch.nn.Sequential or torch.nn.Linear
+        ``Linear`` layers, each optionally followed by one activation module
+        (Identity, Sigmoid, Tanh, ReLU, LeakyReLU(0.01), PReLU, ELU(1), SELU,
+        SiLU, GELU(approximate="none"), Softplus(beta=1), Softmax(dim=-1)),
+        and ``Dropout`` modules anywhere before a Linear.
+    seed : int, optional
+        The new model's seed (shuffles and dropout masks of later training).
+    name : str, optional
+        The new model's name.
+
+    Returns
+    -------
+    nnc.Sequential
+        An uncompiled model in the weights' dtype (float32 or float64).
+
+    Raises
+    ------
+    TypeError
+        For anything that is not such a module.
+    ValueError
+        For an unsupported module or setting, naming the module.
+    ImportError
+        When torch is not installed.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
+    ...                           torch.nn.Linear(4, 1)).double()
+    >>> model = nnc.from_torch(net, seed=0)
+    >>> [w.shape for w in model.get_weights()], model.dtype
+    ([(3, 4), (4,), (4, 1), (1,)], 'float64')
+    >>> x = np.random.default_rng(0).normal(size=(5, 3))
+    >>> bool(np.allclose(model.predict(x), net(torch.from_numpy(x)).detach().numpy()))
+    True
     """
     torch = _import_torch()
     nn = torch.nn

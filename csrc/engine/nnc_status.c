@@ -1,5 +1,6 @@
 /*
- * nnc_status.c - status strings and the thread-local last-error message.
+ * nnc_status.c - the version string, status strings and the thread-local
+ * last-error message.
  */
 #include "nnc_internal.h"
 
@@ -14,6 +15,14 @@
 #endif
 
 static NNC_THREAD_LOCAL char last_error[512];
+
+#define NNC__STR(x) #x
+#define NNC__XSTR(x) NNC__STR(x)
+
+const char *nnc_version(void) {
+    return NNC__XSTR(NNC_VERSION_MAJOR) "." NNC__XSTR(NNC_VERSION_MINOR) "." NNC__XSTR(
+        NNC_VERSION_PATCH);
+}
 
 const char *nnc_status_str(nnc_status status) {
     switch (status) {

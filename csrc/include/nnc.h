@@ -43,9 +43,16 @@
 extern "C" {
 #endif
 
+/* The version of nnc, defined here and nowhere else: setup.py reads these
+ * three lines for the Python package's metadata, and nnc.__version__ is
+ * nnc_version() (docs/design.md, "Packaging"). */
 #define NNC_VERSION_MAJOR 0
 #define NNC_VERSION_MINOR 1
 #define NNC_VERSION_PATCH 0
+
+/* "MAJOR.MINOR.PATCH" of the library that is linked (static, never NULL);
+ * compare with the NNC_VERSION_* macros of the header compiled against. */
+const char *nnc_version(void);
 
 /* ------------------------------------------------------------------ status */
 

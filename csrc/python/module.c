@@ -223,7 +223,13 @@ static PyObject *core_supported_kernel_archs(PyObject *module, PyObject *Py_UNUS
     return out;
 }
 
+static PyObject *core_version(PyObject *module, PyObject *Py_UNUSED(ignored)) {
+    (void)module;
+    return PyUnicode_FromString(nnc_version());
+}
+
 static PyMethodDef core_methods[] = {
+    {"version", core_version, METH_NOARGS, "The engine's version, nnc_version() of nnc.h."},
     {"set_num_threads", core_set_num_threads, METH_O,
      "Threads the engine uses (1..256); results do not depend on it."},
     {"get_num_threads", core_get_num_threads, METH_NOARGS, "Threads the engine uses."},

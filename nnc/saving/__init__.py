@@ -27,8 +27,24 @@ __all__ = ["ModelFileError", "load_binary", "load_model", "load_weights", "model
 
 
 def save_model(model, path) -> None:
-    """Write the whole model to `path`, atomically: nncb when the path ends
-    in ``.nncb``, else ``.npz``."""
+    """Write the whole model to a file, atomically.
+
+    What ``Sequential.save`` calls: the architecture, weights, compile
+    settings, optimizer and RNG state, written to a temporary file that is
+    flushed and renamed over ``path``.
+
+    Parameters
+    ----------
+    model : nnc.Sequential
+        The model.
+    path : str or os.PathLike
+        The file: nncb when the name ends in ``.nncb``, else ``.npz``.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written.
+    """
     if os.fsdecode(path).endswith(".nncb"):
         nncb.save(model, path)
         return
@@ -44,20 +60,96 @@ def save_weights(model, path) -> None:
 
 
 def save_binary(model, path) -> None:
-    """Write `model` to `path` in the nncb format, atomically."""
+    """Write a model in the nncb binary format (docs/nncb-format.md), atomically.
+
+    Parameters
+    ----------
+    model : nnc.Sequential
+        A built model.
+    path : str or os.PathLike
+        The file, whatever its extension.
+
+    Raises
+    ------
+    OSError
+        When the file cannot be written.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> model = nnc.Sequential([nnc.Dense(2, input_dim=3)], seed=0)
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.bin")
+    >>> nnc.save_binary(model, path)
+    >>> bool((nnc.load_binary(path).get_flat_params() == model.get_flat_params()).all())
+    True
+    """
     nncb.save(model, path)
 
 
 def load_binary(path):
-    """Load a model written by ``save_binary``, ``model.save("x.nncb")`` or
-    the C library's ``nnc_model_save``."""
+    """Load an nncb file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A file written by :func:`save_binary`, ``model.save("x.nncb")`` or
+        the C library's ``nnc_model_save``.
+
+    Returns
+    -------
+    nnc.Sequential
+        The model, with its compile settings and optimizer state when the
+        file has them.
+
+    Raises
+    ------
+    nnc.errors.ModelFileError
+        (a ``ValueError``) for a file that is not valid nncb.
+    OSError
+        When the file cannot be read.
+    """
     return nncb.load(path)
 
 
 def load_model(path):
-    """Load a model written by ``Sequential.save`` (an .npz file, or an
-    nncb file, recognised by its magic bytes); ModelFileError (a ValueError)
-    for anything that is not one."""
+    """Load a model written by ``Sequential.save``.
+
+    The format is recognised by the file's content (the nncb magic bytes,
+    else an ``.npz`` archive), never by its name. Nothing in the file is
+    unpickled or executed: only the expected entries are read, with their
+    sizes checked against the file's before anything is allocated.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file.
+
+    Returns
+    -------
+    nnc.Sequential
+        The model as it was saved: predictions are bit-identical and a
+        continued ``fit`` gives the weights of an uninterrupted one.
+
+    Raises
+    ------
+    nnc.errors.ModelFileError
+        (a ``ValueError``) for a truncated, corrupted or hand-crafted file.
+    OSError
+        When the file cannot be opened.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> model = nnc.Sequential([nnc.Dense(3, activation="relu", input_dim=2),
+    ...                         nnc.Dense(1)], seed=0)
+    >>> model.compile(optimizer="adam", loss="mse")
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.npz")
+    >>> model.save(path)
+    >>> again = nnc.load_model(path)
+    >>> x = np.ones((2, 2))
+    >>> bool((again.predict(x) == model.predict(x)).all())
+    True
+    """
     path = os.fspath(path)
     if nncb.is_nncb(path):
         return nncb.load(path)
