@@ -17,6 +17,10 @@ from helpers.measures import measured
 from helpers.optional import need
 from helpers.paths import REPO, TESTS
 
+#: A slow extra (.ci/run's second step): building the engine with clang and
+#: the sanitizers takes minutes.
+pytestmark = pytest.mark.slow_extra
+
 RUNS = 30_000
 FLAGS = "-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 
