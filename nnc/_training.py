@@ -149,7 +149,7 @@ class TrainingRun:
                 break
             logs = {"loss": loss, **metrics}
             if isinstance(self.validation, tuple):
-                logs["val_loss"] = engine.loss(*self.validation)
+                logs["val_loss"] = _chunks.loss(model, *self.validation)
                 logs.update({f"val_{k}": m
                              for k, m in metric_values(model, *self.validation).items()})
             elif self.validation is not None:

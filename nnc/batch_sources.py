@@ -32,6 +32,7 @@ import numpy as np
 
 from . import losses
 from . import metrics as metric_fns
+from ._chunks import l2_penalty
 
 #: Target size of one chunk of x (the batches the engine trains in one call).
 CHUNK_BYTES = 32 * 2**20
@@ -636,14 +637,3 @@ def add_metrics(model, accumulators: dict, chunk: Chunk) -> None:
         pred = model.engine.predict(chunk.x)
         for acc in accumulators.values():
             acc.add(chunk.y, pred, chunk.sample_weight)
-
-
-def l2_penalty(model) -> float:
-    """lambda/2 * sum of the squared kernel weights (the L2 term times m)."""
-    l2 = (model.get_compile_config() or {}).get("l2", 0.0)
-    if not l2:
-        return 0.0
-    flat = model.get_flat_params().astype(np.float64)
-    squares = sum(float(np.dot(flat[s.offset:s.stop], flat[s.offset:s.stop]))
-                  for s in model.parameter_layout.slices if s.kind == "W")
-    return l2 / 2.0 * squares

@@ -501,12 +501,12 @@ class Sequential:
             raise ValueError("y: required when x is an array (batch sources such as "
                              "generators carry their targets)")
         x, y, sw = self.engine_data(x, y, sample_weight)
-        return {"loss": self._core.loss(x, y, sw), **metric_values(self, x, y, sw)}
+        return {"loss": _chunks.loss(self, x, y, sw, batch_size), **metric_values(self, x, y, sw)}
 
     def loss(self, x, y, sample_weight=None) -> float:
         """J(theta) on (x, y), L2 term included, dropout off."""
         x, y, sw = self.engine_data(x, y, sample_weight)
-        return self._core.loss(x, y, sw)
+        return _chunks.loss(self, x, y, sw)
 
     def gradients(self, x, y, sample_weight=None) -> list[np.ndarray]:
         """dJ/dtheta on (x, y), in get_weights() layout (dropout off)."""

@@ -87,3 +87,22 @@ def test_predict_is_interruptible_and_its_scratch_follows_the_chunk():
     # One call on 50,000 rows would hold 50,000 x 1034 activations (~200 MiB)
     # of scratch; chunks of about a thousand rows hold a few MiB.
     assert report["grown_kib"] < 40 * 1024
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_chunked_cost_equals_one_engine_call(l2):
+    """evaluate, loss and the validation loss run the cost in chunks: the
+    row-weighted mean of the chunks' J with the L2 term counted once."""
+    m = nnc.Sequential([nnc.Dense(300, activation="tanh"), nnc.Dense(1)], seed=5,
+                       dtype="float64")
+    m.compile(optimizer="sgd", loss="mse", l2=l2)
+    m.build(40)
+    rows = _chunks.rows_per_call(m.count_params(), None)
+    rng = np.random.default_rng(2)
+    x, y = rng.normal(size=(2 * rows + 5, 40)), rng.normal(size=(2 * rows + 5, 1))
+    sw = rng.uniform(0.5, 2.0, size=x.shape[0])
+    whole = m.engine.loss(x, y, sw)  # one engine call
+    assert m.loss(x, y, sw) == pytest.approx(whole, rel=1e-12)
+    evaluated = m.evaluate(x, y, sample_weight=sw, batch_size=97)
+    loss = evaluated["loss"] if isinstance(evaluated, dict) else np.ravel(evaluated)[0]
+    assert loss == pytest.approx(whole, rel=1e-12)
