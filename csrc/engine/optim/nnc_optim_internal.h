@@ -63,6 +63,11 @@ struct nnc__optim {
     void *block;  /* one allocation behind the buf[] that exist */
     void *buf[NNC__OPT_NBUF];
     nnc__lbfgs lb; /* all zero unless kind == NNC_OPT_LBFGS */
+    double lr;     /* the rate of the step being taken (the schedule's, or cfg's) */
+    /* Lengths of the parameter tensors in buffer order (clipnorm clips
+     * each); NULL: one tensor of n. */
+    int64_t n_tensors;
+    int64_t *tensor_len;
 };
 
 /* Bytes of one n-element vector rounded up to the 64-byte alignment, so
@@ -75,6 +80,11 @@ static inline size_t nnc__optim_vec_stride(const nnc__optim *opt) {
 /* Which buf[] roles a configuration needs (bit k: role k), and how many. */
 unsigned nnc__optim_buffer_mask(const nnc_optimizer_config *cfg);
 int nnc__optim_buffer_count(unsigned mask);
+
+/* 1 when the configuration clips gradients; clip `grad` (n elements of
+ * the optimizer's dtype) in place as it says (nnc_clip.c). */
+int nnc__optim_clips(const nnc_optimizer_config *cfg);
+void nnc__optim_clip(const nnc__optim *opt, void *grad);
 
 /* Grow the L-BFGS pool to at least `want` allocated history slots (at
  * most history_size). On NNC_ERR_NOMEM the history itself is untouched;
