@@ -118,6 +118,9 @@ class Optimizer:
     @classmethod
     def _engine_fields(cls, options: dict) -> dict:
         fields = cls.to_engine(options)
+        for name in _CLIPS:
+            if name in fields and fields[name] is None:
+                fields[name] = 0.0  # the engine's "off"
         rate = fields.get("learning_rate")
         if isinstance(rate, LearningRateSchedule):
             fields["learning_rate"], fields["schedule"] = None, rate.engine_spec()
