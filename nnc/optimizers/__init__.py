@@ -101,6 +101,16 @@ class Optimizer:
         learning_rate then reads and sets that engine's rate."""
         self._engine = engine
 
+    def __getstate__(self) -> dict:
+        # A copy or a pickle is the settings (with the current rate), not
+        # bound to the engine this one drives.
+        state = dict(self.__dict__)
+        if self._engine is not None and self.schedule is None:
+            state["_options"] = {**self._options,
+                                 "learning_rate": self._engine.get_learning_rate()}
+        state["_engine"] = None
+        return state
+
     def get_config(self) -> dict:
         """Hyper-parameters, as passed to the constructor (the current
         learning rate; a schedule as Keras serializes it)."""

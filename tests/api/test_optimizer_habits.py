@@ -168,3 +168,15 @@ def test_readme_optimizer_example_prints_what_it_says(capsys):
     printed = capsys.readouterr().out.strip()
     assert printed == "0.032725"
     assert f"prints `{printed}`" in readme
+
+
+def test_copies_of_a_compiled_optimizer_are_unbound():
+    import copy
+    import pickle
+
+    model = small_model(nnc.optimizers.Adam(lr=0.01))
+    model.learning_rate = 0.02
+    for twin in (copy.deepcopy(model.optimizer), pickle.loads(pickle.dumps(model.optimizer))):
+        assert twin.learning_rate == 0.02
+        twin.learning_rate = 0.5
+        assert model.learning_rate == 0.02
