@@ -238,6 +238,7 @@ class Sequential:
                 _core.check_compile(self._dense[-1].activation,
                                     any(isinstance(layer, Dropout) for layer in self._layers),
                                     loss_name, l2, opt.name, opt.engine_options())
+                opt._attach(None)  # bound at build, not to another model's engine
         except Exception:
             self._optimizer, self._loss, self._l2, self._metrics = previous
             raise

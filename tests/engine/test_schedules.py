@@ -6,6 +6,7 @@ schedule saved mid-run continuing where it stopped (docs/design.md,
 Learning-rate schedules)."""
 
 import os
+import struct
 
 import numpy as np
 import pytest
@@ -300,3 +301,25 @@ def test_schedule_config_round_trip():
                    "warmup_target": 0.3, "warmup_steps": 5}}
     again = nnc.optimizers.get(config)
     assert again.schedule == opt.schedule
+
+
+@pytest.mark.parametrize("offset, raw, reason", [
+    (40, struct.pack("<d", 0.0), "step_size"),          # param[1]
+    (0, b"warp_lr".ljust(24, b"\0"), "unknown learning-rate schedule"),
+    (24, struct.pack("<I", 40), "point count"),
+    (630, b"\x01", "reserved"),
+])
+def test_damaged_schedule_record_refused(tmp_path, offset, raw, reason):
+    """The schedule record of an nncb file (after the 3 layer records and
+    the compile record) is checked like everything else in the file."""
+    from helpers.nncb_files import reseal
+
+    model, _, _ = setup()
+    model.compile(optimizer=nnc.optimizers.SGD(lr=S.StepLR(0.1, 5)), loss="mse")
+    path = tmp_path / "m.nncb"
+    model.save(path)
+    good = path.read_bytes()
+    start = 96 + 3 * 128 + 256 + offset
+    path.write_bytes(reseal(good[:start] + raw + good[start + len(raw):]))
+    with pytest.raises(nnc.errors.ModelFileError, match=reason):
+        nnc.load_model(path)
