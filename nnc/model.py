@@ -242,6 +242,8 @@ class Sequential:
         except Exception:
             self._optimizer, self._loss, self._l2, self._metrics = previous
             raise
+        if previous[0] is not None and previous[0] is not opt:
+            previous[0]._attach(None)  # it no longer drives this model's engine
 
     def _compile_engine(self, core) -> None:
         core.compile(self._loss, self._l2, self._optimizer.name, self._optimizer.engine_options())

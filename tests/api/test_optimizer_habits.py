@@ -180,3 +180,11 @@ def test_copies_of_a_compiled_optimizer_are_unbound():
         assert twin.learning_rate == 0.02
         twin.learning_rate = 0.5
         assert model.learning_rate == 0.02
+
+
+def test_a_replaced_optimizer_no_longer_drives_the_model():
+    first = nnc.optimizers.SGD(lr=0.1)
+    model = small_model(first)
+    model.compile(optimizer=nnc.optimizers.SGD(lr=0.2), loss="mse")
+    first.learning_rate = 0.7
+    assert model.learning_rate == 0.2 and first.learning_rate == 0.7
