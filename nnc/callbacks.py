@@ -9,6 +9,7 @@ by a callback takes effect from the next epoch that starts.
 from __future__ import annotations
 
 import csv
+import inspect
 import math
 import os
 import warnings
@@ -229,20 +230,41 @@ class ModelCheckpoint(Callback):
 
 class LearningRateScheduler(Callback):
     """Set the learning rate at the start of each epoch to
-    ``schedule(epoch, current_lr)``."""
+    ``schedule(epoch, current_lr)``, or ``schedule(epoch)`` for a function
+    of one argument (Keras accepts both; the signature decides)."""
 
     def __init__(self, schedule, verbose: int = 0):
         super().__init__()
         if not callable(schedule):
-            raise TypeError("schedule: expected a function (epoch, lr) -> lr")
+            raise TypeError("schedule: expected a function (epoch, lr) -> lr or epoch -> lr")
         self.schedule = schedule
         self.verbose = verbose
+        self._takes_rate = _takes_two_arguments(schedule)
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = self.schedule(epoch, self.model.learning_rate)
+        lr = (self.schedule(epoch, self.model.learning_rate) if self._takes_rate
+              else self.schedule(epoch))
         self.model.learning_rate = check_float(lr, "learning rate from schedule", minimum=0.0)
         if self.verbose:
             print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr:g}")
+
+
+def _takes_two_arguments(function) -> bool:
+    """Whether `function` can be called as f(epoch, lr) (else f(epoch))."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):  # a builtin without a signature: Keras's new form
+        return True
+    try:
+        signature.bind(0, 0.0)
+    except TypeError:
+        try:
+            signature.bind(0)
+        except TypeError:
+            raise TypeError("schedule: expected a function (epoch, lr) -> lr or epoch -> lr, "
+                            f"got {function!r} with signature {signature}") from None
+        return False
+    return True
 
 
 class ReduceLROnPlateau(Callback):
@@ -263,6 +285,11 @@ class ReduceLROnPlateau(Callback):
         self._better, self._initial = _improvement_test(monitor, mode, min_delta)
 
     def on_train_begin(self, logs=None):
+        # Keras refuses too (its optimizer's rate cannot be set under a schedule).
+        schedule = self.model.optimizer.schedule if self.model.optimizer is not None else None
+        if schedule is not None:
+            raise TypeError(f"ReduceLROnPlateau: the optimizer follows the schedule {schedule!r}; "
+                            "it changes the rate itself, so there is no rate to reduce")
         self.best, self.wait, self.cooldown_counter = self._initial, 0, 0
 
     def on_epoch_end(self, epoch, logs=None):

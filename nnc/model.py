@@ -286,12 +286,16 @@ class Sequential:
                 _core.check_compile(self._dense[-1].activation,
                                     any(isinstance(layer, Dropout) for layer in self._layers),
                                     loss_name, l2, opt.name, opt.engine_options())
+                opt._attach(None)  # bound at build, not to another model's engine
         except Exception:
             self._optimizer, self._loss, self._l2, self._metrics = previous
             raise
+        if previous[0] is not None and previous[0] is not opt:
+            previous[0]._attach(None)  # it no longer drives this model's engine
 
     def _compile_engine(self, core) -> None:
         core.compile(self._loss, self._l2, self._optimizer.name, self._optimizer.engine_options())
+        self._optimizer._attach(core)  # optimizer.learning_rate now reads and sets core's
 
     @property
     def optimizer(self) -> optimizers.Optimizer | None:
@@ -321,10 +325,7 @@ class Sequential:
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
         self._require_compiled()
-        value = v.check_float(value, "learning_rate")
-        if self.built:
-            self._core.set_learning_rate(value)
-        self._optimizer._with_learning_rate(value)
+        self._optimizer.learning_rate = value
 
     # ----------------------------------------------------------------- data
 
@@ -626,8 +627,7 @@ class Sequential:
         and the metrics; None before compile."""
         if self._optimizer is None:
             return None
-        optimizer = self._optimizer.get_config()
-        optimizer["learning_rate"] = self.learning_rate
+        optimizer = self._optimizer.get_config()  # the current rate, or the schedule
         if "betas" in optimizer:
             optimizer["betas"] = list(optimizer["betas"])
         return {"loss": self._loss, "l2": self._l2, "optimizer": optimizer,

@@ -103,12 +103,20 @@ void nnc__optim_destroy(nnc__optim *opt);
 void nnc__optim_reset(nnc__optim *opt);
 const nnc_optimizer_config *nnc__optim_config(const nnc__optim *opt);
 nnc_status nnc__optim_set_learning_rate(nnc__optim *opt, double lr);
+/* The rate the next step uses: the schedule's at the step counter, else
+ * the config's learning_rate. */
+nnc_status nnc__optim_learning_rate(const nnc__optim *opt, double *lr);
+/* Tell the optimizer the lengths of the parameter tensors, in buffer
+ * order, summing to n_params (clipnorm clips each one); copied. */
+nnc_status nnc__optim_set_tensors(nnc__optim *opt, int64_t n_tensors, const int64_t *lengths);
 
 /* One torch.optim step of a first-order optimizer (every kind but LBFGS)
- * in a single pass over the flat buffers: params -= update(grad). Adam and
+ * in a single pass over the flat buffers: params -= update(grad), at the
+ * schedule's rate for this step, after clipping `grad` in place when the
+ * config asks. Adam and
  * AdamW run the active kernel set's adam on the thread pool; the results
  * are the same for every kernel set and thread count, bit for bit. */
-nnc_status nnc__optim_step(nnc__optim *opt, void *params, const void *grad);
+nnc_status nnc__optim_step(nnc__optim *opt, void *params, void *grad);
 
 /* One torch.optim.LBFGS.step(closure): up to max_iter iterations, calling
  * `f` for J and its gradient at the current params. *first_loss receives

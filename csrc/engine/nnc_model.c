@@ -285,6 +285,23 @@ nnc_status nnc_model_compile(nnc_model *m, nnc_loss loss, double l2,
     nnc__optim *opt = NULL;
     st = nnc__optim_create(cfg, m->dtype, m->n_params, &opt);
     if (st) return st;
+    {
+        /* clipnorm clips each parameter tensor: a layer's W, b and slopes. */
+        int64_t *len = malloc((size_t)m->n_layers * 3 * sizeof *len), n = 0;
+        if (!len) st = nnc__fail(NNC_ERR_NOMEM, "compile: out of memory");
+        for (int i = 0; !st && i < m->n_layers; i++) {
+            const nnc__layer *L = &m->layers[i];
+            len[n++] = L->fan_in * L->fan_out;
+            if (L->b_off >= 0) len[n++] = L->fan_out;
+            if (L->s_off >= 0) len[n++] = L->fan_out;
+        }
+        if (!st) st = nnc__optim_set_tensors(opt, n, len);
+        free(len);
+        if (st) {
+            nnc__optim_destroy(opt);
+            return st;
+        }
+    }
     nnc__optim_destroy(m->optim);
     m->optim = opt;
     m->loss = loss;
@@ -320,8 +337,7 @@ nnc_status nnc_model_get_learning_rate(const nnc_model *m, double *out) {
     nnc_status st = need_compiled(m);
     if (st) return st;
     if (!out) return nnc__fail(NNC_ERR_INVALID_ARG, "out is NULL");
-    *out = nnc__optim_config(m->optim)->learning_rate;
-    return NNC_OK;
+    return nnc__optim_learning_rate(m->optim, out);
 }
 
 nnc_status nnc_model_reset_optimizer(nnc_model *m) {

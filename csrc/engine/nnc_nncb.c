@@ -1,5 +1,5 @@
 /*
- * nnc_nncb.c - the "nncb" binary model format, version 1 (specified in
+ * nnc_nncb.c - the "nncb" binary model format, versions 1 and 2 (specified in
  * docs/nncb-format.md; nnc/nncb.py is the independent Python reader and
  * writer of the same bytes).
  *
@@ -31,6 +31,8 @@
 #define HEADER_BYTES 96u
 #define LAYER_BYTES 128u
 #define COMPILE_BYTES 256u
+#define SCHEDULE_BYTES 640u
+#define SCHEDULE_NAME_BYTES 24u
 #define TRAILER_BYTES 4u
 #define NAME_BYTES 24u
 #define LOSS_NAME_BYTES 40u
@@ -41,6 +43,7 @@
 
 #define FLAG_COMPILED 1u
 #define FLAG_OPTIMIZER_STATE 2u
+#define FLAG_SCHEDULE 4u /* version 2: a schedule record follows the compile record */
 
 static const char MAGIC[] = NNC_FORMAT_MAGIC; /* 8 bytes and a NUL */
 
@@ -56,15 +59,16 @@ static nnc_status as_format_error(const char *context) {
 /* ------------------------------------------------------------ layout */
 
 typedef struct {
-    size_t layers, compile, params, optimizer, total; /* byte counts */
+    size_t layers, compile, schedule, params, optimizer, total; /* byte counts */
 } layout;
 
-static nnc_status plan(uint32_t n_layers, int compiled, int64_t n_params, size_t itemsize,
-                       uint64_t opt_bytes, layout *out) {
+static nnc_status plan(uint32_t n_layers, int compiled, int scheduled, int64_t n_params,
+                       size_t itemsize, uint64_t opt_bytes, layout *out) {
     nnc_status st;
     size_t total = HEADER_BYTES;
     out->layers = (size_t)n_layers * LAYER_BYTES; /* n_layers <= MAX_LAYERS: no overflow */
     out->compile = compiled ? COMPILE_BYTES : 0;
+    out->schedule = scheduled ? SCHEDULE_BYTES : 0;
     if (n_params < 1 || n_params > NNC__MAX_ELEMS)
         return nnc__fail(NNC_ERR_FORMAT, "parameter count %lld is out of range",
                          (long long)n_params);
@@ -75,6 +79,7 @@ static nnc_status plan(uint32_t n_layers, int compiled, int64_t n_params, size_t
     out->optimizer = (size_t)opt_bytes;
     if ((st = nnc__add_size(total, out->layers, &total, "file size"))) return st;
     if ((st = nnc__add_size(total, out->compile, &total, "file size"))) return st;
+    if ((st = nnc__add_size(total, out->schedule, &total, "file size"))) return st;
     if ((st = nnc__add_size(total, out->params, &total, "file size"))) return st;
     if ((st = nnc__add_size(total, out->optimizer, &total, "file size"))) return st;
     if ((st = nnc__add_size(total, TRAILER_BYTES, &total, "file size"))) return st;
@@ -143,7 +148,7 @@ typedef struct {
     nnc_optimizer_config cfg;
 } compile_record;
 
-static nnc_status read_compile(nnc__reader *r, compile_record *rec) {
+static nnc_status read_compile(nnc__reader *r, uint32_t version, compile_record *rec) {
     const size_t start = r->pos;
     char loss_name[LOSS_NAME_BYTES], opt_name[OPT_NAME_BYTES];
     nnc_optimizer_kind kind;
@@ -162,11 +167,64 @@ static nnc_status read_compile(nnc__reader *r, compile_record *rec) {
     int zero;
     NNC__TRY(nnc__get_zeros_to(r, start + COMPILE_BYTES, &zero));
     if (!zero) return nnc__fail(NNC_ERR_FORMAT, "compile record: reserved bytes are not zero");
+    const nnc_optimizer_config *c = &rec->cfg;
+    if (version < 2 && (c->clipnorm != 0 || c->global_clipnorm != 0 || c->clipvalue != 0))
+        return nnc__fail(NNC_ERR_FORMAT, "compile record: reserved bytes are not zero");
     /* nnc_model_compile validates l2 and every hyper-parameter again. */
     return NNC_OK;
 }
 
+/* -------------------------------------------------- the schedule record */
+
+/* Version 2: the learning-rate schedule (nnc_schedule): its name, the
+ * point count, then every param, point and value as f64, zero-padded. */
+static void write_schedule(nnc__writer *w, const nnc_schedule *s) {
+    const size_t start = w->pos;
+    nnc__put_name(w, SCHEDULE_NAME_BYTES, nnc_schedule_name(s->kind));
+    nnc__put_u32(w, (uint32_t)s->n_points);
+    nnc__put_u32(w, 0u);
+    for (int i = 0; i < NNC_SCHEDULE_PARAMS; i++) nnc__put_f64(w, s->param[i]);
+    for (int i = 0; i < NNC_SCHEDULE_MAX_POINTS; i++) nnc__put_f64(w, s->points[i]);
+    for (int i = 0; i <= NNC_SCHEDULE_MAX_POINTS; i++) nnc__put_f64(w, s->values[i]);
+    nnc__put_zeros_to(w, start + SCHEDULE_BYTES);
+}
+
+static nnc_status read_schedule(nnc__reader *r, nnc_schedule *s) {
+    const size_t start = r->pos;
+    char name[SCHEDULE_NAME_BYTES];
+    uint32_t n_points, reserved;
+    int zero;
+    NNC__TRY(nnc__get_name(r, SCHEDULE_NAME_BYTES, name, "schedule"));
+    if (nnc_schedule_from_name(name, &s->kind) || s->kind == NNC_SCHEDULE_CONSTANT)
+        return nnc__fail(NNC_ERR_FORMAT, "unknown learning-rate schedule '%s'", name);
+    NNC__TRY(nnc__get_u32(r, &n_points));
+    NNC__TRY(nnc__get_u32(r, &reserved));
+    if (n_points > NNC_SCHEDULE_MAX_POINTS || reserved != 0)
+        return nnc__fail(NNC_ERR_FORMAT, "schedule record: bad point count %u", n_points);
+    s->n_points = (int)n_points;
+    for (int i = 0; i < NNC_SCHEDULE_PARAMS; i++) NNC__TRY(nnc__get_f64(r, &s->param[i]));
+    for (int i = 0; i < NNC_SCHEDULE_MAX_POINTS; i++) NNC__TRY(nnc__get_f64(r, &s->points[i]));
+    for (int i = 0; i <= NNC_SCHEDULE_MAX_POINTS; i++) NNC__TRY(nnc__get_f64(r, &s->values[i]));
+    NNC__TRY(nnc__get_zeros_to(r, start + SCHEDULE_BYTES, &zero));
+    if (!zero) return nnc__fail(NNC_ERR_FORMAT, "schedule record: reserved bytes are not zero");
+    /* nnc_model_compile validates the schedule (nnc_schedule_validate). */
+    return NNC_OK;
+}
+
 /* ----------------------------------------------------------- writing */
+
+static int scheduled(const nnc_model *m) {
+    return m->compiled && nnc__optim_config(m->optim)->schedule.kind != NNC_SCHEDULE_CONSTANT;
+}
+
+/* Version 2 is written only when the model needs it (a schedule, or
+ * clipping, whose fields version 1 keeps reserved), so that every other
+ * file still reads with a version-1 reader. */
+static uint32_t version_needed(const nnc_model *m) {
+    const nnc_optimizer_config *c = m->compiled ? nnc__optim_config(m->optim) : NULL;
+    const int clips = c && (c->clipnorm != 0 || c->global_clipnorm != 0 || c->clipvalue != 0);
+    return scheduled(m) || clips ? 2u : 1u;
+}
 
 static nnc_status optimizer_bytes(const nnc_model *m, int64_t *n) {
     *n = 0;
@@ -179,7 +237,7 @@ nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes) {
     nnc_status st = optimizer_bytes(model, &opt);
     if (st) return st;
     layout lay;
-    st = plan((uint32_t)model->n_layers, model->compiled, model->n_params,
+    st = plan((uint32_t)model->n_layers, model->compiled, scheduled(model), model->n_params,
               nnc__dtype_size(model->dtype), (uint64_t)opt, &lay);
     if (st) return st;
     if (lay.total > (size_t)INT64_MAX)
@@ -191,11 +249,12 @@ nnc_status nnc_model_serialized_size(const nnc_model *model, int64_t *n_bytes) {
 static void write_header(nnc__writer *w, const nnc_model *m, int64_t opt, int64_t total) {
     const size_t start = w->pos;
     nnc__put_bytes(w, MAGIC, sizeof MAGIC - 1);
-    nnc__put_u32(w, NNC_FORMAT_VERSION);
+    nnc__put_u32(w, version_needed(m));
     nnc__put_u32(w, BYTE_ORDER_MARK);
     nnc__put_u32(w, HEADER_BYTES);
     nnc__put_u32(w, (uint32_t)m->dtype);
-    nnc__put_u32(w, (m->compiled ? FLAG_COMPILED : 0u) | (opt > 0 ? FLAG_OPTIMIZER_STATE : 0u));
+    nnc__put_u32(w, (m->compiled ? FLAG_COMPILED : 0u) | (opt > 0 ? FLAG_OPTIMIZER_STATE : 0u) |
+                        (scheduled(m) ? FLAG_SCHEDULE : 0u));
     nnc__put_u32(w, (uint32_t)m->n_layers);
     nnc__put_i64(w, m->input_dim);
     nnc__put_i64(w, m->n_params);
@@ -235,6 +294,7 @@ nnc_status nnc_model_serialize(const nnc_model *model, void *out, int64_t n_byte
     write_header(&w, model, opt, need);
     for (int i = 0; i < model->n_layers; i++) write_layer(&w, &model->layers[i].spec);
     if (model->compiled) write_compile(&w, model);
+    if (scheduled(model)) write_schedule(&w, &nnc__optim_config(model->optim)->schedule);
     nnc__put_reals(&w, model->dtype, model->params, model->n_params);
     if (opt > 0) {
         /* Sized from the same state just above: the export cannot fail. */
@@ -282,7 +342,7 @@ static nnc_status read_layer(nnc__reader *r, int i, nnc_layer_spec *s) {
 /* What the fixed header declares. */
 typedef struct {
     nnc_dtype dtype;
-    uint32_t flags, n_layers;
+    uint32_t version, flags, n_layers;
     int64_t input_dim, n_params;
     uint64_t seed, rng[2], opt_bytes, total;
 } header;
@@ -297,8 +357,9 @@ static nnc_status read_header(nnc__reader *r, uint64_t n_bytes, header *h) {
         memcmp(magic, MAGIC, sizeof magic) != 0)
         return nnc__fail(NNC_ERR_FORMAT, "not an nncb model (bad magic bytes)");
     NNC__TRY(nnc__get_u32(r, &version));
-    if (version != NNC_FORMAT_VERSION)
-        return nnc__fail(NNC_ERR_FORMAT, "unsupported nncb version %u (this reader knows %d)",
+    h->version = version;
+    if (version < 1 || version > NNC_FORMAT_VERSION)
+        return nnc__fail(NNC_ERR_FORMAT, "unsupported nncb version %u (this reader knows 1 to %d)",
                          version, NNC_FORMAT_VERSION);
     NNC__TRY(nnc__get_u32(r, &mark));
     if (mark != BYTE_ORDER_MARK)
@@ -311,8 +372,11 @@ static nnc_status read_header(nnc__reader *r, uint64_t n_bytes, header *h) {
         return nnc__fail(NNC_ERR_FORMAT, "unknown dtype code %u", dtype);
     h->dtype = (nnc_dtype)dtype;
     NNC__TRY(nnc__get_u32(r, &h->flags));
-    if (h->flags & ~(FLAG_COMPILED | FLAG_OPTIMIZER_STATE))
+    const uint32_t known = FLAG_COMPILED | FLAG_OPTIMIZER_STATE | (version >= 2 ? FLAG_SCHEDULE : 0u);
+    if (h->flags & ~known)
         return nnc__fail(NNC_ERR_FORMAT, "unknown flags 0x%x", h->flags);
+    if ((h->flags & FLAG_SCHEDULE) && !(h->flags & FLAG_COMPILED))
+        return nnc__fail(NNC_ERR_FORMAT, "a schedule without compile settings");
     if ((h->flags & FLAG_OPTIMIZER_STATE) && !(h->flags & FLAG_COMPILED))
         return nnc__fail(NNC_ERR_FORMAT, "optimizer state without compile settings");
     NNC__TRY(nnc__get_u32(r, &h->n_layers));
@@ -380,8 +444,10 @@ nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **
     nnc_status st = read_header(&r, (uint64_t)n_bytes, &h);
     if (st) return st;
     const int compiled = (h.flags & FLAG_COMPILED) != 0;
+    const int has_schedule = (h.flags & FLAG_SCHEDULE) != 0;
     layout lay;
-    if ((st = plan(h.n_layers, compiled, h.n_params, nnc__dtype_size(h.dtype), h.opt_bytes, &lay)))
+    if ((st = plan(h.n_layers, compiled, has_schedule, h.n_params, nnc__dtype_size(h.dtype),
+                   h.opt_bytes, &lay)))
         return st == NNC_ERR_OVERFLOW ? as_format_error("") : st;
     if (lay.total != (uint64_t)n_bytes)
         return nnc__fail(NNC_ERR_FORMAT, "section sizes add up to %zu bytes, the data has %lld",
@@ -391,7 +457,8 @@ nnc_status nnc_model_deserialize(const void *data, int64_t n_bytes, nnc_model **
     nnc_model *m = NULL;
     compile_record rec;
     st = read_layers(&r, &h, &m);
-    if (st == NNC_OK && compiled) st = read_compile(&r, &rec);
+    if (st == NNC_OK && compiled) st = read_compile(&r, h.version, &rec);
+    if (st == NNC_OK && has_schedule) st = read_schedule(&r, &rec.cfg.schedule);
     if (st == NNC_OK) {
         st = nnc__get_reals(&r, h.dtype, m->params, m->n_params);
         int finite = 0;

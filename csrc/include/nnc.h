@@ -231,6 +231,67 @@ void nnc_model_set_rng_state(nnc_model *model, const uint64_t state[2]);
 
 /* --------------------------------------------------------------- compile */
 
+/* A learning-rate schedule: the rate of optimizer step `step` (0 for the
+ * first step, the optimizer's step counter) as a function of the step
+ * alone, evaluated by the engine before every step (docs/design.md,
+ * Learning-rate schedules). The formulas are Keras's
+ * (keras.optimizers.schedules) and torch.optim.lr_scheduler's closed forms;
+ * param[] holds, by kind:
+ *   EXPONENTIAL     initial, decay_steps, decay_rate, staircase
+ *   INVERSE_TIME    initial, decay_steps, decay_rate, staircase
+ *   PIECEWISE       points: n_points boundaries; values: n_points + 1 rates
+ *   POLYNOMIAL      initial, decay_steps, end_learning_rate, power, cycle
+ *   COSINE          initial, decay_steps, alpha, warmup_target, warmup_steps,
+ *                   has_warmup (0: Keras's warmup_target=None)
+ *   COSINE_RESTARTS initial, first_decay_steps, t_mul, m_mul, alpha
+ *   STEP            initial, step_size, gamma                (torch StepLR)
+ *   MULTI_STEP      initial, gamma; points: n_points milestones (MultiStepLR)
+ *   ONE_CYCLE       max_lr, total_steps, pct_start, cos (1) or linear (0),
+ *                   div_factor, final_div_factor, three_phase (OneCycleLR)
+ *   LINEAR          initial, start_factor, end_factor, total_iters (LinearLR)
+ * Flags are 0 or 1, step counts integers. Unused entries are 0. */
+typedef enum {
+    NNC_SCHEDULE_CONSTANT = 0, /* no schedule: the config's learning_rate */
+    NNC_SCHEDULE_EXPONENTIAL,
+    NNC_SCHEDULE_INVERSE_TIME,
+    NNC_SCHEDULE_PIECEWISE,
+    NNC_SCHEDULE_POLYNOMIAL,
+    NNC_SCHEDULE_COSINE,
+    NNC_SCHEDULE_COSINE_RESTARTS,
+    NNC_SCHEDULE_STEP,
+    NNC_SCHEDULE_MULTI_STEP,
+    NNC_SCHEDULE_ONE_CYCLE,
+    NNC_SCHEDULE_LINEAR,
+    NNC_SCHEDULE_COUNT_
+} nnc_schedule_kind;
+
+#define NNC_SCHEDULE_PARAMS 8
+#define NNC_SCHEDULE_MAX_POINTS 32
+
+typedef struct {
+    nnc_schedule_kind kind;
+    int n_points;
+    double param[NNC_SCHEDULE_PARAMS];
+    double points[NNC_SCHEDULE_MAX_POINTS];     /* boundaries / milestones */
+    double values[NNC_SCHEDULE_MAX_POINTS + 1]; /* PIECEWISE rates */
+} nnc_schedule;
+
+/* Name <-> kind ("exponential_decay", "inverse_time_decay",
+ * "piecewise_constant_decay", "polynomial_decay", "cosine_decay",
+ * "cosine_decay_restarts", "step_lr", "multi_step_lr", "one_cycle_lr",
+ * "linear_lr", "constant"). */
+nnc_status nnc_schedule_from_name(const char *name, nnc_schedule_kind *out);
+const char *nnc_schedule_name(nnc_schedule_kind kind);
+/* Check the kind and its parameters (rates finite and >= 0, step counts
+ * positive integers, boundaries strictly increasing...). NNC_ERR_INVALID_ARG
+ * with a message that starts with "learning_rate" and the parameter. */
+nnc_status nnc_schedule_validate(const nnc_schedule *schedule);
+/* *rate = the schedule's rate at `step` (>= 0). NNC_ERR_INVALID_ARG for a
+ * NULL argument, an invalid schedule or a negative step; NNC_ERR_NONFINITE
+ * when the rate is not a finite number >= 0. CONSTANT has no rate of its
+ * own (NNC_ERR_INVALID_ARG). */
+nnc_status nnc_schedule_value(const nnc_schedule *schedule, int64_t step, double *rate);
+
 /* Hyper-parameters of every optimizer, with torch.optim's meanings.
  * Fields an optimizer does not use are ignored. */
 typedef struct {
@@ -258,6 +319,17 @@ typedef struct {
     double tolerance_change;
     int64_t history_size;
     int line_search_strong_wolfe; /* 0: fixed step, 1: strong Wolfe */
+    /* Gradient clipping before a first-order step (0: off; at most one on):
+     * clipnorm scales each parameter tensor (a layer's W, b, slopes) to L2
+     * norm <= clipnorm (Keras); global_clipnorm scales all of them together
+     * (torch.nn.utils.clip_grad_norm_); clipvalue clamps every component to
+     * [-clipvalue, clipvalue] (torch.nn.utils.clip_grad_value_). */
+    double clipnorm;
+    double global_clipnorm;
+    double clipvalue;
+    /* The learning rate as a function of the step (kind CONSTANT: none;
+     * learning_rate is then the rate). Not a field of the table below. */
+    nnc_schedule schedule;
 } nnc_optimizer_config;
 
 /* torch.optim's defaults for `kind` (learning rates: SGD 1e-3, Adagrad 1e-2,
@@ -289,7 +361,8 @@ nnc_status nnc_optimizer_config_set(nnc_optimizer_config *cfg, int i, double val
 /* Check the kind and every field it reads against its range (learning
  * rates, momenta, decays and eps finite and >= 0; alpha and the betas in
  * [0, 1); max_iter and history_size in [1, 2^40]; tolerances not NaN;
- * flags 0 or 1; nesterov needs momentum > 0 and dampening 0).
+ * flags 0 or 1; nesterov needs momentum > 0 and dampening 0; at most one
+ * clipping field set; the schedule valid, and none for L-BFGS).
  * NNC_ERR_INVALID_ARG with a message that starts with the field's name. */
 nnc_status nnc_optimizer_config_validate(const nnc_optimizer_config *cfg);
 
@@ -318,9 +391,11 @@ int nnc_model_is_compiled(const nnc_model *model);
  * NNC_ERR_STATE before compile. */
 nnc_status nnc_model_compile_settings(const nnc_model *model, nnc_loss *loss, double *l2,
                                       nnc_optimizer_config *optimizer);
-/* Change the learning rate of the compiled optimizer; state is kept.
- * NNC_ERR_STATE before compile; NNC_ERR_INVALID_ARG for a negative or
- * non-finite rate. */
+/* Change the learning rate of the compiled optimizer; state is kept; the
+ * next step uses it. NNC_ERR_STATE before compile or when the optimizer
+ * follows a schedule; NNC_ERR_INVALID_ARG for a negative or non-finite
+ * rate. get: the rate the next step uses (a schedule's value at the
+ * optimizer's step counter). */
 nnc_status nnc_model_set_learning_rate(nnc_model *model, double learning_rate);
 nnc_status nnc_model_get_learning_rate(const nnc_model *model, double *out);
 /* Forget the optimizer's accumulated state (moments, step counts).
@@ -466,7 +541,9 @@ nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *a
  * allocated before the sizes have been checked against the data's length.
  * All of these functions only read `model`; like every other call they
  * must not run concurrently with a call that mutates the same model. */
-#define NNC_FORMAT_VERSION 1
+/* Files are written in version 1 unless the optimizer follows a schedule
+ * (version 2 adds the schedule record); both are read. */
+#define NNC_FORMAT_VERSION 2
 /* The first 8 bytes of every nncb file. */
 #define NNC_FORMAT_MAGIC "\x89NNCB\r\n\x1a"
 

@@ -71,6 +71,10 @@ PyObject *core_spec_tuple(const nnc_layer_spec *spec);
 int core_parse_optimizer(const char *name, PyObject *options, nnc_optimizer_config *cfg);
 /* The fields cfg->kind reads, as a dict of Python numbers and bools. */
 PyObject *core_optimizer_options(const nnc_optimizer_config *cfg);
+/* A schedule from its (name, params, points, values) tuple, validated;
+ * and back. */
+int core_parse_schedule(PyObject *spec, nnc_schedule *out);
+PyObject *core_schedule_tuple(const nnc_schedule *schedule);
 
 /* ----------------------------------------------- model and progress types */
 

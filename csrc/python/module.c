@@ -107,6 +107,19 @@ static PyObject *core_check_optimizer(PyObject *module, PyObject *args) {
     return st ? core_raise(st) : core_optimizer_options(&cfg);
 }
 
+/* schedule_value((name, params, points, values), step) -> the rate. */
+static PyObject *core_schedule_value(PyObject *module, PyObject *args) {
+    (void)module;
+    PyObject *spec;
+    long long step;
+    if (!PyArg_ParseTuple(args, "OL", &spec, &step)) return NULL;
+    nnc_schedule s;
+    if (core_parse_schedule(spec, &s)) return NULL;
+    double rate;
+    nnc_status st = nnc_schedule_value(&s, step, &rate);
+    return st ? core_raise(st) : PyFloat_FromDouble(rate);
+}
+
 /* check_compile(output_activation, has_dropout, loss, l2, optimizer_name,
  * {field: value}): what compile would refuse, for a model not built yet. */
 static PyObject *core_check_compile(PyObject *module, PyObject *args) {
@@ -247,6 +260,8 @@ static PyMethodDef core_methods[] = {
      "Run by os.fork in the child (nnc/model.py registers it): fresh model locks."},
     {"optimizer_defaults", core_optimizer_defaults, METH_O,
      "torch.optim's defaults of an optimizer: {field: value} for the fields it reads."},
+    {"schedule_value", core_schedule_value, METH_VARARGS,
+     "schedule_value((name, params, points, values), step) -> the learning rate at that step."},
     {"check_optimizer", core_check_optimizer, METH_VARARGS,
      "check_optimizer(name, {field: value}) -> the fields it reads; ValueError/TypeError naming a "
      "bad field."},

@@ -227,6 +227,66 @@ static int file_replacement(void) {
     return 0;
 }
 
+/* Learning-rate schedules and gradient clipping through the public API. */
+static int schedules_and_clipping(void) {
+    nnc_schedule s;
+    memset(&s, 0, sizeof s);
+    s.kind = NNC_SCHEDULE_STEP; /* torch StepLR: 0.1 * 0.5^(k // 3) */
+    s.param[0] = 0.1;
+    s.param[1] = 3;
+    s.param[2] = 0.5;
+    int ok = 1;
+    for (int k = 0; k < 10; k++) {
+        double rate = -1;
+        ok &= nnc_schedule_value(&s, k, &rate) == NNC_OK && rate == 0.1 * pow(0.5, k / 3);
+    }
+    CHECK(ok, "step_lr rates 0.1 * 0.5^(k // 3) for k = 0..9");
+    double rate;
+    CHECK(nnc_schedule_value(&s, -1, &rate) == NNC_ERR_INVALID_ARG, "negative step refused: %s",
+          nnc_last_error());
+    s.param[1] = 0;
+    CHECK(nnc_schedule_validate(&s) == NNC_ERR_INVALID_ARG &&
+              strstr(nnc_last_error(), "step_size"),
+          "step_size 0 refused: %s", nnc_last_error());
+    s.param[1] = 3;
+
+    const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+    const double y[4] = {0, 1, 1, 0};
+    nnc_layer_spec layers[2];
+    nnc_layer_spec_default(&layers[0], 4, NNC_ACT_TANH);
+    nnc_layer_spec_default(&layers[1], 1, NNC_ACT_LINEAR);
+    nnc_optimizer_config cfg;
+    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
+    cfg.schedule = s;
+    nnc_model *m = NULL;
+    MUST(compiled_model(NNC_FLOAT64, 2, 2, layers, 1, NNC_LOSS_MSE, 0.0, &cfg, &m));
+    double loss, lr0 = 0, lr4 = 0;
+    MUST(nnc_model_get_learning_rate(m, &lr0));
+    MUST(nnc_train_epoch(m, x, y, NULL, 4, 1, 0, NULL, &loss)); /* 4 steps */
+    MUST(nnc_model_get_learning_rate(m, &lr4));
+    CHECK(lr0 == 0.1 && lr4 == 0.05, "the rate follows the step counter: %g, then %g", lr0, lr4);
+    CHECK(nnc_model_set_learning_rate(m, 0.2) == NNC_ERR_STATE,
+          "setting a scheduled rate refused: %s", nnc_last_error());
+    nnc_model_destroy(m);
+
+    /* clipvalue: an SGD step of rate 1 moves no parameter by more than it. */
+    nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
+    cfg.learning_rate = 1.0;
+    cfg.clipvalue = 1e-3;
+    MUST(compiled_model(NNC_FLOAT64, 2, 2, layers, 1, NNC_LOSS_MSE, 0.0, &cfg, &m));
+    double before[17], after[17], moved = 0;
+    MUST(nnc_model_get_params(m, before, 17));
+    MUST(nnc_train_batch(m, x, y, NULL, 4, &loss));
+    MUST(nnc_model_get_params(m, after, 17));
+    for (int i = 0; i < 17; i++) moved = fmax(moved, fabs(after[i] - before[i]));
+    CHECK(moved > 0 && moved <= 1e-3 * (1 + 1e-12), "clipvalue 1e-3 bounds the step: %g", moved);
+    nnc_model_destroy(m);
+    cfg.clipnorm = 1.0;
+    CHECK(nnc_optimizer_config_validate(&cfg) == NNC_ERR_INVALID_ARG,
+          "two clipping modes refused: %s", nnc_last_error());
+    return 0;
+}
+
 int main(void) {
     static const nnc_activation acts[] = {
         NNC_ACT_LINEAR, NNC_ACT_SIGMOID, NNC_ACT_TANH, NNC_ACT_RELU, NNC_ACT_LEAKY_RELU,
@@ -241,7 +301,9 @@ int main(void) {
         gradcheck_case(NNC_ACT_ELU, NNC_LOSS_CATEGORICAL_CROSSENTROPY, 0.3) ||
         gradcheck_case(NNC_ACT_SWISH, NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0.0))
         return 1;
-    if (xor_training() || error_statuses() || huge_batches() || file_replacement()) return 1;
+    if (xor_training() || error_statuses() || huge_batches() || file_replacement() ||
+        schedules_and_clipping())
+        return 1;
     nnc_thread_pool_shutdown(); /* joins the workers and frees every scratch: no leaks at exit */
     return check_summary();
 }

@@ -15,6 +15,7 @@
 #include "nnc_kernels.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ kernels */
@@ -68,6 +69,7 @@ static void lbfgs_init_scalars(nnc__lbfgs *lb) {
 
 void nnc__optim_destroy(nnc__optim *opt) {
     if (!opt) return;
+    free(opt->tensor_len);
     nnc__lbfgs_free_history(&opt->lb);
     nnc__aligned_free(opt->lb.block);
     nnc__aligned_free(opt->block);
@@ -159,6 +161,12 @@ nnc_status nnc__optim_clone(const nnc__optim *src, nnc__optim **out) {
     NNC__TRY(nnc__optim_create(&src->cfg, src->dtype, src->n, &o));
     size_t bytes = (size_t)src->n * nnc__dtype_size(src->dtype);
     o->step = src->step;
+    nnc_status tst = src->tensor_len ? nnc__optim_set_tensors(o, src->n_tensors, src->tensor_len)
+                                     : NNC_OK;
+    if (tst != NNC_OK) {
+        nnc__optim_destroy(o);
+        return tst;
+    }
     for (int k = 0; k < NNC__OPT_NBUF; k++)
         if (src->buf[k]) memcpy(o->buf[k], src->buf[k], bytes);
     if (src->cfg.kind == NNC_OPT_LBFGS) {
@@ -205,10 +213,45 @@ const nnc_optimizer_config *nnc__optim_config(const nnc__optim *opt) {
 
 nnc_status nnc__optim_set_learning_rate(nnc__optim *opt, double lr) {
     if (!opt) return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer: NULL argument");
+    if (opt->cfg.schedule.kind != NNC_SCHEDULE_CONSTANT)
+        return nnc__fail(NNC_ERR_STATE,
+                         "learning_rate: the optimizer follows the schedule %s; its rate cannot "
+                         "be set", nnc_schedule_name(opt->cfg.schedule.kind));
     nnc_optimizer_config changed = opt->cfg;
     changed.learning_rate = lr;
     NNC__TRY(nnc_optimizer_config_validate(&changed));
     opt->cfg.learning_rate = lr;
+    return NNC_OK;
+}
+
+nnc_status nnc__optim_learning_rate(const nnc__optim *opt, double *lr) {
+    if (!opt || !lr) return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer: NULL argument");
+    if (opt->cfg.schedule.kind == NNC_SCHEDULE_CONSTANT) {
+        *lr = opt->cfg.learning_rate;
+        return NNC_OK;
+    }
+    return nnc_schedule_value(&opt->cfg.schedule, opt->step, lr);
+}
+
+nnc_status nnc__optim_set_tensors(nnc__optim *opt, int64_t n_tensors, const int64_t *lengths) {
+    if (!opt || !lengths || n_tensors < 1)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer tensors: bad argument");
+    int64_t sum = 0;
+    for (int64_t t = 0; t < n_tensors; t++) {
+        if (lengths[t] < 1 || lengths[t] > opt->n - sum)
+            return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer tensors: lengths exceed %lld",
+                             (long long)opt->n);
+        sum += lengths[t];
+    }
+    if (sum != opt->n)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer tensors: lengths sum to %lld, not %lld",
+                         (long long)sum, (long long)opt->n);
+    int64_t *copy = malloc((size_t)n_tensors * sizeof *copy); /* n_tensors <= n <= 2^40 */
+    if (!copy) return nnc__fail(NNC_ERR_NOMEM, "optimizer tensors: out of memory");
+    memcpy(copy, lengths, (size_t)n_tensors * sizeof *copy);
+    free(opt->tensor_len);
+    opt->tensor_len = copy;
+    opt->n_tensors = n_tensors;
     return NNC_OK;
 }
 
@@ -233,21 +276,27 @@ static void adam_step(nnc__optim *o, void *params, const void *grad) {
         .use_wd = c->weight_decay != 0,
         .decoupled = c->kind == NNC_OPT_ADAMW,
         .amsgrad = c->amsgrad != 0,
-        .decay = 1.0 - c->learning_rate * c->weight_decay,
+        .decay = 1.0 - o->lr * c->weight_decay,
         .wd = c->weight_decay,
         .w1 = 1.0 - c->beta1,
         .beta2 = c->beta2,
         .omb2 = 1.0 - c->beta2,
         .eps = c->eps,
         .bc2s = pow(bc2, 0.5), /* Python's bias_correction2 ** 0.5 */
-        .nss = -(c->learning_rate / bc1),
+        .nss = -(o->lr / bc1),
     };
     nnc__adam(o->dtype, &d, o->n);
 }
 
-nnc_status nnc__optim_step(nnc__optim *opt, void *params, const void *grad) {
+nnc_status nnc__optim_step(nnc__optim *opt, void *params, void *grad) {
     if (!opt || !params || !grad)
         return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer step: NULL argument");
+    if (opt->cfg.kind == NNC_OPT_LBFGS)
+        return nnc__fail(NNC_ERR_INVALID_ARG,
+                         "optimizer step: L-BFGS needs the objective (nnc__lbfgs_step)");
+    /* The rate first: a schedule that fails leaves the model untouched. */
+    NNC__TRY(nnc__optim_learning_rate(opt, &opt->lr));
+    if (nnc__optim_clips(&opt->cfg)) nnc__optim_clip(opt, grad);
     int f32 = opt->dtype == NNC_FLOAT32;
     switch (opt->cfg.kind) {
     case NNC_OPT_SGD:

@@ -159,7 +159,17 @@ nnc_status nnc_optimizer_config_validate(const nnc_optimizer_config *cfg) {
                          "nesterov: needs momentum > 0 and dampening == 0, got momentum %g and "
                          "dampening %g",
                          cfg->momentum, cfg->dampening);
-    return NNC_OK;
+    /* Keras's rule: one clipping mode at a time. */
+    if ((cfg->clipnorm != 0.0) + (cfg->global_clipnorm != 0.0) + (cfg->clipvalue != 0.0) > 1)
+        return nnc__fail(NNC_ERR_INVALID_ARG,
+                         "clipnorm: only one of clipnorm, global_clipnorm and clipvalue can be "
+                         "set, got %g, %g and %g",
+                         cfg->clipnorm, cfg->global_clipnorm, cfg->clipvalue);
+    if (cfg->schedule.kind != NNC_SCHEDULE_CONSTANT && cfg->kind == NNC_OPT_LBFGS)
+        return nnc__fail(NNC_ERR_INVALID_ARG,
+                         "learning_rate: L-BFGS takes a constant learning rate, not a schedule "
+                         "(one of its steps is a whole epoch of line searches)");
+    return nnc_schedule_validate(&cfg->schedule);
 }
 
 nnc_status nnc_compile_check(nnc_activation output, int has_dropout, nnc_loss loss, double l2,

@@ -13,8 +13,10 @@
  * NA     the optimizer does not read the field (it is left at 0)
  *
  * The order is the order of the nncb compile record (docs/nncb-format.md:
- * the reals, then the integers, then the flags); a new field goes at the
- * end. Everything else (defaults, validation, names, the Python wrapper's
+ * the reals, then the integers, then the flags, then the clipping reals,
+ * which version-1 files hold as zeros, i.e. off); a new field goes at the
+ * end. The clipping fields are 0 for off (Keras's None); L-BFGS refuses
+ * them (its line search needs the true gradient, docs/design.md). Everything else (defaults, validation, names, the Python wrapper's
  * parsing, the file formats) is generated from this table.
  */
 #ifndef NNC_OPTIM_FIELDS_H
@@ -40,6 +42,9 @@
     X(nesterov,                  FLAG, FLAG,    0,    NA,     NA,     NA,    NA,    NA)         \
     X(centered,                  FLAG, FLAG,    NA,   NA,     0,      NA,    NA,    NA)         \
     X(amsgrad,                   FLAG, FLAG,    NA,   NA,     NA,     0,     0,     NA)         \
-    X(line_search_strong_wolfe,  FLAG, FLAG,    NA,   NA,     NA,     NA,    NA,    0)
+    X(line_search_strong_wolfe,  FLAG, FLAG,    NA,   NA,     NA,     NA,    NA,    0)          \
+    X(clipnorm,                  REAL, NONNEG,  0.0,  0.0,    0.0,    0.0,   0.0,   NA)         \
+    X(global_clipnorm,           REAL, NONNEG,  0.0,  0.0,    0.0,    0.0,   0.0,   NA)         \
+    X(clipvalue,                 REAL, NONNEG,  0.0,  0.0,    0.0,    0.0,   0.0,   NA)
 
 #endif /* NNC_OPTIM_FIELDS_H */

@@ -27,7 +27,7 @@ static void NNC_SFX(sgd_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
     const int use_wd = c->weight_decay != 0, use_mom = c->momentum != 0;
     const int nesterov = c->nesterov != 0, first = o->step == 0;
     const NNC_REAL wd = (NNC_REAL)c->weight_decay, mom = (NNC_REAL)c->momentum;
-    const NNC_REAL damp1 = (NNC_REAL)(1.0 - c->dampening), nlr = (NNC_REAL)(-c->learning_rate);
+    const NNC_REAL damp1 = (NNC_REAL)(1.0 - c->dampening), nlr = (NNC_REAL)(-o->lr);
     NNC_REAL *NNC__RESTRICT buf = (NNC_REAL *)o->buf[0];
     for (int64_t i = 0; i < n; i++) {
         NNC_REAL gi = g[i];
@@ -48,7 +48,7 @@ static void NNC_SFX(adagrad_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
     const nnc_optimizer_config *c = &o->cfg;
     const int64_t n = o->n;
     o->step++;
-    const double clr = c->learning_rate / (1.0 + ((double)o->step - 1.0) * c->lr_decay);
+    const double clr = o->lr / (1.0 + ((double)o->step - 1.0) * c->lr_decay);
     const int use_wd = c->weight_decay != 0;
     const NNC_REAL wd = (NNC_REAL)c->weight_decay, eps = (NNC_REAL)c->eps, nclr = (NNC_REAL)(-clr);
     NNC_REAL *NNC__RESTRICT sum = (NNC_REAL *)o->buf[0];
@@ -70,7 +70,7 @@ static void NNC_SFX(rmsprop_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
     const int use_mom = c->momentum > 0;
     const NNC_REAL wd = (NNC_REAL)c->weight_decay, alpha = (NNC_REAL)c->alpha;
     const NNC_REAL oma = (NNC_REAL)(1.0 - c->alpha), eps = (NNC_REAL)c->eps;
-    const NNC_REAL mom = (NNC_REAL)c->momentum, nlr = (NNC_REAL)(-c->learning_rate);
+    const NNC_REAL mom = (NNC_REAL)c->momentum, nlr = (NNC_REAL)(-o->lr);
     NNC_REAL *NNC__RESTRICT sq = (NNC_REAL *)o->buf[0];
     NNC_REAL *NNC__RESTRICT ga = (NNC_REAL *)o->buf[1];
     NNC_REAL *NNC__RESTRICT mb = (NNC_REAL *)o->buf[2];

@@ -63,6 +63,11 @@ struct nnc__optim {
     void *block;  /* one allocation behind the buf[] that exist */
     void *buf[NNC__OPT_NBUF];
     nnc__lbfgs lb; /* all zero unless kind == NNC_OPT_LBFGS */
+    double lr;     /* the rate of the step being taken (the schedule's, or cfg's) */
+    /* Lengths of the parameter tensors in buffer order (clipnorm clips
+     * each); NULL: one tensor of n. */
+    int64_t n_tensors;
+    int64_t *tensor_len;
 };
 
 /* Bytes of one n-element vector rounded up to the 64-byte alignment, so
@@ -83,6 +88,11 @@ static inline size_t nnc__optim_fixed_vectors(const nnc_optimizer_config *cfg) {
     if (cfg->kind == NNC_OPT_LBFGS) return cfg->line_search_strong_wolfe ? 8u : 4u;
     return (size_t)nnc__optim_buffer_count(nnc__optim_buffer_mask(cfg));
 }
+
+/* 1 when the configuration clips gradients; clip `grad` (n elements of
+ * the optimizer's dtype) in place as it says (nnc_clip.c). */
+int nnc__optim_clips(const nnc_optimizer_config *cfg);
+void nnc__optim_clip(const nnc__optim *opt, void *grad);
 
 /* Grow the L-BFGS pool to at least `want` allocated history slots (at
  * most history_size). On NNC_ERR_NOMEM the history itself is untouched;
