@@ -10,13 +10,13 @@ from . import initializers
 from ._validation import check_float, check_int, name_of
 from ._weak import WeakAttribute
 
-_BIAS_INITIALIZERS = ("zeros", "ones", "constant", "uniform", "normal")
+_BIAS_INITIALIZERS = ("zeros", "ones", "constant", "uniform", "normal", "fan_in_uniform")
 
 
 class Layer:
     """Base class of every layer."""
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name: expected a string, got {name!r}")
         self.name = name
@@ -36,7 +36,7 @@ class Input(Layer):
     ``shape`` may be an int or a 1-tuple, as in Keras.
     """
 
-    def __init__(self, shape, name: str | None = None):
+    def __init__(self, shape: int | tuple[int], name: str | None = None) -> None:
         super().__init__(name)
         if isinstance(shape, tuple):
             if len(shape) != 1:
@@ -49,6 +49,9 @@ class Input(Layer):
     def get_config(self) -> dict:
         return {"class": "Input", "dim": self.dim, "name": self.name}
 
+    def __repr__(self) -> str:
+        return f"Input({self.dim})"
+
 
 class Dense(Layer):
     """Fully connected layer: z = a_prev . W + b, a = activation(z).
@@ -57,13 +60,16 @@ class Dense(Layer):
     ``activation`` is one of linear, sigmoid, tanh, relu, leaky_relu, prelu,
     elu, selu, swish (silu), gelu, softplus, softmax, step (``None`` means
     linear). ``input_dim`` (or ``input_shape=(d,)``) on the first layer
-    builds the model at once.
+    builds the model at once. By default W follows the lecture notes' table
+    (``"auto"``) and b is drawn from U(+-1/sqrt(fan_in)), torch.nn.Linear's
+    rule (``"fan_in_uniform"``); see ``nnc.initializers``.
     """
 
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
-                 kernel_initializer="auto", bias_initializer="zeros",
-                 input_dim: int | None = None, input_shape: tuple | None = None,
-                 name: str | None = None):
+                 kernel_initializer: initializers.Spec = initializers.DEFAULT_KERNEL,
+                 bias_initializer: initializers.Spec = initializers.DEFAULT_BIAS,
+                 input_dim: int | None = None, input_shape: tuple[int] | None = None,
+                 name: str | None = None) -> None:
         super().__init__(name)
         self.units = check_int(units, "units", minimum=1)
         if self.units >= 2**62:
@@ -95,6 +101,12 @@ class Dense(Layer):
             "bias_initializer": list(self.bias_initializer), "input_dim": self.input_dim,
         }
 
+    def __repr__(self) -> str:
+        fan_in = "" if self.input_dim is None else f", input_dim={self.input_dim}"
+        bias = "" if self.use_bias else ", use_bias=False"
+        return f"Dense({self.units}, activation={self.activation!r}{bias}{fan_in}, " \
+               f"name={self.name!r})"
+
     def get_weights(self) -> list:
         """This layer's [W, b, slopes] (those it has), as copies; [] while
         its model's input size is unknown."""
@@ -119,12 +131,15 @@ class Dropout(Layer):
     is zeroed with probability ``rate`` and the survivors scaled by
     1/(1-rate); at inference it does nothing."""
 
-    def __init__(self, rate: float, name: str | None = None):
+    def __init__(self, rate: float, name: str | None = None) -> None:
         super().__init__(name)
         self.rate = check_float(rate, "rate", minimum=0.0, maximum=1.0, exclusive_max=True)
 
     def get_config(self) -> dict:
         return {"class": "Dropout", "rate": self.rate, "name": self.name}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate:g}, name={self.name!r})"
 
 
 def engine_specs(layers) -> list[tuple]:
