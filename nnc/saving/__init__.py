@@ -26,7 +26,7 @@ __all__ = ["ModelFileError", "load_binary", "load_model", "load_weights", "model
            "save_model", "save_weights", "write_atomic"]
 
 
-def save_model(model, path) -> None:
+def save_model(model, path: str | os.PathLike[str]) -> None:
     """Write the whole model to `path`, atomically: nncb when the path ends
     in ``.nncb``, else ``.npz``."""
     if os.fsdecode(path).endswith(".nncb"):
@@ -48,13 +48,13 @@ def save_binary(model, path) -> None:
     nncb.save(model, path)
 
 
-def load_binary(path):
+def load_binary(path: str | os.PathLike[str]):
     """Load a model written by ``save_binary``, ``model.save("x.nncb")`` or
     the C library's ``nnc_model_save``."""
     return nncb.load(path)
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike[str]):
     """Load a model written by ``Sequential.save`` (an .npz file, or an
     nncb file, recognised by its magic bytes); ModelFileError (a ValueError)
     for anything that is not one."""
