@@ -12,6 +12,9 @@ takes ``ax=`` (``history``, ``decision_boundary``).
 
 from __future__ import annotations
 
+import io
+import sys
+
 import numpy as np
 
 #: Log keys that are not training curves (plotted by gradient_norms).
@@ -32,13 +35,25 @@ def new_figure(ncols: int = 1, figsize=(5.0, 4.0), **subplots):
 
 
 def _register_notebook_display() -> None:
-    """In a Jupyter kernel, make sure a returned Figure is shown as an
-    image: the kernel's inline backend registers that formatter when it is
-    loaded, which pyplot does (imported, not used to make figures)."""
+    """In a Jupyter kernel, show a returned Figure as a PNG image. The
+    kernel's inline backend registers that formatter only once pyplot has
+    loaded it, and these figures never touch pyplot."""
     from .progress import in_notebook
 
-    if in_notebook():
-        import matplotlib.pyplot  # noqa: F401
+    if not in_notebook():
+        return
+    from matplotlib.figure import Figure
+
+    shell = sys.modules["IPython"].get_ipython()
+    png = shell.display_formatter.formatters["image/png"]
+    if Figure not in png.type_printers:
+        png.for_type(Figure, _figure_png)
+
+
+def _figure_png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _history_dict(h) -> tuple[dict, list]:
