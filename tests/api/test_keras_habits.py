@@ -224,3 +224,16 @@ def test_figures_are_not_left_in_pyplot(trained):
     assert plt.get_fignums() == before
     for fig in figures:
         assert fig.savefig.__self__ is fig  # a real Figure, still drawable
+
+
+def test_notebook_detection_never_imports_ipython(tmp_path):
+    from helpers.processes import run_python
+
+    code = ("import sys, nnc\n"
+            "assert nnc.progress.in_notebook() is False\n"
+            "assert nnc.progress.resolve_verbose('auto') == 2  # not a terminal either\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in\n"
+            "             ('IPython', 'matplotlib', 'torch', 'sklearn')))\n")
+    out = run_python(["-c", code], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
