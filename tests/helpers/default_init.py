@@ -131,9 +131,10 @@ def train_torch(problem: Problem, activation: str, seed: int) -> float:
     x, y, xt, yt = problem.data(seed)
     torch.manual_seed(seed)
     act = {"tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU}[activation]
-    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], HIDDEN), act(),
-                              torch.nn.Linear(HIDDEN, HIDDEN), act(),
-                              torch.nn.Linear(HIDDEN, problem.n_outputs))
+    f32 = {"dtype": torch.float32}  # whatever default dtype another test left behind
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], HIDDEN, **f32), act(),
+                              torch.nn.Linear(HIDDEN, HIDDEN, **f32), act(),
+                              torch.nn.Linear(HIDDEN, problem.n_outputs, **f32))
     opt = torch.optim.Adam(net.parameters(), lr=LEARNING_RATE)
     xs = torch.from_numpy(np.ascontiguousarray(x, dtype=np.float32))
     if problem.regression:
