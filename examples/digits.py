@@ -25,7 +25,7 @@ history = model.fit(x_train, y_train, epochs=100, batch_size=32, validation_spli
                     callbacks=[stop], verbose=0)
 print(f"trained {len(history.epoch)} epochs (early stopping), "
       f"best val_loss {min(history.history['val_loss']):.4f}")
-print(f"test accuracy: {model.evaluate(x_test, y_test)['accuracy']:.4f}")
+print(f"test accuracy: {model.evaluate(x_test, y_test, return_dict=True)['accuracy']:.4f}")
 
 with tempfile.TemporaryDirectory() as tmp:
     path = Path(tmp) / "digits.npz"

@@ -32,8 +32,9 @@ FILE_NAMES = {"zeros": "zeros", "N(0,1)": "normal1", "N(0,0.01)": "normal001",
 
 
 def five_layer_net(activation, init, dtype, width=100, seed=0):
-    layers = [nnc.Dense(width, activation=activation, kernel_initializer=init)
-              for _ in range(5)]
+    # Zero biases, as in the notes' study (nnc's default bias is fan_in_uniform).
+    layers = [nnc.Dense(width, activation=activation, kernel_initializer=init,
+                        bias_initializer="zeros") for _ in range(5)]
     return nnc.Sequential([nnc.Input(width), *layers], dtype=dtype, seed=seed)
 
 
@@ -77,9 +78,10 @@ def symmetry_study(dtype, epochs):
     out = {}
     for label, init in (("zeros", "zeros"), ("xavier", "glorot_normal")):
         model = nnc.Sequential([
-            nnc.Dense(8, activation="sigmoid", input_dim=2, kernel_initializer=init),
-            nnc.Dense(8, activation="sigmoid", kernel_initializer=init),
-            nnc.Dense(1, activation="sigmoid", kernel_initializer=init),
+            nnc.Dense(8, activation="sigmoid", input_dim=2, kernel_initializer=init,
+                      bias_initializer="zeros"),
+            nnc.Dense(8, activation="sigmoid", kernel_initializer=init, bias_initializer="zeros"),
+            nnc.Dense(1, activation="sigmoid", kernel_initializer=init, bias_initializer="zeros"),
         ], dtype=dtype, seed=0)
         model.compile(optimizer=nnc.optimizers.Adam(learning_rate=0.05),
                       loss="binary_crossentropy", metrics=["accuracy"])

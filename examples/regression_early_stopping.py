@@ -28,6 +28,5 @@ history = model.fit(x_train, y_train, epochs=1000, batch_size=32,
 best = int(np.argmin(history.history["val_loss"]))
 print(f"stopped after {len(history.epoch)} of 1000 epochs; best epoch {best + 1}")
 print(f"best val_loss {history.history['val_loss'][best]:.5f}")
-final = model.evaluate(x_val, y_val)
-print(f"restored weights: val_loss {final['loss']:.5f}  val_mae {final['mae']:.4f}  "
-      f"val_r2 {final['r2']:.4f}")
+val_loss, val_mae, val_r2 = model.evaluate(x_val, y_val)  # [loss, *metrics], as Keras
+print(f"restored weights: val_loss {val_loss:.5f}  val_mae {val_mae:.4f}  val_r2 {val_r2:.4f}")

@@ -28,9 +28,11 @@ WIDTH = 64
 
 def deep_net(kind, dtype, seed=0):
     act, init = {"sigmoid": ("sigmoid", "glorot_uniform"), "relu": ("relu", "he_normal")}[kind]
-    hidden = [nnc.Dense(WIDTH, activation=act, kernel_initializer=init)
+    # Zero biases, as in the notes (nnc's default bias is fan_in_uniform).
+    hidden = [nnc.Dense(WIDTH, activation=act, kernel_initializer=init, bias_initializer="zeros")
               for _ in range(DEPTH - 1)]
-    model = nnc.Sequential([nnc.Input(20), *hidden, nnc.Dense(1, activation="sigmoid")],
+    model = nnc.Sequential([nnc.Input(20), *hidden,
+                            nnc.Dense(1, activation="sigmoid", bias_initializer="zeros")],
                            dtype=dtype, seed=seed)
     model.compile(optimizer=nnc.optimizers.SGD(learning_rate=0.1),
                   loss="binary_crossentropy", metrics=["accuracy"])

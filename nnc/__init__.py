@@ -8,7 +8,9 @@
 The layers of the package are described in docs/architecture.md.
 """
 
+import os as _os
 import sys as _sys
+from typing import Any as _Any
 
 from . import (
     callbacks,
@@ -33,7 +35,7 @@ from .gradcheck import gradcheck
 from .layers import Dense, Dropout, Input
 from .layout import ParameterLayout
 from .model import Sequential
-from .saving import load_binary, load_model, save_binary
+from .saving import save_binary
 from .torch_interop import from_torch
 
 # The modules' former names, which shadowed the standard library's io and
@@ -52,7 +54,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> _Any:
     # The scikit-learn estimators import scikit-learn, so only on demand.
     if name in ("MLPClassifier", "MLPRegressor"):
         try:
@@ -62,6 +64,20 @@ def __getattr__(name: str):
                 from exc
         return getattr(_sklearn, name)
     raise AttributeError(f"module 'nnc' has no attribute {name!r}")
+
+
+def load_model(path: "str | _os.PathLike[str]") -> Sequential:
+    """Load a model written by ``Sequential.save`` (an .npz file, or an
+    nncb file, recognised by its magic bytes); ModelFileError (a ValueError)
+    for anything that is not one. (Typed here: nnc.saving cannot import
+    the model class, which imports it.)"""
+    return saving.load_model(path)
+
+
+def load_binary(path: "str | _os.PathLike[str]") -> Sequential:
+    """Load a model written by ``save_binary``, ``model.save("x.nncb")`` or
+    the C library's ``nnc_model_save``."""
+    return saving.load_binary(path)
 
 
 def kernel_arch() -> str:

@@ -26,8 +26,8 @@ def digits(epochs: int) -> None:
     model.fit(x_train, y_train, epochs=epochs, batch_size=32, validation_split=0.1, verbose=1)
     elapsed = time.perf_counter() - start
     model.summary()
-    result = model.evaluate(x_test, y_test)
-    print(f"test accuracy: {result['accuracy']:.2%} on {len(y_test)} held-out digits "
+    _, accuracy = model.evaluate(x_test, y_test)
+    print(f"test accuracy: {accuracy:.2%} on {len(y_test)} held-out digits "
           f"(training took {elapsed:.2f} s, kernels: {nnc.kernel_arch()})")
 
 
@@ -48,7 +48,7 @@ def spirals(epochs: int) -> None:
     for epoch, (loss, acc) in enumerate(zip(hist.history["loss"], hist.history["accuracy"])):
         if epoch < 5 or (epoch + 1) % max(1, epochs // 10) == 0:
             print(f"epoch {epoch + 1:4d}/{epochs}  loss {loss:.4f}  accuracy {acc:.3f}")
-    acc = model.evaluate(x, labels)["accuracy"]
+    _, acc = model.evaluate(x, labels)
     print(f"final training accuracy: {acc:.2%} ({elapsed:.2f} s, kernels: {nnc.kernel_arch()})")
 
 
@@ -98,6 +98,17 @@ def notes(epochs: int) -> None:
     print("Theta(1) =", np.round(w1.T, 6).tolist(), " Theta(2) =", np.round(w2.T, 6).tolist())
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
 DEMOS = {"digits": (digits, 40), "spirals": (spirals, 200), "regression": (regression, 20),
          "xor": (xor, 500), "notes": (notes, 1)}
 
@@ -108,7 +119,8 @@ def main(argv=None) -> None:
         prog="python -m nnc", formatter_class=argparse.RawDescriptionHelpFormatter,
         description=f"Train a small network with nnc.\n\ndemos (default: digits):\n{demos}")
     parser.add_argument("demo", nargs="?", default="digits", choices=list(DEMOS))
-    parser.add_argument("--epochs", type=int, default=None, help="override the demo's epochs")
+    parser.add_argument("--epochs", type=positive_int, default=None,
+                        help="override the demo's epochs (an integer >= 1)")
     args = parser.parse_args(argv)
     fn, default_epochs = DEMOS[args.demo]
     fn(args.epochs if args.epochs is not None else default_epochs)

@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from . import _chunks, _core, batch_sources, losses
 from . import metrics as metric_fns
 from .callbacks import CallbackList, History
-from .progress import ProgressBar
+from .progress import LIVE, NotebookLine, ProgressBar
 
 POLL_SECONDS = 0.05  # Ctrl-C and progress latency
 DRAW_SECONDS = 0.25  # progress bar refresh period
@@ -127,9 +127,11 @@ class TrainingRun:
         """Run the epochs; return the logs of the last one that finished."""
         model, engine = self.model, self.model.engine
         logs: dict = {}
+        live = NotebookLine() if self.verbose == LIVE else None  # one line for the run
         for epoch in range(self.initial_epoch, self.epochs):
             cbs.on_epoch_begin(epoch, {})
-            bar = ProgressBar(epoch, self.epochs, self.verbose) if self.verbose else None
+            bar = (ProgressBar(epoch, self.epochs, self.verbose, display=live)
+                   if self.verbose else None)
             steps = self.steps
             try:
                 if self.source is None:

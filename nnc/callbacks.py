@@ -72,31 +72,26 @@ class History(Callback):
     model = WeakAttribute("_model_ref")
 
     def plot(self, keys=None, ax=None):
-        """Draw the curves (default: every key, losses and metrics on separate
-        axes) with matplotlib and return the Figure."""
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError as exc:
-            raise ImportError(
-                "History.plot() needs matplotlib, which is not installed: "
-                "pip install matplotlib") from exc
-        keys = [k for k in (keys or self.history) if k in self.history]
-        if not keys:
+        """Draw the curves with matplotlib and return the Figure: losses,
+        metrics and the learning rate on separate axes (``nnc.plot.history``;
+        ``keys`` restricts the curves, ``ax`` draws them all into one Axes)."""
+        from . import plot
+
+        if not self.history:
             raise ValueError("History.plot(): nothing recorded to plot")
-        loss_keys = [k for k in keys if k.endswith("loss")]
-        groups = [g for g in (loss_keys, [k for k in keys if k not in loss_keys]) if g]
-        if ax is not None:
-            fig, targets = ax.figure, [ax] * len(groups)
-        else:
-            fig, axes = plt.subplots(1, len(groups), figsize=(5 * len(groups), 4), squeeze=False)
-            targets = list(axes[0])
-        for axis, group in zip(targets, groups):
-            for key in group:
-                values = self.history[key]
-                axis.plot(np.asarray(self.epoch[-len(values):]) + 1, values, label=key)
-            axis.set_xlabel("epoch")
-            axis.legend()
-        return fig
+        return plot.history(self, keys=keys, ax=ax)
+
+    def __repr__(self) -> str:
+        if not self.epoch:
+            return "<History: no epochs>"
+        last = ", ".join(f"{key} {values[-1]:.4g}" for key, values in self.history.items())
+        return f"<History: {len(self.epoch)} epochs; last: {last}>"
+
+    def _repr_html_(self) -> str:
+        """The last epoch's values and a small curve of the losses (notebooks)."""
+        from . import _html
+
+        return _html.history(self.history, self.epoch)
 
 
 class CallbackList:

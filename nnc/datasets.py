@@ -5,7 +5,9 @@
   (``nnc/data/digits.npz``; UCI ML repository, CC BY 4.0).
 - ``load_mnist(directory)``: MNIST from the standard IDX files (plain or
   .gz) in a local folder; nothing is downloaded.
-- generators: ``make_spirals``, ``make_moons``, ``make_xor``.
+- generators: ``make_spirals``, ``make_moons``, ``make_circles`` (rows in
+  random order, reproducible from ``seed``; ``shuffle=False`` gives them
+  class by class, in generation order) and ``make_xor`` (the truth table).
 - helpers: ``one_hot``, ``standardize``, ``split``.
 """
 
@@ -104,21 +106,41 @@ def load_mnist(directory, kind: str = "train", normalize: bool = True,
 
 
 def make_xor(dtype="float64") -> tuple[np.ndarray, np.ndarray]:
-    """The four XOR points and their labels: (4, 2) and (4, 1)."""
+    """The four XOR points and their labels: (4, 2) and (4, 1), in truth-table
+    order (nothing random to shuffle)."""
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=dtype)
     y = np.array([[0], [1], [1], [0]], dtype=dtype)
     return x, y
 
 
+def _check_shuffle(shuffle) -> bool:
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle: expected True or False, got {shuffle!r}")
+    return shuffle
+
+
+def _shuffled(x: np.ndarray, labels: np.ndarray, rng, shuffle: bool, dtype):
+    """The rows in a random order from `rng` (after the noise was drawn, so
+    ``shuffle=False`` gives the same points in generation order)."""
+    if shuffle:
+        order = rng.permutation(len(x))
+        x, labels = x[order], labels[order]
+    return x.astype(dtype), labels.astype(np.int64)
+
+
 def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
                  turns: float = 1.5, radius: float = 2.5, seed: int | None = 0,
-                 dtype="float32") -> tuple[np.ndarray, np.ndarray]:
+                 dtype="float32", shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Interleaved spirals in 2-D: x (n_samples, 2) and integer labels.
 
     Class c's points lie on r = radius t, angle = 2 pi (turns t + c/n_classes)
     for t in [0.05, 1], plus Gaussian noise of stddev ``0.1 noise radius``.
-    The default radius gives features of roughly unit scale.
+    The default radius gives features of roughly unit scale. Rows come in a
+    random order (so ``validation_split``, which holds out the last rows,
+    sees every part of the spirals); ``shuffle=False`` orders them by
+    radius, the classes alternating.
     """
+    shuffle = _check_shuffle(shuffle)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
     n_samples = check_int(n_samples, "n_samples", minimum=n_classes)
     noise = check_float(noise, "noise", minimum=0.0)
@@ -130,12 +152,14 @@ def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
     angle = 2 * np.pi * (turns * t + labels / n_classes)
     x = radius * np.stack([t * np.cos(angle), t * np.sin(angle)], axis=1)
     x += rng.normal(scale=0.1 * noise * radius, size=x.shape)
-    return x.astype(dtype), labels.astype(np.int64)
+    return _shuffled(x, labels, rng, shuffle, dtype)
 
 
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
-               dtype="float32") -> tuple[np.ndarray, np.ndarray]:
-    """Two interleaving half circles (class 0 on top, class 1 below)."""
+               dtype="float32", shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaving half circles (class 0 on top, class 1 below), rows
+    in a random order (``shuffle=False``: class 0's, then class 1's)."""
+    shuffle = _check_shuffle(shuffle)
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     noise = check_float(noise, "noise", minimum=0.0)
     rng = np.random.default_rng(seed)
@@ -146,8 +170,29 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
                         np.stack([1 - np.cos(b), 0.5 - np.sin(b)], 1)])
     labels = np.concatenate([np.zeros(n_top, np.int64), np.ones(n_samples - n_top, np.int64)])
     x += rng.normal(scale=noise, size=x.shape)
-    order = rng.permutation(n_samples)
-    return x[order].astype(dtype), labels[order]
+    return _shuffled(x, labels, rng, shuffle, dtype)
+
+
+def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
+                 seed: int | None = 0, dtype="float32",
+                 shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Two concentric circles: class 0 on the unit circle, class 1 on the
+    circle of radius ``factor``, plus Gaussian noise of stddev ``noise``;
+    rows in a random order (``shuffle=False``: class 0's, then class 1's)."""
+    shuffle = _check_shuffle(shuffle)
+    n_samples = check_int(n_samples, "n_samples", minimum=2)
+    noise = check_float(noise, "noise", minimum=0.0)
+    factor = check_float(factor, "factor", minimum=0.0, maximum=1.0, exclusive_max=True)
+    rng = np.random.default_rng(seed)
+    n_outer = n_samples // 2
+    outer = np.linspace(0, 2 * np.pi, n_outer, endpoint=False)
+    inner = np.linspace(0, 2 * np.pi, n_samples - n_outer, endpoint=False)
+    x = np.concatenate([np.stack([np.cos(outer), np.sin(outer)], 1),
+                        factor * np.stack([np.cos(inner), np.sin(inner)], 1)])
+    labels = np.concatenate([np.zeros(n_outer, np.int64),
+                             np.ones(n_samples - n_outer, np.int64)])
+    x += rng.normal(scale=noise, size=x.shape)
+    return _shuffled(x, labels, rng, shuffle, dtype)
 
 
 # ------------------------------------------------------------------ helpers

@@ -1,11 +1,16 @@
 """Weight initializers (docs/architecture.md, Initializers).
 
 An initializer is given to ``Dense`` as a name (``"he_normal"``) or as one
-of the objects below when it takes a parameter. ``"auto"`` (the default for
-kernels) is the lecture notes' table: tanh -> U(+-sqrt(6/(fan_in+fan_out))),
-sigmoid -> U(+-4 sqrt(6/(fan_in+fan_out))), relu/leaky_relu/prelu/elu ->
+of the objects below when it takes a parameter.
+
+Defaults (docs/design.md, Default initialisation): kernels ``"auto"``, the
+lecture notes' table: tanh -> U(+-sqrt(6/(fan_in+fan_out))), sigmoid ->
+U(+-4 sqrt(6/(fan_in+fan_out))), relu/leaky_relu/prelu/elu ->
 U(+-sqrt(12/(fan_in+fan_out))), selu -> LeCun normal, others -> Glorot
-uniform.
+uniform; biases ``"fan_in_uniform"``, U(+-1/sqrt(fan_in)) with the layer's
+fan-in, as ``torch.nn.Linear`` draws them. Measured on small classic
+problems this learns at least as well as PyTorch's defaults, where zero
+biases (the former default) leave small-scale inputs unlearnt.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ class Initializer:
 
     name = "zeros"
 
-    def __init__(self, param: float = 0.0):
+    def __init__(self, param: float = 0.0) -> None:
         self.param = param
 
     def get_config(self) -> dict:
@@ -41,7 +46,7 @@ class Constant(Initializer):
 
     name = "constant"
 
-    def __init__(self, value: float = 0.0):
+    def __init__(self, value: float = 0.0) -> None:
         super().__init__(check_float(value, "value"))
 
 
@@ -50,7 +55,7 @@ class RandomUniform(Initializer):
 
     name = "uniform"
 
-    def __init__(self, limit: float = 0.05):
+    def __init__(self, limit: float = 0.05) -> None:
         super().__init__(check_float(limit, "limit", minimum=0.0))
 
 
@@ -59,9 +64,16 @@ class RandomNormal(Initializer):
 
     name = "normal"
 
-    def __init__(self, stddev: float = 0.05):
+    def __init__(self, stddev: float = 0.05) -> None:
         super().__init__(check_float(stddev, "stddev", minimum=0.0))
 
+
+#: What ``Dense`` takes as an initializer: a name, an Initializer or a config dict.
+Spec = str | Initializer | dict
+
+#: The default kernel and bias initializers of ``Dense``.
+DEFAULT_KERNEL = "auto"
+DEFAULT_BIAS = "fan_in_uniform"
 
 #: Parameters used when a parametrised initializer is given by name only.
 _DEFAULT_PARAMS = {"uniform": 0.05, "normal": 0.05, "constant": 0.0}

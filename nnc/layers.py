@@ -10,13 +10,13 @@ from . import initializers
 from ._validation import check_float, check_int, name_of
 from ._weak import WeakAttribute
 
-_BIAS_INITIALIZERS = ("zeros", "ones", "constant", "uniform", "normal")
+_BIAS_INITIALIZERS = ("zeros", "ones", "constant", "uniform", "normal", "fan_in_uniform")
 
 
 class Layer:
     """Base class of every layer."""
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None) -> None:
         if name is not None and not isinstance(name, str):
             raise TypeError(f"name: expected a string, got {name!r}")
         self.name = name
@@ -52,7 +52,7 @@ class Input(Layer):
     20
     """
 
-    def __init__(self, shape, name: str | None = None):
+    def __init__(self, shape: int | tuple[int], name: str | None = None) -> None:
         super().__init__(name)
         if isinstance(shape, tuple):
             if len(shape) != 1:
@@ -64,6 +64,9 @@ class Input(Layer):
 
     def get_config(self) -> dict:
         return {"class": "Input", "dim": self.dim, "name": self.name}
+
+    def __repr__(self) -> str:
+        return f"Input({self.dim})"
 
 
 class Dense(Layer):
@@ -86,8 +89,9 @@ class Dense(Layer):
     kernel_initializer : str or nnc.initializers.Initializer, default "auto"
         How ``W`` is drawn; ``"auto"`` picks by activation (the table of the
         maths page, "Initializers").
-    bias_initializer : str or nnc.initializers.Initializer, default "zeros"
-        zeros, ones, constant, uniform or normal.
+    bias_initializer : str or nnc.initializers.Initializer, default "fan_in_uniform"
+        fan_in_uniform (U(±1/√fan_in), torch.nn.Linear's rule), zeros, ones,
+        constant, uniform or normal.
     input_dim : int, optional
         The number of input features, on the first layer: the model is then
         built at once.
@@ -115,9 +119,10 @@ class Dense(Layer):
     """
 
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
-                 kernel_initializer="auto", bias_initializer="zeros",
-                 input_dim: int | None = None, input_shape: tuple | None = None,
-                 name: str | None = None):
+                 kernel_initializer: initializers.Spec = initializers.DEFAULT_KERNEL,
+                 bias_initializer: initializers.Spec = initializers.DEFAULT_BIAS,
+                 input_dim: int | None = None, input_shape: tuple[int] | None = None,
+                 name: str | None = None) -> None:
         super().__init__(name)
         self.units = check_int(units, "units", minimum=1)
         if self.units >= 2**62:
@@ -148,6 +153,12 @@ class Dense(Layer):
             "kernel_initializer": list(self.kernel_initializer),
             "bias_initializer": list(self.bias_initializer), "input_dim": self.input_dim,
         }
+
+    def __repr__(self) -> str:
+        fan_in = "" if self.input_dim is None else f", input_dim={self.input_dim}"
+        bias = "" if self.use_bias else ", use_bias=False"
+        return f"Dense({self.units}, activation={self.activation!r}{bias}{fan_in}, " \
+               f"name={self.name!r})"
 
     def get_weights(self) -> list:
         """This layer's [W, b, slopes] (those it has), as copies; [] while
@@ -197,12 +208,15 @@ class Dropout(Layer):
     True
     """
 
-    def __init__(self, rate: float, name: str | None = None):
+    def __init__(self, rate: float, name: str | None = None) -> None:
         super().__init__(name)
         self.rate = check_float(rate, "rate", minimum=0.0, maximum=1.0, exclusive_max=True)
 
     def get_config(self) -> dict:
         return {"class": "Dropout", "rate": self.rate, "name": self.name}
+
+    def __repr__(self) -> str:
+        return f"Dropout({self.rate:g}, name={self.name!r})"
 
 
 def engine_specs(layers) -> list[tuple]:

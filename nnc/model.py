@@ -20,13 +20,15 @@ import contextlib
 import functools
 import os
 import secrets
-import sys
 import threading
 import weakref
+from collections.abc import Iterable
+from typing import Any, Literal, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
-from . import _chunks, _core, batch_sources, inspection, losses, optimizers, saving
+from . import _chunks, _core, _html, batch_sources, inspection, losses, optimizers, progress, saving
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values
@@ -69,6 +71,9 @@ def _holding_state_lock(method):
             return method(self, *args, **kwargs)
     return holding
 
+#: Rows per engine call when predict shows progress.
+PREDICT_CHUNK = 4096
+
 
 @saving.register_model_class
 class Sequential:
@@ -82,8 +87,8 @@ class Sequential:
     shuffling and dropout (the same seed gives bit-identical training).
     """
 
-    def __init__(self, layers=None, dtype="float32", seed: int | None = None,
-                 name: str | None = None):
+    def __init__(self, layers: Iterable[Layer] | Layer | None = None, dtype: str = "float32",
+                 seed: int | None = None, name: str | None = None) -> None:
         self.dtype = v.check_dtype(dtype)
         if seed is None:
             seed = secrets.randbits(63)
@@ -258,7 +263,8 @@ class Sequential:
     # -------------------------------------------------------------- compile
 
     @_holding_state_lock
-    def compile(self, optimizer="adam", loss="mse", l2: float = 0.0, metrics=None) -> None:
+    def compile(self, optimizer: str | optimizers.Optimizer | dict = "adam", loss: str = "mse",
+                l2: float = 0.0, metrics: str | Iterable[str] | None = None) -> None:
         """Choose the optimizer, the loss and the L2 coefficient lambda
         (J += lambda/(2m) sum W^2, biases excluded), and metrics to report.
 
@@ -351,10 +357,13 @@ class Sequential:
 
     # ------------------------------------------------------------- training
 
-    def fit(self, x, y=None, epochs: int = 1, batch_size: int | None = 32, shuffle: bool = True,
-            validation_split: float = 0.0, validation_data=None, verbose="auto",
-            callbacks=None, sample_weight=None, class_weight=None,
-            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+    def fit(self, x: ArrayLike | Iterable[Any], y: ArrayLike | None = None, epochs: int = 1,
+            batch_size: int | None = 32, shuffle: bool = True, validation_split: float = 0.0,
+            validation_data: Any = None, verbose: int | str = "auto",
+            callbacks: Iterable[Callback] | Callback | None = None,
+            sample_weight: ArrayLike | None = None,
+            class_weight: dict[int, float] | None = None, initial_epoch: int = 0,
+            steps_per_epoch: int | None = None,
             validation_steps: int | None = None) -> History:
         """Train for ``epochs`` epochs; each epoch runs entirely in the engine.
 
@@ -451,7 +460,8 @@ class Sequential:
                              "generator, iterable or PyDataset")
         return self.engine_data(data[0], data[1], sw, prefix="validation_data ")
 
-    def train_on_batch(self, x, y, sample_weight=None, class_weight=None) -> float:
+    def train_on_batch(self, x: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+                       class_weight: dict[int, float] | None = None) -> float:
         """One optimizer step on this batch; returns the loss before the step."""
         self._refuse_while_training("train_on_batch")
         x, y, sw = self.engine_data(x, y, sample_weight, class_weight)
@@ -459,36 +469,84 @@ class Sequential:
 
     # ------------------------------------------------------------ inference
 
-    def predict(self, x, batch_size: int | None = None, verbose=0,
-                steps: int | None = None) -> np.ndarray:
+    def predict(self, x: ArrayLike | Iterable[Any], batch_size: int | None = None,
+                verbose: int | str = 0, steps: int | None = None) -> np.ndarray:
         """Forward pass (no dropout): an (n_samples, n_outputs) array. ``x``
         may be a batch source (as for ``fit``; batches of x alone or of
-        tuples whose first item is x), ``steps`` batches of it when given."""
+        tuples whose first item is x), ``steps`` batches of it when given.
+
+        ``verbose=1`` shows a progress bar over chunks of ``batch_size``
+        rows (default PREDICT_CHUNK); the result is the same either way."""
         core = self._core
         # Fast path for the common, already engine-ready input (one row in a
         # serving loop): skip the general conversion, keep the finite check.
         if (batch_size is None and core is not None and type(x) is np.ndarray
+                and type(verbose) is int and verbose == 0
                 and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
                 and x.flags.aligned and x.shape[1] == self._input_dim
                 and 1 <= x.shape[0] <= _chunks.MIN_ROWS and _core.all_finite(x)):
             return core.predict(x)
-        v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
+        batch_size = v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
+        verbose = progress.resolve_verbose(verbose)
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
         source = batch_sources.source(self, "x", x, batch_size=batch_size or EVALUATION_BATCH,
                                       steps=steps, targets=False)
         if source is not None:
             return batch_sources.predict(self, source)
         x = self.engine_features(x, allow_empty=True)
-        return _chunks.predict(self._core, x, batch_size)
+        if not verbose:
+            return _chunks.predict(self._core, x, batch_size)
+        chunk = batch_size or PREDICT_CHUNK
+        steps = max(1, -(-x.shape[0] // chunk))
+        bar = progress.ProgressBar(0, 1, verbose, title="")
+        parts = []
+        for step in range(steps):
+            parts.append(self._core.predict(x[step * chunk:(step + 1) * chunk]))
+            bar.update(step + 1, steps, None)
+        bar.finish(steps, {})
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
-    def evaluate(self, x, y=None, batch_size: int | None = None, sample_weight=None,
-                 verbose=0, steps: int | None = None) -> dict:
-        """{"loss": J, <metric>: value, ...} on the given data (no dropout).
-        ``x`` may be a batch source (as for ``fit``), ``steps`` batches of
-        it when given."""
+    def __call__(self, x: ArrayLike, training: bool = False) -> np.ndarray:
+        """``model(x)`` is ``model.predict(x)`` (inference: dropout off)."""
+        if training is not False:
+            raise ValueError("training: nnc runs training only inside fit/train_on_batch; "
+                             "model(x) is inference (training=False)")
+        return self.predict(x)
+
+    @property
+    def metrics_names(self) -> list[str]:
+        """``["loss", *compiled metrics]``: the order of evaluate's list."""
+        return ["loss", *self._metrics]
+
+    @overload
+    def evaluate(self, x: ArrayLike | Iterable[Any], y: ArrayLike | None = ...,
+                 batch_size: int | None = ..., sample_weight: ArrayLike | None = ...,
+                 verbose: int | str = ..., steps: int | None = ..., *,
+                 return_dict: Literal[True]) -> dict[str, float]: ...
+
+    @overload
+    def evaluate(self, x: ArrayLike | Iterable[Any], y: ArrayLike | None = ...,
+                 batch_size: int | None = ..., sample_weight: ArrayLike | None = ...,
+                 verbose: int | str = ..., steps: int | None = ...,
+                 return_dict: Literal[False] = ...) -> Any: ...
+
+    def evaluate(self, x: ArrayLike | Iterable[Any], y: ArrayLike | None = None,
+                 batch_size: int | None = None, sample_weight: ArrayLike | None = None,
+                 verbose: int | str = 0, steps: int | None = None,
+                 return_dict: bool = False) -> Any:
+        """The loss on the given data (no dropout), as Keras returns it: the
+        loss alone when no metric is compiled, else ``[loss, *metrics]`` in
+        ``metrics_names`` order; ``return_dict=True`` gives
+        ``{"loss": J, <metric>: value, ...}``. ``x`` may be a batch source
+        (as for ``fit``), ``steps`` batches of it when given."""
+        if not isinstance(return_dict, bool):
+            raise TypeError(f"return_dict: expected True or False, got {return_dict!r}")
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         logs = self._evaluation_logs(x, y, sample_weight, batch_size, steps)
-        return logs
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
 
     def _evaluation_logs(self, x, y, sample_weight, batch_size, steps) -> dict:
         """{"loss": J, <metric>: value, ...} of arrays or a batch source."""
@@ -504,12 +562,13 @@ class Sequential:
         x, y, sw = self.engine_data(x, y, sample_weight)
         return {"loss": _chunks.loss(self, x, y, sw, batch_size), **metric_values(self, x, y, sw)}
 
-    def loss(self, x, y, sample_weight=None) -> float:
+    def loss(self, x: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """J(theta) on (x, y), L2 term included, dropout off."""
         x, y, sw = self.engine_data(x, y, sample_weight)
         return _chunks.loss(self, x, y, sw)
 
-    def gradients(self, x, y, sample_weight=None) -> list[np.ndarray]:
+    def gradients(self, x: ArrayLike, y: ArrayLike,
+                  sample_weight: ArrayLike | None = None) -> list[np.ndarray]:
         """dJ/dtheta on (x, y), in get_weights() layout (dropout off)."""
         x, y, sw = self.engine_data(x, y, sample_weight)
         _, flat = self._core.gradients(x, y, sw)
@@ -517,14 +576,14 @@ class Sequential:
 
     # ----------------------------------------------------------- inspection
 
-    def trace(self, x) -> list:
+    def trace(self, x: ArrayLike) -> list:
         """Per Dense layer, ``LayerTrace(name, activation, z, a)`` with the
         pre-activations and activations of the batch ``x`` (no dropout),
         computed by the engine in one call. Changes no weights, optimizer
         state or RNG state. See ``nnc.inspection``."""
         return inspection.trace(self, x)
 
-    def activation_stats(self, x, bins: int = 30) -> list[dict]:
+    def activation_stats(self, x: ArrayLike, bins: int = 30) -> list[dict]:
         """Per Dense layer: mean, std, fraction saturated (sigmoid/tanh),
         fraction of dead ReLU units and histogram counts of the activations
         on ``x``. See ``nnc.inspection.activation_stats``."""
@@ -536,7 +595,7 @@ class Sequential:
         """Per Dense layer: W (fan_in, fan_out), then b, then PReLU slopes."""
         return self.parameter_layout.split(self.engine.get_params())
 
-    def set_weights(self, weights, layer: int | None = None) -> None:
+    def set_weights(self, weights: list[ArrayLike], layer: int | None = None) -> None:
         """Replace every weight at once (same shapes as get_weights()), or
         only those of the Dense layer with index `layer`."""
         self._refuse_while_training("set_weights")
@@ -559,7 +618,7 @@ class Sequential:
         """The notes' unrolled parameter vector (a copy)."""
         return self.engine.get_params()
 
-    def set_flat_params(self, params) -> None:
+    def set_flat_params(self, params: ArrayLike) -> None:
         """Set every parameter from an unrolled vector."""
         self._refuse_while_training("set_flat_params")
         core = self.engine
@@ -570,10 +629,9 @@ class Sequential:
         core.set_params(arr)
 
     def count_params(self) -> int:
-        return self.engine.num_params
+        return int(self.engine.num_params)
 
-    def summary(self, print_fn=print) -> None:
-        """Print layers, output shapes and parameter counts."""
+    def _summary_rows(self) -> list[tuple[str, str, str]]:
         layout = self.parameter_layout
         rows = []
         for layer in self._layers:
@@ -582,18 +640,33 @@ class Sequential:
                              f"(None, {layer.units})", str(layout.layer_count(layer._index))))
             else:
                 rows.append((f"{layer.name} (Dropout {layer.rate:g})", "(same)", "0"))
-        widths = [max(len(r[i]) for r in rows + [("Layer (type)", "Output Shape", "Param #")])
-                  for i in range(3)]
+        return rows
+
+    _SUMMARY_HEADER = ("Layer (type)", "Output Shape", "Param #")
+
+    def summary(self, print_fn: Any = print) -> None:
+        """Print layers, output shapes and parameter counts."""
+        rows = self._summary_rows()
+        widths = [max(len(r[i]) for r in rows + [self._SUMMARY_HEADER]) for i in range(3)]
         line = "  ".join(f"{{:<{w}}}" for w in widths)
         rule = "-" * (sum(widths) + 4)
         print_fn(f'Model: "{self.name}" ({self.dtype}, input_dim={self._input_dim})')
         print_fn(rule)
-        print_fn(line.format("Layer (type)", "Output Shape", "Param #"))
+        print_fn(line.format(*self._SUMMARY_HEADER))
         print_fn(rule)
         for row in rows:
             print_fn(line.format(*row))
         print_fn(rule)
-        print_fn(f"Total params: {layout.total}")
+        print_fn(f"Total params: {self.parameter_layout.total}")
+
+    def _repr_html_(self) -> str:
+        """The summary as an HTML table (notebooks); the plain repr while
+        the input size is unknown."""
+        if self._input_dim is None or not self._dense:
+            return f"<pre>{_html.escape(repr(self))}</pre>"
+        return _html.table(f'Model: "{self.name}" ({self.dtype}, input_dim={self._input_dim})',
+                           self._SUMMARY_HEADER, self._summary_rows(),
+                           f"Total params: {self.parameter_layout.total}")
 
     # --------------------------------------------------- configuration, state
 
@@ -689,7 +762,7 @@ class Sequential:
 
     # ---------------------------------------------------------- persistence
 
-    def save(self, path) -> None:
+    def save(self, path: str | os.PathLike[str]) -> None:
         """Write the whole model (architecture, weights, compile settings,
         optimizer and RNG state) to one .npz file, atomically. Reload with
         ``nnc.load_model(path)``; training then continues exactly as if it
@@ -697,11 +770,11 @@ class Sequential:
         format the C library reads instead (see ``nnc.save_binary``)."""
         saving.save_model(self, path)
 
-    def save_weights(self, path) -> None:
+    def save_weights(self, path: str | os.PathLike[str]) -> None:
         """Write only the weights (with the architecture, for checking)."""
         saving.save_weights(self, path)
 
-    def load_weights(self, path) -> None:
+    def load_weights(self, path: str | os.PathLike[str]) -> None:
         """Set the weights from a file written by save_weights or save."""
         saving.load_weights(self, path)
 
@@ -737,15 +810,21 @@ class Sequential:
         return to_torch(self)
 
     def __repr__(self) -> str:
-        return f"<nnc.Sequential {self.name!r} layers={len(self._layers)} dtype={self.dtype}>"
+        parts = [] if self._input_dim is None else [f"Input({self._input_dim})"]
+        for layer in self._layers:
+            if isinstance(layer, Dense):
+                parts.append(f"Dense({layer.units}, {layer.activation})")
+            else:
+                parts.append(f"Dropout({layer.rate:g})")
+        size = f", {self.count_params()} params" if self.built else ""
+        return (f"<Sequential {self.name!r}: {' -> '.join(parts) or 'no layers'}; "
+                f"{self.dtype}{size}>")
 
 
 def _check_verbose(verbose) -> int:
-    if verbose == "auto":
-        return 1 if sys.stdout.isatty() else 2
-    if isinstance(verbose, bool) or verbose not in (0, 1, 2):
-        raise ValueError(f"verbose: expected 0, 1, 2 or 'auto', got {verbose!r}")
-    return verbose
+    # "auto": the bar on a terminal, one live line in a notebook, else a
+    # line per epoch (docs/design.md, Progress in notebooks).
+    return progress.resolve_verbose(verbose)
 
 
 def _callback_list(callbacks) -> list[Callback]:

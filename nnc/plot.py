@@ -2,33 +2,63 @@
 boundaries. matplotlib is optional: importing ``nnc.plot`` works without
 it, and each function then raises an ImportError that says how to get it.
 
-Every function returns a ``matplotlib.figure.Figure`` (made with pyplot,
-so ``plt.show()`` and notebooks display it); save it with
-``fig.savefig("name.png")`` and free it with ``plt.close(fig)``.
+Every function returns a ``matplotlib.figure.Figure`` made without pyplot,
+so that a notebook shows it exactly once (as the cell's value) instead of a
+second time from pyplot's list of open figures (docs/design.md, Figures in
+notebooks); save it with ``fig.savefig("name.png")``; nothing needs
+closing. For a pyplot window, draw into your own axes where a function
+takes ``ax=`` (``history``, ``decision_boundary``).
 """
 
 from __future__ import annotations
 
-import numpy as np
+import io
+import sys
 
-from .callbacks import History
+import numpy as np
 
 #: Log keys that are not training curves (plotted by gradient_norms).
 _NORM_PREFIXES = ("grad_norm/", "weight_norm/")
 
 
-def _pyplot():
+def new_figure(ncols: int = 1, figsize=(5.0, 4.0), **subplots):
+    """(Figure, 1 x ncols array of Axes) outside pyplot's state."""
     try:
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401 - fails first when matplotlib is absent
+        from matplotlib.figure import Figure
     except ImportError as exc:
         raise ImportError("nnc.plot needs matplotlib, which is not installed: "
                           "pip install matplotlib") from exc
-    return plt
+    _register_notebook_display()
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(1, ncols, squeeze=False, **subplots)
+
+
+def _register_notebook_display() -> None:
+    """In a Jupyter kernel, show a returned Figure as a PNG image. The
+    kernel's inline backend registers that formatter only once pyplot has
+    loaded it, and these figures never touch pyplot."""
+    from .progress import in_notebook
+
+    if not in_notebook():
+        return
+    from matplotlib.figure import Figure
+
+    shell = sys.modules["IPython"].get_ipython()
+    png = shell.display_formatter.formatters["image/png"]
+    if Figure not in png.type_printers:
+        png.for_type(Figure, _figure_png)
+
+
+def _figure_png(fig) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def _history_dict(h) -> tuple[dict, list]:
     """(history dict, epoch numbers starting at 1) of a History or a dict."""
-    if isinstance(h, History):
+    if hasattr(h, "history") and hasattr(h, "epoch"):  # a History (not imported: it plots)
         logs, epochs = h.history, list(h.epoch)
     elif isinstance(h, dict):
         logs, epochs = h, []
@@ -41,13 +71,13 @@ def _history_dict(h) -> tuple[dict, list]:
     return logs, [e + 1 for e in epochs]
 
 
-def history(h, keys=None):
-    """Loss curves (``loss``, ``val_loss``, ...) on one axis and the other
-    metrics on a second one, per epoch. ``keys`` restricts the curves."""
-    plt = _pyplot()
+def history(h, keys=None, ax=None):
+    """Loss curves (``loss``, ``val_loss``, ...) on one axis, the other
+    metrics on a second one and the learning rate on a third, per epoch.
+    ``keys`` restricts the curves; ``ax`` draws them all into that Axes."""
     logs, epochs = _history_dict(h)
     if keys is None:
-        keys = [k for k in logs if not k.startswith(_NORM_PREFIXES) and k != "learning_rate"]
+        keys = [k for k in logs if not k.startswith(_NORM_PREFIXES)]
     else:
         keys = [keys] if isinstance(keys, str) else list(keys)
         missing = [k for k in keys if k not in logs]
@@ -56,16 +86,25 @@ def history(h, keys=None):
     if not keys:
         raise ValueError("h: nothing recorded to plot")
     loss_keys = [k for k in keys if k.endswith("loss")]
-    groups = [g for g in (loss_keys, [k for k in keys if k not in loss_keys]) if g]
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.5 * len(groups), 4), squeeze=False)
-    for axis, group in zip(axes[0], groups):
+    rate_keys = [k for k in keys if k == "learning_rate"]
+    metric_keys = [k for k in keys if k not in loss_keys and k not in rate_keys]
+    groups = [(g, label) for g, label in ((loss_keys, "loss"), (metric_keys, "metric"),
+                                           (rate_keys, "learning rate")) if g]
+    if ax is not None:
+        fig, targets = ax.figure, [ax] * len(groups)
+    else:
+        fig, axes = new_figure(len(groups), figsize=(5.5 * len(groups), 4))
+        targets = list(axes[0])
+    for axis, (group, label) in zip(targets, groups):
         for key in group:
             values = logs[key]
             axis.plot(epochs[len(epochs) - len(values):], values, label=key)
         axis.set_xlabel("epoch")
-        axis.set_ylabel("loss" if group is loss_keys else "metric")
+        if ax is None:
+            axis.set_ylabel(label)
         axis.legend()
-    fig.tight_layout()
+    if ax is None:
+        fig.tight_layout()
     return fig
 
 
@@ -73,10 +112,8 @@ def activation_histograms(model, x, bins: int = 30, title: str | None = None):
     """One histogram per Dense layer of its activations on ``x`` (the
     figures 6.15-6.17 of lecture note 000), with mean, std and the fraction of
     saturated outputs (sigmoid/tanh) or dead units (ReLU) in each title."""
-    plt = _pyplot()
     stats = model.activation_stats(x, bins=bins)
-    fig, axes = plt.subplots(1, len(stats), figsize=(2.6 * len(stats) + 0.6, 2.8),
-                             squeeze=False, sharey=True)
+    fig, axes = new_figure(len(stats), figsize=(2.6 * len(stats) + 0.6, 2.8), sharey=True)
     for axis, s in zip(axes[0], stats):
         edges, counts = s["hist_edges"], s["hist_counts"]
         axis.bar(edges[:-1], counts, width=np.diff(edges), align="edge", color="tab:blue")
@@ -100,7 +137,6 @@ def gradient_norms(h, log_scale: bool = True, weights: bool = False):
     """Per-layer gradient norms per epoch, as recorded by
     ``nnc.callbacks.GradientStats`` (``grad_norm/<layer>``), on a log axis;
     with ``weights=True`` the weight norms on a second axis."""
-    plt = _pyplot()
     logs, epochs = _history_dict(h)
     grad_keys = [k for k in logs if k.startswith("grad_norm/")]
     if not grad_keys:
@@ -109,7 +145,7 @@ def gradient_norms(h, log_scale: bool = True, weights: bool = False):
     panels = [("grad_norm/", "gradient norm")]
     if weights:
         panels.append(("weight_norm/", "weight norm"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 4), squeeze=False)
+    fig, axes = new_figure(len(panels), figsize=(5.5 * len(panels), 4))
     for axis, (prefix, label) in zip(axes[0], panels):
         for key in (k for k in logs if k.startswith(prefix)):
             values = np.asarray(logs[key], dtype=np.float64)
@@ -128,7 +164,6 @@ def decision_boundary(model, x, y, resolution: int = 200, ax=None):
     samples ``x`` coloured by their label ``y`` (class indices, one-hot
     rows or 0/1 targets). One sigmoid output is thresholded at 0.5; a
     wider output takes the argmax; a regression output is shown as is."""
-    plt = _pyplot()
     if model.input_dim != 2:
         raise ValueError(f"model: decision_boundary needs a model with 2 inputs, "
                          f"got input_dim={model.input_dim}")
@@ -156,7 +191,8 @@ def decision_boundary(model, x, y, resolution: int = 200, ax=None):
     else:
         surface = out[:, 0]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(5, 4.5))
+        fig, axes = new_figure(1, figsize=(5, 4.5))
+        ax = axes[0][0]
     else:
         fig = ax.figure
     ax.contourf(g0, g1, surface.reshape(g0.shape), alpha=0.35, cmap="coolwarm")

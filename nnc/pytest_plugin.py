@@ -12,13 +12,34 @@ explicitly with ``pytest -p nnc.pytest_plugin``):
 
 The plugin lives in the nnc package, so loading it imports nnc (about
 40 ms on top of NumPy); ``pytest -p no:nnc`` switches it off.
+
+pytest registers a plugin under the name it was loaded by: ``nnc`` for the
+entry point, ``nnc.pytest_plugin`` for ``-p``. Registering this module
+under the second name raised "Plugin already registered"; so once it is
+registered, it blocks its other name (docs/design.md, pytest plugin).
 """
 
 from __future__ import annotations
 
+import sys
 import zlib
 
 import pytest
+
+#: The names this module can be registered under: the pytest11 entry
+#: point's (pyproject.toml) and the module's own (``-p nnc.pytest_plugin``).
+PLUGIN_NAMES = ("nnc", "nnc.pytest_plugin")
+
+
+def pytest_plugin_registered(plugin, manager):
+    """Once this module is registered, refuse it under its other name
+    instead of failing on the duplicate."""
+    if plugin is not sys.modules[__name__]:
+        return
+    own = manager.get_name(plugin)
+    for name in PLUGIN_NAMES:
+        if name != own and manager.get_plugin(name) is None:
+            manager.set_blocked(name)
 
 
 @pytest.fixture

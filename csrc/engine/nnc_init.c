@@ -55,6 +55,7 @@ static distribution distribution_for(nnc_init init, double param, nnc_activation
     case NNC_INIT_HE_UNIFORM: d.kind = DIST_UNIFORM; d.param = sqrt(6.0 / fan_in); break;
     case NNC_INIT_LECUN_NORMAL: d.kind = DIST_NORMAL; d.param = sqrt(1.0 / fan_in); break;
     case NNC_INIT_LECUN_UNIFORM: d.kind = DIST_UNIFORM; d.param = sqrt(3.0 / fan_in); break;
+    case NNC_INIT_FAN_IN_UNIFORM: d.kind = DIST_UNIFORM; d.param = sqrt(1.0 / fan_in); break;
     default: break;
     }
     return d;
@@ -86,8 +87,9 @@ nnc_status nnc__init_params(nnc_model *m) {
                                            L->spec.activation, fi, fo);
         fill(m, L->w_off, L->fan_in * L->fan_out, &dw);
         if (L->b_off >= 0) {
+            /* A bias's fan-in is its layer's (fan_in_uniform, as torch). */
             distribution db = distribution_for(L->spec.bias_init, L->spec.bias_init_param,
-                                               L->spec.activation, fo, fo);
+                                               L->spec.activation, fi, fo);
             fill(m, L->b_off, L->fan_out, &db);
         }
         if (L->s_off >= 0) {

@@ -17,12 +17,13 @@ void nnc_layer_spec_default(nnc_layer_spec *spec, int64_t units, nnc_activation 
     spec->use_bias = 1;
     spec->input_dropout = 0.0;
     spec->kernel_init = NNC_INIT_AUTO;
-    spec->bias_init = NNC_INIT_ZEROS;
+    spec->bias_init = NNC_INIT_FAN_IN_UNIFORM;
 }
 
 static int bias_init_ok(nnc_init init) {
     return init == NNC_INIT_ZEROS || init == NNC_INIT_ONES || init == NNC_INIT_CONSTANT ||
-           init == NNC_INIT_UNIFORM || init == NNC_INIT_NORMAL;
+           init == NNC_INIT_UNIFORM || init == NNC_INIT_NORMAL ||
+           init == NNC_INIT_FAN_IN_UNIFORM;
 }
 
 static nnc_status check_spec(const nnc_layer_spec *s, int i) {
@@ -42,8 +43,8 @@ static nnc_status check_spec(const nnc_layer_spec *s, int i) {
                          (int)s->kernel_init);
     if ((int)s->bias_init < 0 || s->bias_init >= NNC_INIT_COUNT_ || !bias_init_ok(s->bias_init))
         return nnc__fail(NNC_ERR_INVALID_ARG,
-                         "layer %d: bias initializer must be zeros, ones, constant, uniform or "
-                         "normal",
+                         "layer %d: bias initializer must be zeros, ones, constant, uniform, "
+                         "normal or fan_in_uniform",
                          i);
     if (!isfinite(s->kernel_init_param) || !isfinite(s->bias_init_param))
         return nnc__fail(NNC_ERR_INVALID_ARG, "layer %d: initializer parameter is not finite", i);

@@ -47,6 +47,7 @@ static const name_entry inits[] = {
     {"he_uniform", NNC_INIT_HE_UNIFORM},
     {"lecun_normal", NNC_INIT_LECUN_NORMAL},
     {"lecun_uniform", NNC_INIT_LECUN_UNIFORM},
+    {"fan_in_uniform", NNC_INIT_FAN_IN_UNIFORM},
     {"xavier_normal", NNC_INIT_GLOROT_NORMAL},
     {"xavier_uniform", NNC_INIT_GLOROT_UNIFORM},
     {"kaiming_normal", NNC_INIT_HE_NORMAL},

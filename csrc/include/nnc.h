@@ -123,6 +123,7 @@ typedef enum {
     NNC_INIT_HE_UNIFORM,
     NNC_INIT_LECUN_NORMAL,
     NNC_INIT_LECUN_UNIFORM,
+    NNC_INIT_FAN_IN_UNIFORM, /* U(+-1/sqrt(fan_in)), torch.nn.Linear's rule; kernel or bias */
     NNC_INIT_COUNT_
 } nnc_init;
 
@@ -168,7 +169,7 @@ typedef struct {
 } nnc_layer_spec;
 
 /* Fill a spec with defaults: linear, bias, no dropout, AUTO kernel init,
- * zero bias. */
+ * FAN_IN_UNIFORM bias (docs/design.md, Default initialisation). */
 void nnc_layer_spec_default(nnc_layer_spec *spec, int64_t units, nnc_activation act);
 
 /* Create a model and initialise its parameters from `seed`. On success the

@@ -26,12 +26,12 @@ __all__ = ["ModelFileError", "load_binary", "load_model", "load_weights", "model
            "save_model", "save_weights", "write_atomic"]
 
 
-def save_model(model, path) -> None:
+def save_model(model, path: str | os.PathLike[str]) -> None:
     """Write the whole model to a file, atomically.
 
     What ``Sequential.save`` calls: the architecture, weights, compile
-    settings, optimizer and RNG state, written to a temporary file that is
-    flushed and renamed over ``path``.
+    settings, optimizer and RNG state, written to a new temporary file that
+    is fsynced and renamed over ``path`` (docs/design.md "Replacing files").
 
     Parameters
     ----------
@@ -86,7 +86,7 @@ def save_binary(model, path) -> None:
     nncb.save(model, path)
 
 
-def load_binary(path):
+def load_binary(path: str | os.PathLike[str]):
     """Load an nncb file.
 
     Parameters
@@ -111,7 +111,7 @@ def load_binary(path):
     return nncb.load(path)
 
 
-def load_model(path):
+def load_model(path: str | os.PathLike[str]):
     """Load a model written by ``Sequential.save``.
 
     The format is recognised by the file's content (the nncb magic bytes,

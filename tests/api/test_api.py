@@ -140,7 +140,7 @@ def test_evaluate_returns_loss_and_metrics():
     model = small_model(metrics=["accuracy"])
     x = np.random.default_rng(4).normal(size=(20, 3))
     labels = (x[:, 0] > 0).astype(int)
-    result = model.evaluate(x, nnc.datasets.one_hot(labels, 2, dtype="float64"))
+    result = model.evaluate(x, nnc.datasets.one_hot(labels, 2, dtype="float64"), return_dict=True)
     assert set(result) == {"loss", "accuracy"}
     pred = np.argmax(model.predict(x), axis=1)
     assert result["accuracy"] == pytest.approx(np.mean(pred == labels))
@@ -151,7 +151,7 @@ def test_regression_metrics():
     model.compile(optimizer="sgd", loss="mse", metrics=["mae", "rmse", "r2"])
     x = np.random.default_rng(5).normal(size=(30, 2))
     y = x @ np.array([1.0, 2.0])
-    res = model.evaluate(x, y)
+    res = model.evaluate(x, y, return_dict=True)
     pred = model.predict(x)[:, 0]
     assert res["mae"] == pytest.approx(np.mean(np.abs(pred - y)))
     assert res["rmse"] == pytest.approx(np.sqrt(np.mean((pred - y) ** 2)))
@@ -241,8 +241,9 @@ def test_initializers_follow_their_formulas(init, check):
     ("linear", np.sqrt(6 / 300)),
 ])
 def test_auto_initializer_is_the_notes_table(act, limit):
-    model = nnc.Sequential([nnc.Dense(100, activation=act, input_dim=200)], dtype="float64",
-                           seed=0)
+    # No longer the default (docs/design.md, Default initialisation), still there by name.
+    model = nnc.Sequential([nnc.Dense(100, activation=act, input_dim=200,
+                                      kernel_initializer="auto")], dtype="float64", seed=0)
     w = model.get_weights()[0]
     assert w.max() <= limit and w.max() > 0.99 * limit and w.min() >= -limit
     # Uniform: variance limit^2 / 3.

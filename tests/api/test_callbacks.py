@@ -53,9 +53,9 @@ def test_sample_and_class_weights_change_the_objective():
     base = nnc.Sequential([nnc.Dense(1, activation="sigmoid", input_dim=2)], dtype="float64",
                           seed=0)
     base.compile(optimizer="sgd", loss="binary_crossentropy")
-    plain = base.evaluate(X, y)["loss"]
+    plain = base.evaluate(X, y)
     weights = np.where(y > 0, 3.0, 1.0)
-    weighted = base.evaluate(X, y, sample_weight=weights)["loss"]
+    weighted = base.evaluate(X, y, sample_weight=weights)
     assert weighted != pytest.approx(plain)
     # class_weight {1: 3} is the same as those sample weights.
     a = nnc.Sequential([nnc.Dense(1, activation="sigmoid", input_dim=2)], dtype="float64", seed=0)

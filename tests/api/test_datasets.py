@@ -134,6 +134,55 @@ def test_make_moons_are_two_half_circles():
     assert not np.allclose(noisy, x)
 
 
+def test_make_circles_are_two_concentric_circles():
+    x, y = datasets.make_circles(n_samples=101, noise=0.0, factor=0.3, seed=0)
+    assert x.shape == (101, 2) and x.dtype == np.float32 and np.bincount(y).tolist() == [50, 51]
+    np.testing.assert_allclose(np.hypot(*x[y == 0].T), 1.0, atol=1e-6)
+    np.testing.assert_allclose(np.hypot(*x[y == 1].T), 0.3, atol=1e-6)
+    with pytest.raises(ValueError, match="factor"):
+        datasets.make_circles(factor=1.0)
+
+
+GENERATORS = {
+    "spirals": lambda **kw: datasets.make_spirals(n_samples=300, noise=0.2, **kw),
+    "moons": lambda **kw: datasets.make_moons(n_samples=300, noise=0.2, **kw),
+    "circles": lambda **kw: datasets.make_circles(n_samples=300, noise=0.1, **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GENERATORS))
+def test_generated_rows_are_shuffled_reproducibly(name):
+    """Rows in random order (every part of the data in the last 20%, which
+    validation_split holds out), the same for the same seed; shuffle=False
+    gives the same points in generation order (class by class / by radius)."""
+    make = GENERATORS[name]
+    x, y = make(seed=3)
+    again_x, again_y = make(seed=3)
+    np.testing.assert_array_equal(x, again_x)
+    np.testing.assert_array_equal(y, again_y)
+    other, _ = make(seed=4)
+    assert not np.array_equal(x, other)
+    ordered_x, ordered_y = make(seed=3, shuffle=False)
+    # The same points and labels, permuted.
+    order = np.lexsort((ordered_x[:, 1], ordered_x[:, 0]))
+    shuffled_order = np.lexsort((x[:, 1], x[:, 0]))
+    np.testing.assert_array_equal(ordered_x[order], x[shuffled_order])
+    np.testing.assert_array_equal(ordered_y[order], y[shuffled_order])
+    assert not np.array_equal(ordered_x, x)
+    # The held-out tail of the shuffled rows covers the whole range of
+    # radii and both classes in proportion; the ordered tail does not.
+    tail, ordered_tail = x[-60:], ordered_x[-60:]
+    radius = np.hypot(x[:, 0], x[:, 1])
+    lo, hi = np.quantile(radius, [0.1, 0.9])
+    tail_radius = np.hypot(tail[:, 0], tail[:, 1])
+    assert tail_radius.min() < lo and tail_radius.max() > hi
+    assert 0.3 < y[-60:].mean() < 0.7
+    ordered_radius = np.hypot(ordered_tail[:, 0], ordered_tail[:, 1])
+    assert ordered_y[-60:].mean() in (0.0, 1.0) or ordered_radius.min() > lo
+    with pytest.raises(TypeError, match="shuffle"):
+        make(seed=3, shuffle="yes")
+
+
 def test_one_hot():
     out = datasets.one_hot([2, 0, 1, 2])
     np.testing.assert_array_equal(out, [[0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]])

@@ -277,7 +277,7 @@ def test_fuzz_training_calls(config, rows, call, with_sw, hostile, data):
         "sample_weight", "all"))) if with_sw else None
     calls = {
         "fit": lambda: model.fit(x, y, sample_weight=sw, epochs=1, batch_size=2, verbose=0),
-        "evaluate": lambda: model.evaluate(x, y, sample_weight=sw),
+        "evaluate": lambda: model.evaluate(x, y, sample_weight=sw, return_dict=True),
         "loss": lambda: model.loss(x, y, sample_weight=sw),
         "gradients": lambda: model.gradients(x, y, sample_weight=sw),
         "train_on_batch": lambda: model.train_on_batch(x, y, sample_weight=sw),
@@ -307,7 +307,7 @@ def test_fuzz_training_calls(config, rows, call, with_sw, hostile, data):
         for a, b in zip(got, model.gradients(*args, **kw)):
             np.testing.assert_array_equal(a, b)
     elif call == "evaluate":
-        assert got == model.evaluate(*args, **kw) or math.isnan(got["loss"])
+        assert got == model.evaluate(*args, **kw, return_dict=True) or math.isnan(got["loss"])
     else:
         again = getattr(model, call)(*args, **kw)
         assert got == again or (math.isnan(got) and math.isnan(again))

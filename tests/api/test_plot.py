@@ -49,9 +49,10 @@ def trained(request):
 def test_history_figure(agg, trained, tmp_path):
     _, hist, _, _ = trained
     fig = nnc.plot.history(hist)
-    loss_ax, metric_ax = fig.axes
+    loss_ax, metric_ax, rate_ax = fig.axes  # the learning rate on its own axes
     assert sorted(line.get_label() for line in loss_ax.lines) == ["loss", "val_loss"]
     assert sorted(line.get_label() for line in metric_ax.lines) == ["accuracy", "val_accuracy"]
+    assert [line.get_label() for line in rate_ax.lines] == ["learning_rate"]
     np.testing.assert_allclose(loss_ax.lines[0].get_ydata(), hist.history["loss"])
     np.testing.assert_array_equal(loss_ax.lines[0].get_xdata(), [1, 2, 3, 4])
     save_png(fig, tmp_path / "history.png")

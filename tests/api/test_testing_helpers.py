@@ -203,3 +203,32 @@ def test_plugin_loads_explicitly(user_suite):
     run = run_pytest(user_suite, {"PYTHONPATH": PACKAGE_PARENT,
                                   "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"}, "-p", "nnc.pytest_plugin")
     check_outcome(run)
+
+
+def installed_metadata(user_suite):
+    """PYTHONPATH with nnc's installed metadata (setuptools' dist_info from
+    pyproject.toml) next to the nnc under test: the entry point is live."""
+    meta = user_suite / "site"
+    meta.mkdir()
+    gen = subprocess.run([sys.executable, "setup.py", "-q", "dist_info", "-o", str(meta)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert gen.returncode == 0, gen.stderr
+    return os.pathsep.join([PACKAGE_PARENT, str(meta)])
+
+
+def test_explicit_plugin_alongside_the_installed_entry_point(user_suite):
+    """`pytest -p nnc.pytest_plugin` (the README's command) with nnc
+    installed: the module is loaded once, not refused as "already
+    registered" under the entry point's name."""
+    pythonpath = installed_metadata(user_suite)
+    run = run_pytest(user_suite, {"PYTHONPATH": pythonpath}, "-p", "nnc.pytest_plugin")
+    assert "already registered" not in run.stdout + run.stderr
+    check_outcome(run)
+    # The other order: the entry point first, then a conftest asking for it.
+    (user_suite / "suite" / "conftest.py").write_text('pytest_plugins = ["nnc.pytest_plugin"]\n')
+    run = run_pytest(user_suite, {"PYTHONPATH": pythonpath})
+    check_outcome(run)
+    # And still switched off by its entry point's name.
+    (user_suite / "suite" / "conftest.py").unlink()
+    run = run_pytest(user_suite, {"PYTHONPATH": pythonpath}, "-p", "no:nnc")
+    assert "fixture 'nnc_gradcheck' not found" in run.stdout, run.stdout

@@ -28,7 +28,7 @@ def test_two_spirals_reach_99_percent_training_accuracy():
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     hist = model.fit(x, labels, epochs=300, batch_size=32, verbose=0)
     assert hist.history["accuracy"][-1] >= 0.99
-    assert model.evaluate(x, labels)["accuracy"] >= 0.99
+    assert model.evaluate(x, labels, return_dict=True)["accuracy"] >= 0.99
 
 
 @pytest.mark.parametrize("batch_size, lr, epochs",
@@ -53,7 +53,8 @@ def test_batch_modes_take_the_documented_number_of_steps():
     y = np.ones((64, 1))
     for batch_size, steps in ((None, 1), (16, 4), (1, 64), (48, 2)):
         model = nnc.Sequential([nnc.Dense(1, use_bias=True, kernel_initializer="zeros",
-                                          input_dim=1)], dtype="float64", seed=0)
+                                          bias_initializer="zeros", input_dim=1)],
+                               dtype="float64", seed=0)
         # With a zero input column and no weight change, each step moves the
         # bias by exactly lr * mean residual: count steps from the bias.
         model.compile(optimizer=nnc.optimizers.SGD(learning_rate=1e-9), loss="mse")

@@ -69,3 +69,14 @@ def test_the_readme_command_works_inside_the_checkout():
                          text=True, cwd=REPO, env=env, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "demos (default: digits)" in out.stdout
+
+
+@pytest.mark.parametrize("value, message", [
+    ("-3", "expected at least 1, got -3"), ("0", "expected at least 1, got 0"),
+    ("many", "expected a whole number, got 'many'"),
+])
+def test_bad_epochs_are_an_argparse_error(tmp_path, value, message):
+    out = run_python(["-m", "nnc", "--epochs", value], tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert f"argument --epochs: {message}" in out.stderr
+    assert "Traceback" not in out.stderr and out.stdout == ""

@@ -601,6 +601,7 @@ _INIT_ALIASES = {
 _INIT_NAMES = (
     "auto", "zeros", "ones", "constant", "uniform", "normal", "glorot_normal",
     "glorot_uniform", "he_normal", "he_uniform", "lecun_normal", "lecun_uniform",
+    "fan_in_uniform",
 )
 _RELU_FAMILY = ("relu", "leaky_relu", "prelu", "elu")
 
@@ -633,7 +634,8 @@ def initializer(
     zeros; ones; constant(value); uniform U(+-limit); normal N(0, stddev^2);
     glorot_normal N(0, 2/(fi+fo)); glorot_uniform U(+-sqrt(6/(fi+fo)));
     he_normal N(0, 2/fi); he_uniform U(+-sqrt(6/fi)); lecun_normal N(0, 1/fi);
-    lecun_uniform U(+-sqrt(3/fi)); auto: see _auto_limit.
+    lecun_uniform U(+-sqrt(3/fi)); fan_in_uniform U(+-sqrt(1/fi)) (torch.nn.Linear's
+    weights and biases); auto: see _auto_limit.
     """
     key = _INIT_ALIASES.get(str(name).lower(), str(name).lower())
     if key not in _INIT_NAMES:
@@ -658,6 +660,7 @@ def initializer(
         "he_uniform": lambda: uni(math.sqrt(6.0 / fan_in)),
         "lecun_normal": lambda: nor(1.0 / fan_in),
         "lecun_uniform": lambda: uni(math.sqrt(3.0 / fan_in)),
+        "fan_in_uniform": lambda: uni(math.sqrt(1.0 / fan_in)),
         "auto": lambda: (nor(1.0 / fan_in) if canonical_activation(activation) == "selu"
                          else uni(_auto_limit(canonical_activation(activation), fan_in, fan_out))),
     }
