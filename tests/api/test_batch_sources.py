@@ -4,15 +4,12 @@ arrays, trained a chunk at a time; with shuffle=False the same steps as on
 arrays, bit for bit."""
 
 import os
-import re
 import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 from helpers.optional import require
-from helpers.paths import REPO
-from helpers.processes import run_python
 
 import nnc
 from nnc import _training
@@ -498,30 +495,3 @@ def test_pydataset_steps_and_hooks_follow_keras():
     assert theirs[:2] == [0, "end"]
     assert ours == theirs[2:] == [0, 1, 2, "end", 3, 4, "end"] * 2
     assert our_warnings == their_warnings == 2
-
-
-# ------------------------------------------------------------------ README
-
-
-def test_the_readme_example_prints_what_the_readme_says(tmp_path):
-    readme = (REPO / "README.md").read_text()
-    code = re.search(r"<!-- streaming-example -->\s*```python\n(.*?)```", readme, re.S)[1]
-    printed = re.search(r"```\n\nThis prints `([^`]+)`", readme[readme.index(code):])[1]
-    script = tmp_path / "example.py"
-    script.write_text(code)
-    r = run_python([str(script)], cwd=tmp_path)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == printed == "0.98"
-
-
-def test_a_torch_dataloader_is_a_reiterable_source():
-    torch = require("torch")
-    x, y, _ = data("binary_crossentropy")
-    loader = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
-        batch_size=BATCH, shuffle=False)
-    ref = model("float64")
-    ref.fit(x, y, epochs=2, batch_size=BATCH, shuffle=False, verbose=0)
-    got = model("float64")
-    got.fit(loader, epochs=2, shuffle=False, verbose=0)
-    assert np.array_equal(ref.get_flat_params(), got.get_flat_params())
