@@ -79,12 +79,42 @@ PREDICT_CHUNK = 4096
 class Sequential:
     """A stack of Dense layers, optionally with Dropout between them.
 
+    The Keras-style model: ``compile`` chooses the loss, optimizer and
+    metrics, ``fit`` trains (each epoch runs entirely in the C engine),
+    ``predict``/``evaluate``/``model(x)`` run inference, ``save`` writes
+    ``.npz`` or ``.nncb`` files.
+
+    Parameters
+    ----------
+    layers : list of Layer, or Layer, optional
+        ``nnc.Input``, ``nnc.Dense`` and ``nnc.Dropout`` layers in order;
+        more can be added with ``add`` until the model is built.
+    dtype : {"float32", "float64"}, default "float32"
+        The precision of every parameter and computation.
+    seed : int, optional
+        Fixes initialisation, shuffling and dropout: the same seed gives
+        bit-identical training, for any thread count. Drawn at random when
+        omitted (see ``seed`` after construction).
+    name : str, optional
+        The model's name (default ``"sequential"``).
+
+    Raises
+    ------
+    ValueError
+        For a seed outside [0, 2**64), duplicate layer names or a
+        contradictory ``input_dim``.
+    TypeError
+        For something that is not a layer.
+
+    Examples
+    --------
     >>> model = nnc.Sequential([nnc.Dense(8, activation="tanh", input_dim=2),
     ...                         nnc.Dense(1, activation="sigmoid")], seed=0)
     >>> model.compile(optimizer="adam", loss="binary_crossentropy")
-
-    ``dtype`` is "float32" or "float64"; ``seed`` fixes initialisation,
-    shuffling and dropout (the same seed gives bit-identical training).
+    >>> model.count_params()
+    33
+    >>> model
+    <Sequential 'sequential': Input(2) -> Dense(8, tanh) -> Dense(1, sigmoid); float32, 33 params>
     """
 
     def __init__(self, layers: Iterable[Layer] | Layer | None = None, dtype: str = "float32",
@@ -367,18 +397,68 @@ class Sequential:
             validation_steps: int | None = None) -> History:
         """Train for ``epochs`` epochs; each epoch runs entirely in the engine.
 
-        ``batch_size=None`` is full-batch gradient descent, ``1`` stochastic,
-        anything else mini-batch. ``validation_split`` holds out the last
-        fraction of the rows (before shuffling), as Keras does. Returns a
-        History whose ``.history`` has ``loss``, ``val_loss`` and every
-        compiled metric per epoch (metrics are measured on the whole training
-        set with the weights at the end of the epoch).
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_features), or a batch source
+            The inputs; or a memory-mapped array (streamed in chunks), a
+            generator, iterable or PyDataset-like object of
+            ``(x, y[, sample_weight])`` batches (then without ``y``).
+        y : array-like, optional
+            Targets: class labels for ``sparse_categorical_crossentropy``,
+            else ``(n_samples, n_outputs)`` (1-D for one output).
+        epochs : int, default 1
+            The last epoch index + 1 (with ``initial_epoch``, as Keras).
+        batch_size : int or None, default 32
+            Rows per step: ``None`` is full-batch gradient descent, ``1``
+            stochastic, anything else mini-batch (a size beyond the data is
+            one batch).
+        shuffle : bool, default True
+            Reshuffle the rows every epoch (from the model's seed).
+        validation_split : float, default 0.0
+            Hold out the last fraction of the rows (before shuffling), as
+            Keras does.
+        validation_data : tuple or batch source, optional
+            ``(x_val, y_val[, sample_weight])``; reported as ``val_*``.
+        verbose : {"auto", 0, 1, 2}, default "auto"
+            0 silent, 1 a progress bar, 2 a line per epoch; ``"auto"`` is 1
+            on a terminal, one live line in a notebook, else 2.
+        callbacks : list of nnc.callbacks.Callback, optional
+            Called between epochs (EarlyStopping, ModelCheckpoint, ...).
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weight per row: J = (1/m) sum_i s_i l_i + L2 term.
+        class_weight : dict, optional
+            Weight per class label, folded into the sample weights.
+        initial_epoch : int, default 0
+            The epoch to start from (to resume a run).
+        steps_per_epoch, validation_steps : int, optional
+            Batches per epoch drawn from a generator (Keras's semantics).
 
-        ``x`` may also be a batch source (``nnc.batch_sources``): a
-        memory-mapped array, streamed in chunks; or a generator, iterable or
-        PyDataset-like object of ``(x, y[, sample_weight])`` batches (then
-        without ``y``), with ``steps_per_epoch`` batches per epoch when
-        given. ``validation_data`` may be one too (``validation_steps``).
+        Returns
+        -------
+        nnc.callbacks.History
+            Also ``model.history``: ``history.history`` holds ``loss``,
+            ``val_loss``, every compiled metric (measured on the whole
+            training set with the weights at the end of the epoch) and
+            ``learning_rate``, per epoch.
+
+        Raises
+        ------
+        RuntimeError
+            Before ``compile``, or while another thread trains the model.
+        ValueError, TypeError
+            For bad data or arguments (the message names the argument); the
+            model is left as it was.
+
+        Examples
+        --------
+        >>> x, y = nnc.datasets.make_moons(n_samples=200, noise=0.1, seed=0)
+        >>> model = nnc.Sequential([nnc.Dense(16, activation="tanh", input_dim=2),
+        ...                         nnc.Dense(2, activation="softmax")], seed=0)
+        >>> model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+        ...               metrics=["accuracy"])
+        >>> history = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+        >>> len(history.history["loss"]), sorted(history.history)
+        (5, ['accuracy', 'learning_rate', 'loss'])
         """
         self._require_compiled()
         epochs = v.check_int(epochs, "epochs", minimum=0)
@@ -471,12 +551,43 @@ class Sequential:
 
     def predict(self, x: ArrayLike | Iterable[Any], batch_size: int | None = None,
                 verbose: int | str = 0, steps: int | None = None) -> np.ndarray:
-        """Forward pass (no dropout): an (n_samples, n_outputs) array. ``x``
-        may be a batch source (as for ``fit``; batches of x alone or of
-        tuples whose first item is x), ``steps`` batches of it when given.
+        """Forward pass without dropout.
 
-        ``verbose=1`` shows a progress bar over chunks of ``batch_size``
-        rows (default PREDICT_CHUNK); the result is the same either way."""
+        Parameters
+        ----------
+        x : array-like of shape (n_samples, n_features), or a batch source
+            Any numeric dtype, layout or alignment converts; a batch source
+            is read as for ``fit`` (batches of x alone or of tuples whose
+            first item is x).
+        batch_size : int, optional
+            Rows per engine call. By default calls of a few milliseconds of
+            work each (Ctrl-C lands between them); the result is the same.
+        verbose : {0, 1, 2, "auto"}, default 0
+            1 shows a progress bar over chunks of ``batch_size`` rows
+            (default PREDICT_CHUNK).
+        steps : int, optional
+            Batches to draw from a generator.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_samples, n_outputs)
+            In the model's dtype; bit-identical for any batch size or
+            thread count.
+
+        Raises
+        ------
+        ValueError
+            For a wrong number of features, NaN or infinity.
+
+        Examples
+        --------
+        >>> model = nnc.Sequential([nnc.Dense(3, activation="softmax", input_dim=2)], seed=0)
+        >>> p = model.predict(np.zeros((4, 2)))
+        >>> p.shape, bool(np.allclose(p.sum(axis=1), 1))
+        ((4, 3), True)
+        >>> bool((model(np.zeros((4, 2))) == p).all())
+        True
+        """
         core = self._core
         # Fast path for the common, already engine-ready input (one row in a
         # serving loop): skip the general conversion, keep the finite check.
@@ -534,11 +645,47 @@ class Sequential:
                  batch_size: int | None = None, sample_weight: ArrayLike | None = None,
                  verbose: int | str = 0, steps: int | None = None,
                  return_dict: bool = False) -> Any:
-        """The loss on the given data (no dropout), as Keras returns it: the
-        loss alone when no metric is compiled, else ``[loss, *metrics]`` in
-        ``metrics_names`` order; ``return_dict=True`` gives
-        ``{"loss": J, <metric>: value, ...}``. ``x`` may be a batch source
-        (as for ``fit``), ``steps`` batches of it when given."""
+        """The loss (and metrics) on the given data, dropout off, as Keras
+        returns them.
+
+        Parameters
+        ----------
+        x, y : array-like, or a batch source for ``x`` (then no ``y``)
+            As for ``fit``.
+        batch_size : int, optional
+            Rows per engine call (the cost is the rows' mean either way).
+        sample_weight : array-like of shape (n_samples,), optional
+            Weight per row.
+        verbose : int or str, default 0
+            Accepted for Keras compatibility.
+        steps : int, optional
+            Batches to draw from a generator.
+        return_dict : bool, default False
+            Return ``{"loss": J, <metric>: value, ...}`` instead.
+
+        Returns
+        -------
+        float or list of float or dict
+            The loss alone when no metric is compiled, else
+            ``[loss, *metrics]`` in ``metrics_names`` order; the dict with
+            ``return_dict=True``. The loss is J with its L2 term.
+
+        Raises
+        ------
+        RuntimeError
+            Before ``compile``.
+        ValueError
+            For bad data.
+
+        Examples
+        --------
+        >>> model = nnc.Sequential([nnc.Dense(2, activation="softmax", input_dim=2)], seed=0)
+        >>> model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        >>> x, y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([0, 1])
+        >>> loss, accuracy = model.evaluate(x, y)
+        >>> model.metrics_names, sorted(model.evaluate(x, y, return_dict=True))
+        (['loss', 'accuracy'], ['accuracy', 'loss'])
+        """
         if not isinstance(return_dict, bool):
             raise TypeError(f"return_dict: expected True or False, got {return_dict!r}")
         v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)

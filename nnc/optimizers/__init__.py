@@ -182,9 +182,32 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """torch.optim.SGD: g += wd*p; buf = momentum*buf + (1-dampening)*g
-    (buf = g on the first step); g = g + momentum*buf if nesterov else buf;
-    p -= lr*g."""
+    """Stochastic gradient descent, torch.optim.SGD's formulas and defaults.
+
+    ``g += wd*p; buf = momentum*buf + (1-dampening)*g`` (``buf = g`` on the
+    first step); ``g = g + momentum*buf`` if nesterov else ``buf``;
+    ``p -= lr*g``.
+
+    Parameters
+    ----------
+    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
+        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    momentum, dampening, weight_decay : float, default 0
+        As torch's (``weight_decay`` is the coupled L2 form).
+    nesterov : bool, default False
+        Nesterov momentum.
+    clipnorm, global_clipnorm, clipvalue : float, optional
+        Gradient clipping in the C step, at most one: each tensor to this
+        L2 norm (Keras), all of them together (torch's
+        ``clip_grad_norm_``), or each element to [-v, v]
+        (``clip_grad_value_``).
+
+    Examples
+    --------
+    >>> opt = nnc.optimizers.SGD(lr=0.1, momentum=0.9, nesterov=True)
+    >>> opt.learning_rate, opt.get_config()["momentum"]
+    (0.1, 0.9)
+    """
 
     name = "sgd"
 
@@ -199,8 +222,29 @@ class SGD(Optimizer):
 
 
 class Adagrad(Optimizer):
-    """torch.optim.Adagrad: clr = lr/(1+(t-1)*lr_decay); sum += g^2;
-    p -= clr*g/(sqrt(sum)+eps)."""
+    """Adagrad, torch.optim.Adagrad's formulas and defaults.
+
+    ``clr = lr/(1+(t-1)*lr_decay); sum += g^2; p -= clr*g/(sqrt(sum)+eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
+        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    lr_decay, weight_decay, initial_accumulator_value : float, default 0
+        As torch's.
+    eps : float, default 1e-10
+        Also spelled ``epsilon`` (Keras).
+    clipnorm, global_clipnorm, clipvalue : float, optional
+        Gradient clipping in the C step, at most one: each tensor to this
+        L2 norm (Keras), all of them together (torch's
+        ``clip_grad_norm_``), or each element to [-v, v]
+        (``clip_grad_value_``).
+
+    Examples
+    --------
+    >>> nnc.optimizers.Adagrad(learning_rate=0.05).get_config()["eps"]
+    1e-10
+    """
 
     name = "adagrad"
 
@@ -216,9 +260,35 @@ class Adagrad(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """torch.optim.RMSprop: v = alpha*v + (1-alpha)*g^2; centered subtracts
-    the squared running mean of g; p -= lr*g/(sqrt(v)+eps) (through a
-    momentum buffer when momentum > 0)."""
+    """RMSprop, torch.optim.RMSprop's formulas and defaults.
+
+    ``v = alpha*v + (1-alpha)*g^2``; centered subtracts the squared running
+    mean of g; ``p -= lr*g/(sqrt(v)+eps)`` (through a momentum buffer when
+    momentum > 0).
+
+    Parameters
+    ----------
+    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
+        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    alpha : float, default 0.99
+        Also spelled ``rho`` (Keras's name; torch's default).
+    eps : float, default 1e-8
+        Also spelled ``epsilon``.
+    weight_decay, momentum : float, default 0
+        As torch's.
+    centered : bool, default False
+        Normalise by the variance instead of the second moment.
+    clipnorm, global_clipnorm, clipvalue : float, optional
+        Gradient clipping in the C step, at most one: each tensor to this
+        L2 norm (Keras), all of them together (torch's
+        ``clip_grad_norm_``), or each element to [-v, v]
+        (``clip_grad_value_``).
+
+    Examples
+    --------
+    >>> nnc.optimizers.RMSprop(rho=0.9).get_config()["alpha"]
+    0.9
+    """
 
     name = "rmsprop"
 
@@ -233,8 +303,41 @@ class RMSprop(Optimizer):
 
 
 class Adam(Optimizer):
-    """torch.optim.Adam: m, v moving averages of g and g^2 with bias
-    correction; p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)."""
+    """Adam, torch.optim.Adam's formulas and defaults.
+
+    m, v are moving averages of g and g^2 with bias correction;
+    ``p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)``.
+
+    Parameters
+    ----------
+    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
+        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    betas : pair of float, default (0.9, 0.999)
+        Also given as ``beta_1``, ``beta_2`` (Keras).
+    eps : float, default 1e-8
+        Also spelled ``epsilon``.
+    weight_decay : float, default 0
+        Coupled L2 (torch's Adam; see AdamW for the decoupled form).
+    amsgrad : bool, default False
+        Keep the running maximum of v.
+    clipnorm, global_clipnorm, clipvalue : float, optional
+        Gradient clipping in the C step, at most one: each tensor to this
+        L2 norm (Keras), all of them together (torch's
+        ``clip_grad_norm_``), or each element to [-v, v]
+        (``clip_grad_value_``).
+
+    Raises
+    ------
+    TypeError
+        When one setting is given in two spellings (``lr`` and
+        ``learning_rate``).
+
+    Examples
+    --------
+    >>> opt = nnc.optimizers.Adam(learning_rate=1e-3, beta_1=0.8)
+    >>> opt.get_config()["betas"]
+    (0.8, 0.999)
+    """
 
     name = "adam"
 
@@ -261,8 +364,16 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
-    """torch.optim.AdamW: Adam with decoupled weight decay,
-    p *= 1 - lr*weight_decay before the Adam step."""
+    """AdamW, torch.optim.AdamW: Adam with decoupled weight decay,
+    ``p *= 1 - lr*weight_decay`` before the Adam step.
+
+    Parameters are Adam's, with ``weight_decay`` defaulting to 1e-2.
+
+    Examples
+    --------
+    >>> nnc.optimizers.AdamW().get_config()["weight_decay"]
+    0.01
+    """
 
     name = "adamw"
 
@@ -276,9 +387,31 @@ class AdamW(Adam):
 
 
 class LBFGS(Optimizer):
-    """torch.optim.LBFGS over the full batch (docs/architecture.md,
-    Optimizers): each epoch is one torch ``step(closure)`` of up to
-    ``max_iter`` iterations, optionally with a strong-Wolfe line search."""
+    """L-BFGS over the full batch, torch.optim.LBFGS's algorithm
+    (docs/architecture.md, Optimizers): each epoch is one torch
+    ``step(closure)`` of up to ``max_iter`` iterations.
+
+    Parameters
+    ----------
+    learning_rate : float, default 1.0
+        The step length of the first trial (``lr``).
+    max_iter : int, default 20
+        Iterations per step (epoch).
+    max_eval : int, optional
+        Loss evaluations per step; torch's default ``max_iter * 5 // 4``.
+    tolerance_grad, tolerance_change : float
+        torch's stopping tolerances (1e-7, 1e-9).
+    history_size : int, default 100
+        Curvature pairs kept (checked against the memory the process may
+        use).
+    line_search_fn : {None, "strong_wolfe"}
+        torch's strong-Wolfe line search, or fixed steps.
+
+    Examples
+    --------
+    >>> nnc.optimizers.LBFGS(max_iter=50, line_search_fn="strong_wolfe").get_config()["max_iter"]
+    50
+    """
 
     name = "lbfgs"
 

@@ -177,9 +177,11 @@ def test_evaluate_and_predict_on_sources_equal_arrays(tmp_path):
     x, y, sw = data("binary_crossentropy")
     m = model("float64", metrics=("accuracy", "mse", "r2"), l2=0.01)
     m.fit(x, y, epochs=2, verbose=0)
-    ref = m.evaluate(x, y, sample_weight=sw)
-    for got in (m.evaluate(Reiterable(x, y, sw)), m.evaluate(Dataset(x, y, sw)),
-                m.evaluate(memmap_of(tmp_path, x), y, sample_weight=sw, batch_size=BATCH)):
+    ref = m.evaluate(x, y, sample_weight=sw, return_dict=True)
+    for got in (m.evaluate(Reiterable(x, y, sw), return_dict=True),
+                m.evaluate(Dataset(x, y, sw), return_dict=True),
+                m.evaluate(memmap_of(tmp_path, x), y, sample_weight=sw, batch_size=BATCH,
+                           return_dict=True)):
         assert got.keys() == ref.keys()
         for key in ref:
             assert got[key] == pytest.approx(ref[key], rel=1e-12, abs=1e-15)
