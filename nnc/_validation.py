@@ -73,7 +73,8 @@ def _as_array(data, name: str) -> np.ndarray:
 
 def check_finite(arr: np.ndarray, name: str) -> None:
     """ValueError if a float array holds NaN or infinity."""
-    if arr.dtype.kind == "f" and arr.size and not _core.all_finite(to_engine(arr, arr.dtype)):
+    native = arr.dtype.newbyteorder("=")  # '>f8' data must be read as what it is
+    if arr.dtype.kind == "f" and arr.size and not _core.all_finite(to_engine(arr, native)):
         raise ValueError(f"{name}: contains NaN or infinity")
 
 
