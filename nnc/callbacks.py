@@ -145,8 +145,34 @@ def _monitored(logs, monitor: str, owner: str):
 
 class EarlyStopping(Callback):
     """Stop when ``monitor`` has not improved by more than ``min_delta`` for
-    ``patience`` epochs. With ``restore_best_weights`` the model ends with the
-    weights of its best epoch."""
+    ``patience`` epochs (Keras's rules).
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The log key to watch.
+    min_delta : float, default 0.0
+        The smallest change that counts as an improvement.
+    patience : int, default 0
+        Epochs without improvement before training stops.
+    verbose : int, default 0
+        1 prints a line when training stops.
+    mode : {"auto", "min", "max"}, default "auto"
+        Whether smaller or larger is better; ``"auto"`` is ``"max"`` for a
+        key containing "acc" or "r2", else ``"min"``.
+    baseline : float, optional
+        Stop unless ``monitor`` beats this within ``patience`` epochs.
+    restore_best_weights : bool, default False
+        End with the weights of the best epoch (the optimizer state stays
+        that of the last epoch, as in Keras).
+    start_from_epoch : int, default 0
+        Epochs to wait before monitoring starts.
+
+    Raises
+    ------
+    ValueError
+        For an unknown ``mode`` or a negative count.
+    """
 
     def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0,
                  verbose: int = 0, mode: str = "auto", baseline: float | None = None,
@@ -192,9 +218,25 @@ class EarlyStopping(Callback):
 
 
 class ModelCheckpoint(Callback):
-    """Save the model (or only its weights) after each epoch, or only when
-    ``monitor`` improved with ``save_best_only``. ``filepath`` may contain
-    ``{epoch}`` and log keys, e.g. ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``."""
+    """Save the model (or only its weights) after each epoch.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        May contain ``{epoch}`` and log keys, e.g.
+        ``"ckpt-{epoch:02d}-{val_loss:.3f}.npz"``; ``.nncb`` selects the
+        binary format. Each save replaces its file atomically.
+    monitor : str, default "val_loss"
+        The log key ``save_best_only`` watches.
+    verbose : int, default 0
+        1 prints a line per save.
+    save_best_only : bool, default False
+        Save only when ``monitor`` improved.
+    save_weights_only : bool, default False
+        ``save_weights`` instead of ``save``.
+    mode : {"auto", "min", "max"}, default "auto"
+        As for EarlyStopping.
+    """
 
     def __init__(self, filepath, monitor: str = "val_loss", verbose: int = 0,
                  save_best_only: bool = False, save_weights_only: bool = False,
@@ -224,9 +266,23 @@ class ModelCheckpoint(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at the start of each epoch to
-    ``schedule(epoch, current_lr)``, or ``schedule(epoch)`` for a function
-    of one argument (Keras accepts both; the signature decides)."""
+    """Set the learning rate at the start of each epoch.
+
+    Parameters
+    ----------
+    schedule : callable
+        ``schedule(epoch, current_lr) -> lr``, or ``schedule(epoch) -> lr``
+        for a function of one argument (Keras accepts both; the signature
+        decides).
+    verbose : int, default 0
+        1 prints the rate each epoch.
+
+    Raises
+    ------
+    TypeError
+        When ``schedule`` is not callable; at the first epoch when the
+        optimizer runs a learning-rate schedule (its rate cannot be set).
+    """
 
     def __init__(self, schedule, verbose: int = 0):
         super().__init__()
@@ -264,8 +320,32 @@ def _takes_two_arguments(function) -> bool:
 
 class ReduceLROnPlateau(Callback):
     """Multiply the learning rate by ``factor`` when ``monitor`` has not
-    improved for ``patience`` epochs (then wait ``cooldown`` epochs), never
-    below ``min_lr``."""
+    improved for ``patience`` epochs.
+
+    Parameters
+    ----------
+    monitor : str, default "val_loss"
+        The log key to watch.
+    factor : float, default 0.1
+        The multiplier, in [0, 1).
+    patience : int, default 10
+        Epochs without improvement before a reduction.
+    verbose : int, default 0
+        1 prints each reduction.
+    mode : {"auto", "min", "max"}, default "auto"
+        As for EarlyStopping.
+    min_delta : float, default 1e-4
+        The smallest change that counts as an improvement.
+    cooldown : int, default 0
+        Epochs to wait after a reduction before counting again.
+    min_lr : float, default 0.0
+        The rate is never reduced below this.
+
+    Raises
+    ------
+    TypeError
+        At ``fit`` when the optimizer runs a learning-rate schedule.
+    """
 
     def __init__(self, monitor: str = "val_loss", factor: float = 0.1, patience: int = 10,
                  verbose: int = 0, mode: str = "auto", min_delta: float = 1e-4,
@@ -322,7 +402,17 @@ class TerminateOnNaN(Callback):
 
 
 class CSVLogger(Callback):
-    """Append one CSV row per epoch (``epoch`` then the log keys)."""
+    """Append one CSV row per epoch (``epoch`` then the log keys).
+
+    Parameters
+    ----------
+    filename : str or os.PathLike
+        The CSV file.
+    separator : str, default ","
+        The field separator.
+    append : bool, default False
+        Add to an existing file instead of starting a new one.
+    """
 
     def __init__(self, filename, separator: str = ",", append: bool = False):
         super().__init__()

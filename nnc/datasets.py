@@ -131,7 +131,7 @@ def _shuffled(x: np.ndarray, labels: np.ndarray, rng, shuffle: bool, dtype):
 def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
                  turns: float = 1.5, radius: float = 2.5, seed: int | None = 0,
                  dtype="float32", shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
-    """Interleaved spirals in 2-D: x (n_samples, 2) and integer labels.
+    """Interleaved spirals in 2-D.
 
     Class c's points lie on r = radius t, angle = 2 pi (turns t + c/n_classes)
     for t in [0.05, 1], plus Gaussian noise of stddev ``0.1 noise radius``.
@@ -139,6 +139,40 @@ def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
     random order (so ``validation_split``, which holds out the last rows,
     sees every part of the spirals); ``shuffle=False`` orders them by
     radius, the classes alternating.
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        Rows in all (at least ``n_classes``), split evenly over the classes.
+    n_classes : int, default 2
+        Number of arms.
+    noise : float, default 0.1
+        Noise, relative to the radius.
+    turns, radius : float
+        How far each arm winds (1.5 turns) and its outer radius (2.5).
+    seed : int or None, default 0
+        The NumPy seed: the same seed gives the same rows.
+    dtype : str, default "float32"
+        The dtype of x (labels are int64).
+    shuffle : bool, default True
+        Rows in a random order (from ``seed``); ``False`` keeps the
+        generation order.
+
+    Returns
+    -------
+    x : numpy.ndarray of shape (n_samples, 2)
+    labels : numpy.ndarray of shape (n_samples,), int64
+
+    Raises
+    ------
+    ValueError
+        For a count or noise out of range.
+
+    Examples
+    --------
+    >>> x, labels = nnc.datasets.make_spirals(n_samples=6, seed=0)
+    >>> x.shape, labels.dtype.name, sorted(set(labels.tolist()))
+    ((6, 2), 'int64', [0, 1])
     """
     shuffle = _check_shuffle(shuffle)
     n_classes = check_int(n_classes, "n_classes", minimum=2)
@@ -158,7 +192,32 @@ def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
                dtype="float32", shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below), rows
-    in a random order (``shuffle=False``: class 0's, then class 1's)."""
+    in a random order (``shuffle=False``: class 0's, then class 1's).
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        Rows in all (at least 2).
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to each coordinate.
+    seed : int or None, default 0
+        The NumPy seed: the same seed gives the same rows.
+    dtype : str, default "float32"
+        The dtype of x (labels are int64).
+    shuffle : bool, default True
+        Rows in a random order (from ``seed``); ``False`` keeps the
+        generation order.
+
+    Returns
+    -------
+    x : numpy.ndarray of shape (n_samples, 2)
+    labels : numpy.ndarray of shape (n_samples,), int64
+
+    Raises
+    ------
+    ValueError
+        For a count or noise out of range.
+    """
     shuffle = _check_shuffle(shuffle)
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     noise = check_float(noise, "noise", minimum=0.0)
@@ -177,8 +236,35 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
                  seed: int | None = 0, dtype="float32",
                  shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Two concentric circles: class 0 on the unit circle, class 1 on the
-    circle of radius ``factor``, plus Gaussian noise of stddev ``noise``;
-    rows in a random order (``shuffle=False``: class 0's, then class 1's)."""
+    circle of radius ``factor``; rows in a random order (``shuffle=False``:
+    class 0's, then class 1's).
+
+    Parameters
+    ----------
+    n_samples : int, default 200
+        Rows in all (at least 2).
+    noise : float, default 0.05
+        Standard deviation of the Gaussian noise added to each coordinate.
+    factor : float, default 0.5
+        The inner circle's radius, in [0, 1).
+    seed : int or None, default 0
+        The NumPy seed: the same seed gives the same rows.
+    dtype : str, default "float32"
+        The dtype of x (labels are int64).
+    shuffle : bool, default True
+        Rows in a random order (from ``seed``); ``False`` keeps the
+        generation order.
+
+    Returns
+    -------
+    x : numpy.ndarray of shape (n_samples, 2)
+    labels : numpy.ndarray of shape (n_samples,), int64
+
+    Raises
+    ------
+    ValueError
+        For a count or noise out of range.
+    """
     shuffle = _check_shuffle(shuffle)
     n_samples = check_int(n_samples, "n_samples", minimum=2)
     noise = check_float(noise, "noise", minimum=0.0)
@@ -199,7 +285,25 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
 
 
 def one_hot(labels, n_classes: int | None = None, dtype="float32") -> np.ndarray:
-    """Integer labels (n,) -> one-hot matrix (n, n_classes)."""
+    """Integer labels (n,) as a one-hot matrix (n, n_classes).
+
+    Parameters
+    ----------
+    labels : array-like of int, shape (n,)
+        Class labels in [0, n_classes).
+    n_classes : int, optional
+        Defaults to ``labels.max() + 1``.
+    dtype : str, default "float32"
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, n_classes)
+
+    Examples
+    --------
+    >>> nnc.datasets.one_hot([0, 2, 1]).tolist()
+    [[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]]
+    """
     labels = np.asarray(labels)
     if labels.ndim != 1 or labels.dtype.kind not in "iu":
         raise ValueError(f"labels: expected a 1-D integer array, got {labels.dtype} "
@@ -235,7 +339,21 @@ def standardize(x, mean=None, std=None):
 
 
 def split(x, y, test_fraction: float = 0.2, seed: int | None = 0):
-    """Shuffle and split into (x_train, x_test, y_train, y_test)."""
+    """Shuffle and split into train and test parts.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Rows and their targets (the same number of rows).
+    test_fraction : float, default 0.2
+        The share of rows in the test part, in [0, 1).
+    seed : int or None, default 0
+        The NumPy seed of the shuffle.
+
+    Returns
+    -------
+    x_train, x_test, y_train, y_test : numpy.ndarray
+    """
     test_fraction = check_float(test_fraction, "test_fraction", minimum=0.0, maximum=1.0,
                                 exclusive_max=True)
     x, y = np.asarray(x), np.asarray(y)

@@ -34,15 +34,31 @@ class Initializer:
 
 
 class Zeros(Initializer):
+    """Every value 0 (``"zeros"``)."""
+
     name = "zeros"
 
 
 class Ones(Initializer):
+    """Every value 1 (``"ones"``)."""
+
     name = "ones"
 
 
 class Constant(Initializer):
-    """Every value equal to ``value``."""
+    """Every value equal to ``value`` (``"constant"``).
+
+    Parameters
+    ----------
+    value : float, default 0.0
+        A finite number.
+
+    Examples
+    --------
+    >>> layer = nnc.Dense(2, bias_initializer=nnc.initializers.Constant(0.1))
+    >>> layer.get_config()["bias_initializer"]
+    ['constant', 0.1]
+    """
 
     name = "constant"
 
@@ -51,7 +67,13 @@ class Constant(Initializer):
 
 
 class RandomUniform(Initializer):
-    """U(-limit, limit)."""
+    """Values drawn from U(-limit, limit) (``"uniform"``).
+
+    Parameters
+    ----------
+    limit : float, default 0.05
+        The half-width, >= 0.
+    """
 
     name = "uniform"
 
@@ -60,7 +82,13 @@ class RandomUniform(Initializer):
 
 
 class RandomNormal(Initializer):
-    """N(0, stddev^2)."""
+    """Values drawn from N(0, stddev^2) (``"normal"``).
+
+    Parameters
+    ----------
+    stddev : float, default 0.05
+        The standard deviation, >= 0.
+    """
 
     name = "normal"
 

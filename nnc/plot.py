@@ -72,9 +72,28 @@ def _history_dict(h) -> tuple[dict, list]:
 
 
 def history(h, keys=None, ax=None):
-    """Loss curves (``loss``, ``val_loss``, ...) on one axis, the other
-    metrics on a second one and the learning rate on a third, per epoch.
-    ``keys`` restricts the curves; ``ax`` draws them all into that Axes."""
+    """Training curves per epoch: losses (``loss``, ``val_loss``, ...) on one
+    axis, the other metrics on a second one and the learning rate on a third.
+
+    Parameters
+    ----------
+    h : nnc.callbacks.History or dict
+        ``model.fit``'s result, or its ``.history`` dict.
+    keys : str or list of str, optional
+        Restricts the curves.
+    ax : matplotlib.axes.Axes, optional
+        Draw every curve into this Axes instead.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Made outside pyplot's state (shown once in a notebook).
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    """
     logs, epochs = _history_dict(h)
     if keys is None:
         keys = [k for k in logs if not k.startswith(_NORM_PREFIXES)]
@@ -111,7 +130,29 @@ def history(h, keys=None, ax=None):
 def activation_histograms(model, x, bins: int = 30, title: str | None = None):
     """One histogram per Dense layer of its activations on ``x`` (the
     figures 6.15-6.17 of lecture note 000), with mean, std and the fraction of
-    saturated outputs (sigmoid/tanh) or dead units (ReLU) in each title."""
+    saturated outputs (sigmoid/tanh) or dead units (ReLU) in each title.
+
+    Parameters
+    ----------
+    model : nnc.Sequential
+        A built model (inference mode: nothing changes).
+    x : array-like of shape (n_samples, n_features)
+        The inputs.
+    bins : int, default 30
+        Histogram bins.
+    title : str, optional
+        A title for the whole figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Made outside pyplot's state (shown once in a notebook).
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    """
     stats = model.activation_stats(x, bins=bins)
     fig, axes = new_figure(len(stats), figsize=(2.6 * len(stats) + 0.6, 2.8), sharey=True)
     for axis, s in zip(axes[0], stats):
@@ -135,8 +176,29 @@ def activation_histograms(model, x, bins: int = 30, title: str | None = None):
 
 def gradient_norms(h, log_scale: bool = True, weights: bool = False):
     """Per-layer gradient norms per epoch, as recorded by
-    ``nnc.callbacks.GradientStats`` (``grad_norm/<layer>``), on a log axis;
-    with ``weights=True`` the weight norms on a second axis."""
+    ``nnc.callbacks.GradientStats`` (``grad_norm/<layer>``).
+
+    Parameters
+    ----------
+    h : nnc.callbacks.History or dict
+        A history recorded with ``callbacks=[nnc.callbacks.GradientStats()]``.
+    log_scale : bool, default True
+        A logarithmic y axis.
+    weights : bool, default False
+        Also the weight norms, on a second axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Made outside pyplot's state (shown once in a notebook).
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    ValueError
+        When the history has no ``grad_norm/`` entries.
+    """
     logs, epochs = _history_dict(h)
     grad_keys = [k for k in logs if k.startswith("grad_norm/")]
     if not grad_keys:
@@ -161,9 +223,35 @@ def gradient_norms(h, log_scale: bool = True, weights: bool = False):
 
 def decision_boundary(model, x, y, resolution: int = 200, ax=None):
     """Predicted class over the plane of a model with 2 inputs, with the
-    samples ``x`` coloured by their label ``y`` (class indices, one-hot
-    rows or 0/1 targets). One sigmoid output is thresholded at 0.5; a
-    wider output takes the argmax; a regression output is shown as is."""
+    samples coloured by their label. One sigmoid output is thresholded at
+    0.5; a wider output takes the argmax; a regression output is shown as
+    is.
+
+    Parameters
+    ----------
+    model : nnc.Sequential
+        A built model with ``input_dim == 2``.
+    x : array-like of shape (n_samples, 2)
+        The samples.
+    y : array-like
+        Their labels: class indices, one-hot rows or 0/1 targets.
+    resolution : int, default 200
+        Grid points per axis.
+    ax : matplotlib.axes.Axes, optional
+        Draw into this Axes.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Made outside pyplot's state (shown once in a notebook).
+
+    Raises
+    ------
+    ImportError
+        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    ValueError
+        For a model without 2 inputs.
+    """
     if model.input_dim != 2:
         raise ValueError(f"model: decision_boundary needs a model with 2 inputs, "
                          f"got input_dim={model.input_dim}")

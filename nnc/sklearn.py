@@ -471,6 +471,72 @@ class _IterationRules(Callback):
                           stacklevel=2)
 
 
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (100,)
+        Units of each hidden layer.
+    activation : {"identity", "logistic", "tanh", "relu"}, default "relu"
+        The hidden layers' activation.
+    solver : {"adam", "sgd", "lbfgs"}, default "adam"
+        adam and sgd run in nnc's engine (torch.optim's formulas); lbfgs is
+        SciPy's L-BFGS-B on the engine's full-batch loss and gradient, as in
+        scikit-learn.
+    alpha : float, default 1e-4
+        L2 coefficient: alpha/(2n) sum W^2 is added to the loss.
+    batch_size : int or "auto", default "auto"
+        min(200, n_samples) rows per step (adam, sgd).
+    learning_rate : {"constant", "invscaling", "adaptive"}, default "constant"
+        sgd's schedule.
+    learning_rate_init : float, default 1e-3
+        The initial step size (adam, sgd).
+    power_t : float, default 0.5
+        The exponent of "invscaling".
+    max_iter : int, default 200
+        Epochs (adam, sgd) or L-BFGS iterations.
+    shuffle : bool, default True
+        Reshuffle the rows every epoch.
+    random_state : int, RandomState or None
+        Initial weights, split and shuffling.
+    tol : float, default 1e-4
+        The improvement that counts (see n_iter_no_change).
+    verbose : bool, default False
+        Print the loss per iteration.
+    warm_start : bool, default False
+        Continue from the previous fit (keeping nnc's optimizer state).
+    momentum : float, default 0.9
+        sgd's momentum.
+    nesterovs_momentum : bool, default True
+        Nesterov momentum for sgd.
+    early_stopping : bool, default False
+        Hold out validation_fraction of the rows and stop when their score
+        stops improving.
+    validation_fraction : float, default 0.1
+        The held-out share for early_stopping.
+    beta_1, beta_2, epsilon : float
+        Adam's constants (0.9, 0.999, 1e-8).
+    n_iter_no_change : int or inf, default 10
+        Epochs without an improvement above tol before stopping.
+    max_fun : int, default 15000
+        lbfgs's bound on loss evaluations.
+    dropout : float, default 0.0
+        nnc only: the dropout rate on the input of every layer after the
+        first hidden one (the inputs themselves are never dropped).
+    optimizer : nnc.optimizers.Optimizer, optional
+        nnc only: any nnc optimizer instead of the solver's.
+    dtype : {None, "float32", "float64"}, default None
+        nnc only: None keeps float32 input in float32 (anything else in
+        float64); a string forces that dtype.
+
+    Notes
+    -----
+    Fitted attributes, warnings, errors and iteration rules are
+    scikit-learn's (README, "scikit-learn estimators"); where nnc departs on
+    purpose (torch.optim's formulas, warm starts keeping optimizer state),
+    the README says so.
+"""
+
+
 class MLPClassifier(ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier: scikit-learn's, trained by nnc.
 
@@ -563,7 +629,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ``loss="squared_error"`` is ½ of the squared error averaged over samples
     and outputs, ``"poisson"`` half the Poisson deviance of exp(z) summed
     over outputs (the engine's ``poisson`` loss), both plus alpha/(2n) sum W²,
-    as in scikit-learn.
+    as in scikit-learn. ``loss`` comes first, as in scikit-learn 1.9.
     """
 
     _parameter_constraints: dict = {**_BaseMLP._parameter_constraints,
@@ -630,3 +696,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def predict(self, X):
         """The predicted values, shape (n,) for one output."""
         return self._from_raw(self._forward(X))
+
+
+# One parameter list for both estimators' documentation.
+for _estimator in (MLPClassifier, MLPRegressor):
+    _estimator.__doc__ = (_estimator.__doc__ or "") + _PARAMETERS_DOC
