@@ -20,7 +20,37 @@ from importlib import resources
 
 import numpy as np
 
+from ._docs import with_sections
 from ._validation import check_float, check_int
+
+#: The point count and noise of make_moons and make_circles (``{{points}}``).
+_POINTS = """
+n_samples : int
+    Rows in all (at least 2), half of them in each class.
+noise : float
+    Standard deviation of the Gaussian noise added to each coordinate.
+"""
+
+#: The parameters and results every generator shares (``{{generated}}``).
+_GENERATED = """
+seed : int or None, default 0
+    The NumPy seed: the same seed gives the same rows.
+dtype : str, default "float32"
+    The dtype of x (labels are int64).
+shuffle : bool, default True
+    Rows in a random order (from ``seed``); ``False`` keeps the
+    generation order.
+
+Returns
+-------
+x : numpy.ndarray of shape (n_samples, 2)
+labels : numpy.ndarray of shape (n_samples,), int64
+
+Raises
+------
+ValueError
+    For a count or noise out of range.
+"""
 
 # ------------------------------------------------------------ bundled data
 
@@ -128,6 +158,7 @@ def _shuffled(x: np.ndarray, labels: np.ndarray, rng, shuffle: bool, dtype):
     return x.astype(dtype), labels.astype(np.int64)
 
 
+@with_sections(generated=_GENERATED)
 def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
                  turns: float = 1.5, radius: float = 2.5, seed: int | None = 0,
                  dtype="float32", shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -150,23 +181,7 @@ def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
         Noise, relative to the radius.
     turns, radius : float
         How far each arm winds (1.5 turns) and its outer radius (2.5).
-    seed : int or None, default 0
-        The NumPy seed: the same seed gives the same rows.
-    dtype : str, default "float32"
-        The dtype of x (labels are int64).
-    shuffle : bool, default True
-        Rows in a random order (from ``seed``); ``False`` keeps the
-        generation order.
-
-    Returns
-    -------
-    x : numpy.ndarray of shape (n_samples, 2)
-    labels : numpy.ndarray of shape (n_samples,), int64
-
-    Raises
-    ------
-    ValueError
-        For a count or noise out of range.
+    {{generated}}
 
     Examples
     --------
@@ -189,6 +204,7 @@ def make_spirals(n_samples: int = 400, n_classes: int = 2, noise: float = 0.1,
     return _shuffled(x, labels, rng, shuffle, dtype)
 
 
+@with_sections(points=_POINTS, generated=_GENERATED)
 def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
                dtype="float32", shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Two interleaving half circles (class 0 on top, class 1 below), rows
@@ -196,27 +212,8 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
 
     Parameters
     ----------
-    n_samples : int, default 200
-        Rows in all (at least 2).
-    noise : float, default 0.1
-        Standard deviation of the Gaussian noise added to each coordinate.
-    seed : int or None, default 0
-        The NumPy seed: the same seed gives the same rows.
-    dtype : str, default "float32"
-        The dtype of x (labels are int64).
-    shuffle : bool, default True
-        Rows in a random order (from ``seed``); ``False`` keeps the
-        generation order.
-
-    Returns
-    -------
-    x : numpy.ndarray of shape (n_samples, 2)
-    labels : numpy.ndarray of shape (n_samples,), int64
-
-    Raises
-    ------
-    ValueError
-        For a count or noise out of range.
+    {{points}}
+    {{generated}}
     """
     shuffle = _check_shuffle(shuffle)
     n_samples = check_int(n_samples, "n_samples", minimum=2)
@@ -232,6 +229,7 @@ def make_moons(n_samples: int = 200, noise: float = 0.1, seed: int | None = 0,
     return _shuffled(x, labels, rng, shuffle, dtype)
 
 
+@with_sections(points=_POINTS, generated=_GENERATED)
 def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
                  seed: int | None = 0, dtype="float32",
                  shuffle: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -241,29 +239,10 @@ def make_circles(n_samples: int = 200, noise: float = 0.05, factor: float = 0.5,
 
     Parameters
     ----------
-    n_samples : int, default 200
-        Rows in all (at least 2).
-    noise : float, default 0.05
-        Standard deviation of the Gaussian noise added to each coordinate.
+    {{points}}
     factor : float, default 0.5
         The inner circle's radius, in [0, 1).
-    seed : int or None, default 0
-        The NumPy seed: the same seed gives the same rows.
-    dtype : str, default "float32"
-        The dtype of x (labels are int64).
-    shuffle : bool, default True
-        Rows in a random order (from ``seed``); ``False`` keeps the
-        generation order.
-
-    Returns
-    -------
-    x : numpy.ndarray of shape (n_samples, 2)
-    labels : numpy.ndarray of shape (n_samples,), int64
-
-    Raises
-    ------
-    ValueError
-        For a count or noise out of range.
+    {{generated}}
     """
     shuffle = _check_shuffle(shuffle)
     n_samples = check_int(n_samples, "n_samples", minimum=2)

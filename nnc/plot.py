@@ -17,6 +17,21 @@ import sys
 
 import numpy as np
 
+from ._docs import with_sections
+
+#: What every plot returns and raises (``{{figure}}``).
+_FIGURE = """
+Returns
+-------
+matplotlib.figure.Figure
+    Made outside pyplot's state (shown once in a notebook).
+
+Raises
+------
+ImportError
+    When matplotlib is not installed (``pip install 'nnc[plot]'``).
+"""
+
 #: Log keys that are not training curves (plotted by gradient_norms).
 _NORM_PREFIXES = ("grad_norm/", "weight_norm/")
 
@@ -71,6 +86,7 @@ def _history_dict(h) -> tuple[dict, list]:
     return logs, [e + 1 for e in epochs]
 
 
+@with_sections(figure=_FIGURE)
 def history(h, keys=None, ax=None):
     """Training curves per epoch: losses (``loss``, ``val_loss``, ...) on one
     axis, the other metrics on a second one and the learning rate on a third.
@@ -84,15 +100,7 @@ def history(h, keys=None, ax=None):
     ax : matplotlib.axes.Axes, optional
         Draw every curve into this Axes instead.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Made outside pyplot's state (shown once in a notebook).
-
-    Raises
-    ------
-    ImportError
-        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    {{figure}}
     """
     logs, epochs = _history_dict(h)
     if keys is None:
@@ -127,6 +135,7 @@ def history(h, keys=None, ax=None):
     return fig
 
 
+@with_sections(figure=_FIGURE)
 def activation_histograms(model, x, bins: int = 30, title: str | None = None):
     """One histogram per Dense layer of its activations on ``x`` (the
     figures 6.15-6.17 of lecture note 000), with mean, std and the fraction of
@@ -143,15 +152,7 @@ def activation_histograms(model, x, bins: int = 30, title: str | None = None):
     title : str, optional
         A title for the whole figure.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Made outside pyplot's state (shown once in a notebook).
-
-    Raises
-    ------
-    ImportError
-        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    {{figure}}
     """
     stats = model.activation_stats(x, bins=bins)
     fig, axes = new_figure(len(stats), figsize=(2.6 * len(stats) + 0.6, 2.8), sharey=True)
@@ -174,6 +175,7 @@ def activation_histograms(model, x, bins: int = 30, title: str | None = None):
     return fig
 
 
+@with_sections(figure=_FIGURE)
 def gradient_norms(h, log_scale: bool = True, weights: bool = False):
     """Per-layer gradient norms per epoch, as recorded by
     ``nnc.callbacks.GradientStats`` (``grad_norm/<layer>``).
@@ -187,15 +189,7 @@ def gradient_norms(h, log_scale: bool = True, weights: bool = False):
     weights : bool, default False
         Also the weight norms, on a second axis.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Made outside pyplot's state (shown once in a notebook).
-
-    Raises
-    ------
-    ImportError
-        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    {{figure}}
     ValueError
         When the history has no ``grad_norm/`` entries.
     """
@@ -221,6 +215,7 @@ def gradient_norms(h, log_scale: bool = True, weights: bool = False):
     return fig
 
 
+@with_sections(figure=_FIGURE)
 def decision_boundary(model, x, y, resolution: int = 200, ax=None):
     """Predicted class over the plane of a model with 2 inputs, with the
     samples coloured by their label. One sigmoid output is thresholded at
@@ -240,15 +235,7 @@ def decision_boundary(model, x, y, resolution: int = 200, ax=None):
     ax : matplotlib.axes.Axes, optional
         Draw into this Axes.
 
-    Returns
-    -------
-    matplotlib.figure.Figure
-        Made outside pyplot's state (shown once in a notebook).
-
-    Raises
-    ------
-    ImportError
-        When matplotlib is not installed (``pip install 'nnc[plot]'``).
+    {{figure}}
     ValueError
         For a model without 2 inputs.
     """

@@ -20,6 +20,7 @@ import functools
 import inspect
 
 from .. import _core
+from .._docs import with_sections
 from . import schedules
 from .schedules import LearningRateSchedule
 
@@ -181,6 +182,23 @@ class Optimizer:
         return f"{type(self).__name__}({args})"
 
 
+#: The docstring sections every first-order optimizer shares.
+_SECTIONS = {
+    "learning_rate": """
+learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
+    Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+""",
+    "clipping": """
+clipnorm, global_clipnorm, clipvalue : float, optional
+    Gradient clipping in the C step, at most one: each tensor to this
+    L2 norm (Keras), all of them together (torch's
+    ``clip_grad_norm_``), or each element to [-v, v]
+    (``clip_grad_value_``).
+""",
+}
+
+
+@with_sections(**_SECTIONS)
 class SGD(Optimizer):
     """Stochastic gradient descent, torch.optim.SGD's formulas and defaults.
 
@@ -190,17 +208,12 @@ class SGD(Optimizer):
 
     Parameters
     ----------
-    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
-        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    {{learning_rate}}
     momentum, dampening, weight_decay : float, default 0
         As torch's (``weight_decay`` is the coupled L2 form).
     nesterov : bool, default False
         Nesterov momentum.
-    clipnorm, global_clipnorm, clipvalue : float, optional
-        Gradient clipping in the C step, at most one: each tensor to this
-        L2 norm (Keras), all of them together (torch's
-        ``clip_grad_norm_``), or each element to [-v, v]
-        (``clip_grad_value_``).
+    {{clipping}}
 
     Examples
     --------
@@ -221,6 +234,7 @@ class SGD(Optimizer):
                          global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
 
+@with_sections(**_SECTIONS)
 class Adagrad(Optimizer):
     """Adagrad, torch.optim.Adagrad's formulas and defaults.
 
@@ -228,17 +242,12 @@ class Adagrad(Optimizer):
 
     Parameters
     ----------
-    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
-        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    {{learning_rate}}
     lr_decay, weight_decay, initial_accumulator_value : float, default 0
         As torch's.
     eps : float, default 1e-10
         Also spelled ``epsilon`` (Keras).
-    clipnorm, global_clipnorm, clipvalue : float, optional
-        Gradient clipping in the C step, at most one: each tensor to this
-        L2 norm (Keras), all of them together (torch's
-        ``clip_grad_norm_``), or each element to [-v, v]
-        (``clip_grad_value_``).
+    {{clipping}}
 
     Examples
     --------
@@ -259,6 +268,7 @@ class Adagrad(Optimizer):
                          clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
 
+@with_sections(**_SECTIONS)
 class RMSprop(Optimizer):
     """RMSprop, torch.optim.RMSprop's formulas and defaults.
 
@@ -268,8 +278,7 @@ class RMSprop(Optimizer):
 
     Parameters
     ----------
-    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
-        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    {{learning_rate}}
     alpha : float, default 0.99
         Also spelled ``rho`` (Keras's name; torch's default).
     eps : float, default 1e-8
@@ -278,11 +287,7 @@ class RMSprop(Optimizer):
         As torch's.
     centered : bool, default False
         Normalise by the variance instead of the second moment.
-    clipnorm, global_clipnorm, clipvalue : float, optional
-        Gradient clipping in the C step, at most one: each tensor to this
-        L2 norm (Keras), all of them together (torch's
-        ``clip_grad_norm_``), or each element to [-v, v]
-        (``clip_grad_value_``).
+    {{clipping}}
 
     Examples
     --------
@@ -302,6 +307,7 @@ class RMSprop(Optimizer):
                          clipnorm=clipnorm, global_clipnorm=global_clipnorm, clipvalue=clipvalue)
 
 
+@with_sections(**_SECTIONS)
 class Adam(Optimizer):
     """Adam, torch.optim.Adam's formulas and defaults.
 
@@ -310,8 +316,7 @@ class Adam(Optimizer):
 
     Parameters
     ----------
-    learning_rate : float or nnc.optimizers.schedules.LearningRateSchedule
-        Also spelled ``lr`` (torch); a schedule is evaluated per step in C.
+    {{learning_rate}}
     betas : pair of float, default (0.9, 0.999)
         Also given as ``beta_1``, ``beta_2`` (Keras).
     eps : float, default 1e-8
@@ -320,11 +325,7 @@ class Adam(Optimizer):
         Coupled L2 (torch's Adam; see AdamW for the decoupled form).
     amsgrad : bool, default False
         Keep the running maximum of v.
-    clipnorm, global_clipnorm, clipvalue : float, optional
-        Gradient clipping in the C step, at most one: each tensor to this
-        L2 norm (Keras), all of them together (torch's
-        ``clip_grad_norm_``), or each element to [-v, v]
-        (``clip_grad_value_``).
+    {{clipping}}
 
     Raises
     ------

@@ -82,12 +82,20 @@ static int gradcheck_case(nnc_activation act, nnc_loss loss, double l2) {
     return 0;
 }
 
+/* The four XOR points and their targets. */
+static const double XOR_X[8] = {0, 0, 0, 1, 1, 0, 1, 1};
+static const double XOR_Y[4] = {0, 1, 1, 0};
+
+/* A 4-unit hidden layer and a 1-unit output layer. */
+static void xor_layers(nnc_layer_spec layers[2], nnc_activation hidden, nnc_activation out) {
+    nnc_layer_spec_default(&layers[0], 4, hidden);
+    nnc_layer_spec_default(&layers[1], 1, out);
+}
+
 static int xor_training(void) {
-    const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
-    const double y[4] = {0, 1, 1, 0};
+    const double *x = XOR_X, *y = XOR_Y;
     nnc_layer_spec layers[2];
-    nnc_layer_spec_default(&layers[0], 4, NNC_ACT_SIGMOID);
-    nnc_layer_spec_default(&layers[1], 1, NNC_ACT_SIGMOID);
+    xor_layers(layers, NNC_ACT_SIGMOID, NNC_ACT_SIGMOID);
     nnc_optimizer_config cfg;
     nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
     cfg.learning_rate = 2.0;
@@ -250,11 +258,9 @@ static int schedules_and_clipping(void) {
           "step_size 0 refused: %s", nnc_last_error());
     s.param[1] = 3;
 
-    const double x[8] = {0, 0, 0, 1, 1, 0, 1, 1};
-    const double y[4] = {0, 1, 1, 0};
+    const double *x = XOR_X, *y = XOR_Y;
     nnc_layer_spec layers[2];
-    nnc_layer_spec_default(&layers[0], 4, NNC_ACT_TANH);
-    nnc_layer_spec_default(&layers[1], 1, NNC_ACT_LINEAR);
+    xor_layers(layers, NNC_ACT_TANH, NNC_ACT_LINEAR);
     nnc_optimizer_config cfg;
     nnc_optimizer_config_default(&cfg, NNC_OPT_SGD);
     cfg.schedule = s;

@@ -10,6 +10,7 @@ import struct
 
 import numpy as np
 import pytest
+from helpers.kernels import assert_same_on_every_kernel_set_and_thread_count
 from helpers.models import build_model, make_data
 from helpers.optional import require
 from helpers.torch_twin import torch_loss, torch_params
@@ -233,30 +234,13 @@ def test_schedule_float32_follows_float64():
 
 
 def test_schedule_bit_identical_across_kernels_and_threads():
-    from nnc import _core
+    def train():
+        model, x, y = setup()
+        model.compile(optimizer=nnc.optimizers.Adam(lr=S.CosineDecay(0.01, 30)), loss="mse")
+        model.fit(x, y, epochs=3, batch_size=8, verbose=0)
+        return model
 
-    results = []  # (is the reference set, weights)
-    previous_arch, previous_threads = _core.get_kernel_arch(), nnc.get_num_threads()
-    try:
-        for arch in _core.supported_kernel_archs():
-            for threads in (1, 2):
-                _core.set_kernel_arch(arch)
-                nnc.set_num_threads(threads)
-                model, x, y = setup()
-                model.compile(optimizer=nnc.optimizers.Adam(lr=S.CosineDecay(0.01, 30)),
-                              loss="mse")
-                model.fit(x, y, epochs=3, batch_size=8, verbose=0)
-                results.append((arch == "ref",
-                                np.concatenate([w.ravel() for w in model.get_weights()])))
-    finally:
-        _core.set_kernel_arch(previous_arch)
-        nnc.set_num_threads(previous_threads)
-    # The engine's guarantee (docs/design.md, Kernels and threads): any thread
-    # count, and the SIMD sets among themselves (ref has no fma: rounding).
-    for group in (True, False):
-        runs = [r for is_ref, r in results if is_ref == group]
-        for r in runs[1:]:
-            assert np.array_equal(r, runs[0])
+    assert_same_on_every_kernel_set_and_thread_count(train)
 
 
 def test_scheduled_rate_cannot_be_set_like_keras():
