@@ -28,7 +28,7 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _chunks, _core, _html, batch_sources, inspection, losses, optimizers, progress, saving
+from . import _chunks, _core, _dask, _html, batch_sources, inspection, losses, optimizers, progress, saving
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values
@@ -532,7 +532,7 @@ class Sequential:
             raise ValueError("validation_data: expected (x_val, y_val) or "
                              "(x_val, y_val, sample_weight_val)")
         sw = data[2] if len(data) == 3 else None
-        if batch_sources.is_mapped(data[0]):
+        if batch_sources.is_mapped(data[0]) or _dask.is_collection(data[0]):
             return batch_sources.source(self, "validation_data", data[0], data[1], sw,
                                         batch_size=batch_size or EVALUATION_BATCH)
         if steps is not None:
@@ -600,6 +600,8 @@ class Sequential:
         batch_size = v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         verbose = progress.resolve_verbose(verbose)
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
+        if _dask.is_collection(x):  # a lazy Dask array, computed on the workers
+            return _dask.predict(self, x)
         source = batch_sources.source(self, "x", x, batch_size=batch_size or EVALUATION_BATCH,
                                       steps=steps, targets=False)
         if source is not None:
