@@ -145,6 +145,8 @@ class DaskSource:
         self.partitions = self.x.numblocks[0]
         if self.partitions == 0 or (_known(self.x.chunks[0]) and self.x.shape[0] == 0):
             raise ValueError(f"{argument}: expected at least one sample, got none")
+        # Checks the width and builds the model up front (the shuffle's seed needs it).
+        model.engine_features(np.zeros((0, self.x.shape[1])), f"{argument}", allow_empty=True)
         self.rows = int(self.x.shape[0]) if _known(self.x.chunks[0]) else None
         # Shuffled windows each end in their own smaller batch: no fixed count.
         self.steps = (-(-self.rows // batch_size)
@@ -230,10 +232,7 @@ def map_predict(predictor, x, method: str, n_outputs: int | None, dtype):
 def predict(model, x):
     """``Sequential.predict`` of a Dask collection: a lazy Dask array."""
     arr = as_array(x, "x")
-    if not model.built:
-        raise ValueError("x: the model is not built yet; fit it or give input_dim")
-    if not np.isnan(arr.shape[1]):
-        model.engine_features(np.zeros((0, arr.shape[1])), "x", allow_empty=True)
+    model.engine_features(np.zeros((0, arr.shape[1])), "x", allow_empty=True)
     return map_predict(model, arr, "predict", model.output_dim, model.dtype)
 
 

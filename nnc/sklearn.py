@@ -63,10 +63,11 @@ _STOCHASTIC = ("sgd", "adam")
 
 def _dense(x, dtype) -> np.ndarray:
     """`x` (validated, possibly scipy-sparse) as the engine takes it: the
-    engine computes on dense rows (docs/design.md)."""
+    engine computes on dense rows (docs/design.md). Aligned too: arrays
+    unpickled from a network buffer (Dask's workers) may not be."""
     if sparse.issparse(x):
         x = x.toarray()
-    return np.ascontiguousarray(x, dtype=dtype)
+    return np.require(x, dtype=dtype, requirements=["C", "A"])
 
 
 class _BaseMLP(BaseEstimator):
