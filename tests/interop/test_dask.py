@@ -349,17 +349,27 @@ def test_grid_search_under_joblibs_dask_backend_is_the_serial_search(client, dat
 # -------------------------------------------------- data beyond the workers
 
 
-def _spill_and_pids(dask_worker):
-    written = sum(v for k, v in dask_worker.digests_total.items()
-                  if "disk-write" in k and k[-1] == "bytes")
-    return {"pid": os.getpid(), "spilled_bytes": written,
-            "spilled_now": dask_worker.data.spilled_total.disk,
-            "memory_limit": dask_worker.memory_manager.memory_limit}
+def _worker_state_probe():
+    """A function for client.run reporting a worker's pid, bytes spilled to
+    disk and memory limit. Made here so that cloudpickle sends it by value:
+    by reference, the workers would import this module and with it
+    scikit-learn, beyond their small memory limit."""
+    def probe(dask_worker):
+        written = sum(v for k, v in dask_worker.digests_total.items()
+                      if "disk-write" in k and k[-1] == "bytes")
+        return {"pid": os.getpid(), "spilled_bytes": written,
+                "spilled_now": dask_worker.data.spilled_total.disk,
+                "memory_limit": dask_worker.memory_manager.memory_limit}
+    return probe
 
 
+# 1.4 GiB cross loopback TCP: ~10 s on an idle 2-core machine, 30 s under load.
+@pytest.mark.slow_extra
 def test_training_on_data_4x_a_workers_memory_streams_without_spilling():
-    limit = 200 * 2**20
-    rows, features = 210_000, 512
+    # A worker holding dask.array and NumPy is ~150 MiB resident; 350 MiB
+    # leaves its spill threshold (70%) above that plus a few partitions.
+    limit = 350 * 2**20
+    rows, features = 360_000, 512
     X = da.random.default_rng(7).random((rows, features), chunks=(2_500, features))
     y = X[:, :4].sum(axis=1) - 2.0
     assert X.nbytes >= 4 * limit
@@ -367,9 +377,10 @@ def test_training_on_data_4x_a_workers_memory_streams_without_spilling():
                              shuffle=False)
     # A small cluster of its own: these workers never import scikit-learn.
     with _cluster(limit) as cluster, distributed.Client(cluster) as small:
-        before = small.run(_spill_and_pids)
+        probe = _worker_state_probe()
+        before = small.run(probe)
         estimator.partial_fit(X, y)
-        after = small.run(_spill_and_pids)
+        after = small.run(probe)
     assert after.keys() == before.keys()  # no worker replaced
     for address, state in after.items():
         assert state["pid"] == before[address]["pid"]  # nor restarted
