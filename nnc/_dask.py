@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import pickle
 import sys
+import warnings
 
 import numpy as np
 
@@ -252,9 +253,11 @@ def estimator_fit(estimator, X, y, sample_weight=None):
     """``fit`` of a Dask collection: from fresh weights (unless warm_start),
     up to ``max_iter`` passes of partial_fit over the partitions, their order
     permuted per pass from ``random_state`` when ``shuffle``; stops after
-    ``n_iter_no_change`` passes whose mean loss did not improve by ``tol``.
+    more than ``n_iter_no_change`` passes whose mean loss did not improve by
+    ``tol`` (scikit-learn's rule, per pass).
     ``n_iter_`` counts passes, ``loss_curve_`` holds each pass's mean loss."""
     from sklearn.base import ClassifierMixin
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.utils import check_random_state
 
     if estimator.early_stopping:
@@ -289,8 +292,13 @@ def estimator_fit(estimator, X, y, sample_weight=None):
         curve.append(total / rows)
         stale = stale + 1 if curve[-1] > best - estimator.tol else 0
         best = min(best, curve[-1])
-        if stale >= estimator.n_iter_no_change:
+        if stale > estimator.n_iter_no_change:  # scikit-learn's comparison
             break
+    else:
+        if estimator.max_iter:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({estimator.max_iter}) "
+                          "reached and the optimization hasn't converged yet.",
+                          ConvergenceWarning, stacklevel=3)
     estimator.n_iter_, estimator.loss_curve_ = len(curve), curve
     estimator.loss_ = curve[-1] if curve else estimator.loss_
     return estimator

@@ -224,6 +224,10 @@ def test_estimator_partial_fit_fit_predict_score_on_dask(client, data):
             plain_clf.partial_fit(x[s], labels[s], classes=np.array([0, 1, 2]))
     assert _same_weights(dask_clf.coefs_, plain_clf.coefs_)
     assert dask_clf.n_iter_ == 4 and len(dask_clf.loss_curve_) == 4
+    # The stopping rule counts passes as an array fit counts epochs.
+    stopping = {"hidden_layer_sizes": (8,), "tol": 1e9, "n_iter_no_change": 2, "max_iter": 50}
+    assert (MLPRegressor(**stopping).fit(X, Y).n_iter_
+            == MLPRegressor(**stopping).fit(x, y).n_iter_ == 4)
     for method in ("predict", "predict_proba", "predict_log_proba"):
         lazy = getattr(dask_clf, method)(X)
         assert isinstance(lazy, da.Array)
