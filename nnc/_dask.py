@@ -198,8 +198,8 @@ class DaskSource:
         for k, (i, parts) in enumerate(partitions(arrays, order)):
             window.append(self._convert(i, *parts))
             if len(window) == SHUFFLE_PARTITIONS or k == self.partitions - 1:
-                x, y, sw = (None if parts[0] is None else np.concatenate(parts)
-                            for parts in zip(*window))
+                x, y, sw = (None if column[0] is None else np.concatenate(column)
+                            for column in zip(*window))
                 window = []
                 if x.shape[0]:
                     yield batch_sources.Chunk(x, y, sw, batch_sources._sizes(x.shape[0],
