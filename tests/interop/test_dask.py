@@ -188,6 +188,11 @@ def test_bad_dask_inputs_name_the_argument(client, data):
         model.fit(_dx(x), _dx(y[:1100]), verbose=0)
     with pytest.raises(ValueError, match="batch_size: None"):
         model.fit(_dx(x), _dx(y), batch_size=None, verbose=0)
+    with pytest.raises(ValueError, match="validation_split: only for arrays"):
+        model.fit(_dx(x), _dx(y), validation_split=0.2, verbose=0)
+    frame = dd.from_pandas(pd.DataFrame(x), npartitions=3)
+    with pytest.raises(ValueError, match="y: must be a Dask collection partitioned like x"):
+        model.fit(frame, y, verbose=0)
     bad = x.copy()
     bad[450, 2] = np.nan
     with pytest.raises(ValueError, match="x: partition 2: x"):
