@@ -131,24 +131,52 @@ def global_batches(shards: list, global_batch_size: int) -> list[np.ndarray]:
 
 def fit(model, x, y, epochs: int = 1, global_batch_size: int = 32, sample_weight=None,
         shuffle: bool = False, seed: int | None = None, group=None) -> dict:
-    """Train `model` on this rank's shard (x, y) together with every other
-    rank of the process group (collective: every rank calls it with the
-    same arguments but its own shard).
+    """Train `model` on this rank's shard together with every other rank.
 
-    Each global batch of ``global_batch_size`` rows takes
-    ``global_batch_size / N`` consecutive rows of every rank's shard (N
-    ranks; see ``global_batches``). Every rank's shard must have the same
-    shape. Before the first step, rank 0's parameters and RNG state are
-    copied to every rank. With ``shuffle``, each rank permutes its shard
-    every epoch with ``numpy.random.default_rng([seed, epoch, rank])``
-    (seed: the model's by default) before cutting it into batches.
+    A collective call: every rank of the process group calls it with the
+    same arguments but its own shard (x, y). Each global batch of
+    ``global_batch_size`` rows takes ``global_batch_size / N`` consecutive
+    rows of every rank's shard, in rank order (N ranks; see
+    ``global_batches``). Before the first step, rank 0's parameters and
+    RNG state are copied to every rank.
 
-    Returns ``{"loss": [...], "seconds": [...], "exchange_seconds": [...]}``,
-    one value per epoch: the mean loss over the epoch's global batches (as
-    ``Sequential.fit`` reports it), the epoch's wall time and the time spent
-    summing gradients across ranks. Raises ValueError (the same on every
-    rank) for shards or models that differ across ranks, UnsupportedError
-    for L-BFGS.
+    Parameters
+    ----------
+    model : Sequential
+        Compiled the same way on every rank (any optimizer but L-BFGS).
+    x, y : array_like
+        This rank's shard; every rank's has the same shape.
+    epochs : int
+        Passes over the shards.
+    global_batch_size : int
+        Rows per step over all ranks, a multiple of the world size.
+    sample_weight : array_like, optional
+        This rank's weights of its rows.
+    shuffle : bool
+        Permute each rank's shard every epoch with
+        ``numpy.random.default_rng([seed, epoch, rank])``.
+    seed : int, optional
+        The permutations' seed (the model's by default).
+    group : torch.distributed.ProcessGroup, optional
+        The ranks that train together (the default group by default).
+
+    Returns
+    -------
+    dict
+        ``"loss"``, ``"seconds"`` and ``"exchange_seconds"``, one value per
+        epoch: the mean loss over the epoch's global batches (as
+        ``Sequential.fit`` reports it), the epoch's wall time and the time
+        spent summing gradients across ranks.
+
+    Raises
+    ------
+    ValueError
+        On every rank, for shards or models that differ across ranks, or
+        bad data on any rank.
+    UnsupportedError
+        On every rank, when a rank's model uses L-BFGS.
+    RuntimeError
+        When torch.distributed has no process group yet.
     """
     torch, dist = _torch_distributed()
     rank, world = dist.get_rank(group), dist.get_world_size(group)
