@@ -71,7 +71,8 @@ def _check_agreement(everyone: list[dict], rank: int) -> None:
     first = everyone[0]
     for r, facts in enumerate(everyone[1:], start=1):
         for key, what in (("x", "x"), ("y", "y"), ("sample_weight", "sample_weight"),
-                          ("model", "the model (dtype, input width, parameters, loss)")):
+                          ("model", "the model (dtype, input width, parameters, loss)"),
+                          ("optimizer", "the optimizer")):
             if facts[key] != first[key]:
                 raise ValueError(
                     f"nnc.distributed.fit: mismatched {what} across ranks: rank 0 has "
@@ -156,7 +157,7 @@ def fit(model, x, y, epochs: int = 1, global_batch_size: int = 32, sample_weight
         Permute each rank's shard every epoch with
         ``numpy.random.default_rng([seed, epoch, rank])``.
     seed : int, optional
-        The permutations' seed (the model's by default).
+        The permutations' seed (rank 0's model's by default).
     group : torch.distributed.ProcessGroup, optional
         The ranks that train together (the default group by default).
 
@@ -194,18 +195,19 @@ def fit(model, x, y, epochs: int = 1, global_batch_size: int = 32, sample_weight
              "y": None if problem else (ys.shape, str(ys.dtype)),
              "sample_weight": None if problem else (sws is not None),
              "model": None if problem else (model.dtype, model.input_dim, core.num_params,
-                                            model.compiled_loss)}
+                                            model.compiled_loss),
+             "optimizer": None if problem else model.optimizer.get_config()}
     _check_agreement(_agree(dist, group, facts), rank)
 
     # Rank 0's parameters and RNG state everywhere: the replicas start equal.
     params = torch.from_numpy(core.get_params())
     dist.broadcast(params, src=dist.get_global_rank(group, 0) if group else 0, group=group)
     core.set_params(params.numpy())
-    rng = _agree(dist, group, {"rng": core.get_rng_state()})[0]["rng"]
-    core.set_rng_state(rng)
+    first = _agree(dist, group, {"rng": core.get_rng_state(), "seed": core.seed})[0]
+    core.set_rng_state(first["rng"])
 
     exchange = _Exchange(torch, dist, group, core.num_params, xs.dtype)
-    seed = model.seed if seed is None else seed
+    seed = first["seed"] if seed is None else seed
     local = global_batch_size // world
     n = xs.shape[0]
     history: dict[str, list[float]] = {"loss": [], "seconds": [], "exchange_seconds": []}

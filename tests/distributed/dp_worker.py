@@ -33,11 +33,14 @@ def main(out_dir: str) -> None:
         "mismatched_rows": (dp.build("adam64"), x[:50 if rank else 62], y[:50 if rank else 62]),
         "mismatched_width": (nnc.Sequential([nnc.Dense(3, activation="softmax")], seed=1),
                              np.zeros((10, 6 if rank == 0 else 5)), np.zeros(10, np.int64)),
+        "mismatched_optimizer": (dp.build("adam64"), x, y),
         "lbfgs": (dp.build("sgd_momentum64"), *dp.shards("sgd_momentum64")[rank][:2]),
     }
     cases["mismatched_width"][0].compile("adam", "sparse_categorical_crossentropy")
     lbfgs_rank = 1
     for case, (model, cx, cy) in cases.items():
+        if case == "mismatched_optimizer" and rank == 1:
+            model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", l2=1e-3)
         if case == "lbfgs" and rank == lbfgs_rank:
             model.compile(optimizer="lbfgs", loss="mse")
         try:

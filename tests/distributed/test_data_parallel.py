@@ -68,6 +68,8 @@ def test_exchange_time_is_measured(ranks):
     ("mismatched_rows", "ValueError: nnc.distributed.fit: mismatched x across ranks: "
                         "rank 0 has ((62, 6), 'float64'), rank 1 has ((50, 6), 'float64')"),
     ("mismatched_width", "ValueError: nnc.distributed.fit: mismatched x across ranks"),
+    ("mismatched_optimizer", "ValueError: nnc.distributed.fit: mismatched the optimizer across "
+                             "ranks: rank 0 has {'name': 'adam'"),
 ])
 def test_mismatched_shards_raise_on_every_rank(ranks, case, expected):
     for r in ranks:
