@@ -1,4 +1,4 @@
-"""The data-parallel scenarios (tests/distributed/): one model, its data
+"""The data-parallel scenarios (tests/data_parallel/): one model, its data
 split in two shards, and the single-process reference that trains on the
 same global batches with ``train_on_batch``."""
 
