@@ -552,6 +552,49 @@ static PyObject *model_numeric_gradients(ModelObject *self, PyObject *args) {
     return filled(st, num);
 }
 
+/* shard_gradients(x, y, sample_weight, row_offset, global_rows) ->
+ * (loss_part, grad): nnc_shard_gradients. */
+static PyObject *model_shard_gradients(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    PyObject *x, *y, *sw;
+    long long row_offset, global_rows;
+    if (!PyArg_ParseTuple(args, "OOOLL", &x, &y, &sw, &row_offset, &global_rows)) return NULL;
+    core_batch b;
+    if (core_parse_batch(self->model, x, y, sw, &b)) return NULL;
+    PyObject *grad = new_flat(self);
+    if (!grad) return NULL;
+    double loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_shard_gradients(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y),
+                                    core_data(b.sw), b.rows, (int64_t)row_offset,
+                                    (int64_t)global_rows, &loss,
+                                    PyArray_DATA((PyArrayObject *)grad)));
+    return filled(st, grad) ? Py_BuildValue("dN", loss, grad) : NULL;
+}
+
+/* apply_gradients(grad, global_rows) -> the L2 term: nnc_apply_gradients. */
+static PyObject *model_apply_gradients(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    PyObject *grad;
+    long long global_rows;
+    if (!PyArg_ParseTuple(args, "OL", &grad, &global_rows)) return NULL;
+    PyArrayObject *g = (PyArrayObject *)core_check_array(
+        grad, "grad", core_typenum(nnc_model_dtype(self->model)), 1, -1);
+    if (!g) return NULL;
+    if (PyArray_DIM(g, 0) != (npy_intp)nnc_model_num_params(self->model)) {
+        PyErr_Format(PyExc_ValueError,
+                     "grad: expected %lld values (the model's parameters), got %lld",
+                     (long long)nnc_model_num_params(self->model), (long long)PyArray_DIM(g, 0));
+        return NULL;
+    }
+    double l2_loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_apply_gradients(self->model, PyArray_DATA(g), (int64_t)global_rows, &l2_loss));
+    return st ? core_raise(st) : PyFloat_FromDouble(l2_loss);
+}
+
 static PyObject *model_train_batch(ModelObject *self, PyObject *args) {
     return batch_loss(self, args, nnc_train_batch);
 }
@@ -634,6 +677,12 @@ static PyMethodDef model_methods[] = {
      "gradients(x, y, sample_weight=None) -> (loss, flat gradient)"},
     {"numeric_gradients", (PyCFunction)model_numeric_gradients, METH_VARARGS,
      "numeric_gradients(x, y, sample_weight, eps) -> flat central differences"},
+    {"shard_gradients", (PyCFunction)model_shard_gradients, METH_VARARGS,
+     "shard_gradients(x, y, sample_weight, row_offset, global_rows) -> (loss_part, grad): "
+     "a data-parallel shard's gradient (nnc_shard_gradients)."},
+    {"apply_gradients", (PyCFunction)model_apply_gradients, METH_VARARGS,
+     "apply_gradients(grad, global_rows) -> l2_loss: one optimizer step from the summed "
+     "shard gradients (nnc_apply_gradients)."},
     {"train_batch", (PyCFunction)model_train_batch, METH_VARARGS,
      "train_batch(x, y, sample_weight=None) -> loss before the step"},
     {"train_epoch", (PyCFunction)(void (*)(void))model_train_epoch, METH_VARARGS | METH_KEYWORDS,
