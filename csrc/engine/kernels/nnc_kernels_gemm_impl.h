@@ -9,11 +9,12 @@
  *    micro-kernel keeps MR*NVMAX accumulators in registers; per k it loads
  *    NVMAX vectors of op(B) and broadcasts MR scalars of op(A).
  *  - op(B) is packed per KC x NC block into NR-wide panels (contiguous per
- *    k, zero padded to whole vectors) that stay in L2 and stream through
- *    the kernel; op(A) is read in place (its MR x KC sliver stays in L1
- *    while the kernel sweeps the panels), so nothing is packed twice when
- *    threads split C by columns. With a single row tile op(B) is read in
- *    place too (batch-1 predict: no packing at all).
+ *    k, zero padded to whole vectors); every row tile of C sweeps one
+ *    panel before the next, so the KC x NR panel stays in L1 and only
+ *    op(A)'s MR scalars per k come from L2. op(A) is read in place, so
+ *    nothing is packed twice when threads split C by columns. With a
+ *    single row tile op(B) is read in place too (batch-1 predict: no
+ *    packing at all).
  *  - Each element is one chain of FMAs over k in order, started from C,
  *    the bias or 0; a KC block ends by storing the float and the next one
  *    reloads it, which is exact, so blocking never changes a bit.
