@@ -29,6 +29,8 @@
 /* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
  * split cuts C into whole tiles. */
 enum { NNC_SFX(tile_mr) = MR, NNC_SFX(tile_nr) = NR };
+_Static_assert((size_t)KC * NC * sizeof(NNC_REAL) <= NNC__GEMM_SCRATCH_BYTES,
+               "a packed KC x NC block of op(B) must fit the per-thread scratch");
 
 #define INIT_ZERO 0
 #define INIT_C 1
