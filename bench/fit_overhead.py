@@ -99,7 +99,7 @@ def main() -> None:
     args = parser.parse_args()
     nnc.set_num_threads(1)
     x, y = data()
-    print(f"2-64-64-2, 200 rows, batch 32, Adam, float64, 1 thread, kernels "
+    print(f"2-64-64-2, 200 rows, batch 32, Adam, {net('relu').dtype}, 1 thread, kernels "
           f"{nnc.kernel_arch() if hasattr(nnc, 'kernel_arch') else _core.kernel_arch()}, "
           f"{args.epochs} epochs, median of {args.rounds} interleaved rounds "
           f"(microseconds per epoch)")
