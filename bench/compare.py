@@ -4,6 +4,7 @@ machine's FMA peak, in one run.
     python bench/compare.py                       # every scenario
     python bench/compare.py --scenario a,s,c --repeats 7 --json
     python bench/compare.py --quick               # tiny sizes: a smoke test
+    python bench/compare.py --save results.json   # the table, and the JSON in a file
 
 Scenarios (synthetic MNIST-shaped data: 60000 x 784 uniform pixels, 10
 classes; softmax + categorical cross-entropy; Adam, lr 1e-3):
@@ -497,6 +498,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true",
                    help="tiny sizes, one round: checks that everything runs (a smoke test)")
     p.add_argument("--json", action="store_true", help="print the results as JSON")
+    p.add_argument("--save", metavar="FILE", help="also write the JSON results to FILE")
     p.add_argument("--memory-worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     quick = {"repeats": 1, "samples": 1024, "calls": 200, "bulk_calls": 3,
@@ -554,8 +556,12 @@ def main(argv=None):
     header["fma_peak"] = peak.best
     header["fma_peak_runs"] = peak.measured
     nnc.set_num_threads(os.cpu_count() or 1)
+    report = json.dumps({**header, "results": results}, indent=2)
+    if args.save:
+        with open(args.save, "w") as f:
+            f.write(report + "\n")
     if args.json:
-        print(json.dumps({**header, "results": results}, indent=2))
+        print(report)
         return
     print(f"nnc benchmark, {header['date']}")
     print(f"CPU: {header['cpu']} ({header['cores']} logical CPUs); " +
