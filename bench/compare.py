@@ -1,7 +1,8 @@
 """nnc against JAX, Keras, onnxruntime, PyTorch, scikit-learn, NumPy and the
 machine's FMA peak, in one run.
 
-    python bench/compare.py                       # every scenario
+    python bench/compare.py --scenario a,b,a64,b64,s,c,m   # 1 thread, pinned to one CPU
+    python bench/compare.py --scenario d          # 2 threads
     python bench/compare.py --scenario a,s,c --repeats 7 --json
     python bench/compare.py --quick               # tiny sizes: a smoke test
     python bench/compare.py --save results.json   # the table, and the JSON in a file
@@ -27,8 +28,10 @@ Every library runs on --threads threads (1 by default): nnc.set_num_threads,
 torch.set_num_threads, threadpoolctl for NumPy's and scikit-learn's BLAS,
 onnxruntime's intra_op_num_threads, and for JAX and Keras XLA_FLAGS
 (--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1), set
-before JAX is imported; the process CPU time per wall second of every run is
-recorded to show it. Each figure is the median of --repeats timed rounds
+before JAX is imported; as XLA still runs work on threads of its own, the
+process is pinned to one CPU (sched_setaffinity) when d is not requested
+(run d separately). The process
+CPU time per wall second of every run is recorded. Each figure is the median of --repeats timed rounds
 after a warm-up; the libraries take turns within each round so that drifts
 of the machine hit them alike. Every GFLOP/s is also given as a fraction of
 the FMA peak of the cores used, measured by fma_peak.c at the start and the
@@ -157,18 +160,26 @@ def time_round_robin(runners, repeats, threads):
 
 
 def time_calls_round_robin(fns, calls, repeats):
-    """Seconds per call of each fn (a dict), median of `repeats` rounds of
-    `calls` calls, the fns taking turns."""
-    for fn in fns.values():
-        for _ in range(max(3, calls // 10)):
+    """Seconds per call of each fn (a dict), median of `repeats` rounds, the
+    fns taking turns. The fastest fn makes `calls` calls per round, the
+    others as many as fill the same time (at least 20), so that a slow peer
+    does not stretch the run."""
+    per_warm = {}
+    for k, fn in fns.items():  # warm-up: calls // 10 calls, or 0.3 s if that is less
+        n, t0 = 0, time.perf_counter()
+        while n < max(3, calls // 10) and (n < 3 or time.perf_counter() - t0 < 0.3):
             fn()
+            n += 1
+        per_warm[k] = (time.perf_counter() - t0) / n
+    fastest = min(per_warm.values())
+    counts = {k: max(20, min(calls, round(calls * fastest / t))) for k, t in per_warm.items()}
     per_call = {k: [] for k in fns}
     for _ in range(repeats):
         for k, fn in fns.items():
             t0 = time.perf_counter()
-            for _ in range(calls):
+            for _ in range(counts[k]):
                 fn()
-            per_call[k].append((time.perf_counter() - t0) / calls)
+            per_call[k].append((time.perf_counter() - t0) / counts[k])
     return {k: median(v) for k, v in per_call.items()}
 
 
@@ -275,7 +286,7 @@ def run_scaling(args, data, libs, peak):
 
 
 def small_data():
-    """Two interleaved spirals' worth of 2-D points: 200 rows, 2 classes."""
+    """200 normal 2-D points labelled by quadrant (XOR-like), 2 classes."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(SMALL_ROWS, 2)).astype(np.float32)
     y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
@@ -537,6 +548,17 @@ def main(argv=None):
     header = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
               "cpu": cpu_model(), "cores": os.cpu_count(), "versions": versions,
               "xla_flags": os.environ["XLA_FLAGS"], "notes": notes}
+    # XLA runs a computation on threads of its own besides the caller's even
+    # with the flags above: pin the process to one CPU when every scenario
+    # is a 1-thread one. (Widening the mask again for d left nnc on one
+    # core: run d in a separate invocation for pinned JAX figures.)
+    header["pinned_cpu"] = None
+    if hasattr(os, "sched_setaffinity") and args.threads == 1 and "d" not in keys:
+        header["pinned_cpu"] = min(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {header["pinned_cpu"]})
+    elif "jax" in libs or "keras" in libs:
+        notes.append("process not pinned to one CPU (d or --threads > 1 requested): XLA may "
+                     "use a second core for JAX and Keras; run d separately for 1-core figures")
     results = {}
     for key in keys:
         print(f"running scenario {key} ...", file=sys.stderr, flush=True)
@@ -567,7 +589,7 @@ def main(argv=None):
     print(f"CPU: {header['cpu']} ({header['cores']} logical CPUs); " +
           ", ".join(f"{k} {v}" for k, v in versions.items()))
     print_peak(peak)
-    print(f"XLA_FLAGS={header['xla_flags']}")
+    print(f"XLA_FLAGS={header['xla_flags']}; process pinned to CPU {header['pinned_cpu']}")
     for note in notes:
         print(f"note: {note}")
     print()

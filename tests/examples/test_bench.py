@@ -90,6 +90,7 @@ def test_compare_quick_reports_every_peer(tmp_path):
     require_peers()
     report = run_quick(tmp_path, "a,s,c")
     assert report["notes"] == []  # every peer installed: none skipped
+    assert report["pinned_cpu"] is not None  # 1-thread scenarios only: pinned
     assert "--xla_cpu_multi_thread_eigen=false" in report["xla_flags"]
     assert len(report["fma_peak_runs"]) == 2  # start and end of the run
     results = report["results"]
