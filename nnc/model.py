@@ -64,6 +64,23 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+
+def _batch_source(model, argument: str, x, y=None, sample_weight=None, *, batch_size=None,
+                  steps=None, shuffle=False, class_weight=None, targets=True):
+    """``batch_sources.source``, with Dask collections streamed by
+    ``_dask.DaskSource`` (which builds on batch_sources, so the choice is
+    made here, above both)."""
+    if not _dask.is_collection(x):
+        return batch_sources.source(model, argument, x, y, sample_weight, batch_size=batch_size,
+                                    steps=steps, shuffle=shuffle, class_weight=class_weight,
+                                    targets=targets)
+    if steps is not None:
+        raise ValueError(f"{batch_sources._steps_name(argument)}: only for generators, "
+                         f"iterables and PyDatasets; a {_dask.DaskSource.kind} runs its "
+                         "partitions")
+    return _dask.DaskSource(model, argument, x, y, sample_weight, batch_size=batch_size,
+                            shuffle=shuffle, class_weight=class_weight, targets=targets)
+
 def _holding_state_lock(method):
     """Run a model method with the model's state lock held."""
     @functools.wraps(method)
@@ -476,7 +493,7 @@ class Sequential:
                                       allow_none=True)
         validation_steps = v.check_int(validation_steps, "validation_steps", minimum=1,
                                        allow_none=True)
-        source = batch_sources.source(self, "x", x, y, sample_weight, batch_size=batch_size,
+        source = _batch_source(self, "x", x, y, sample_weight, batch_size=batch_size,
                                       steps=steps_per_epoch, shuffle=shuffle,
                                       class_weight=class_weight)
         if source is not None:
@@ -521,7 +538,7 @@ class Sequential:
     def _validation_source(self, data, steps, batch_size):
         """Engine-ready (x, y, sample_weight) arrays, or a batch source."""
         if not isinstance(data, (tuple, list)):
-            source = batch_sources.source(self, "validation_data", data, steps=steps)
+            source = _batch_source(self, "validation_data", data, steps=steps)
             if source is None:
                 raise ValueError("validation_data: expected (x_val, y_val), "
                                  "(x_val, y_val, sample_weight_val) or a batch source")
@@ -535,7 +552,7 @@ class Sequential:
                              "(x_val, y_val, sample_weight_val)")
         sw = data[2] if len(data) == 3 else None
         if batch_sources.is_mapped(data[0]) or _dask.is_collection(data[0]):
-            return batch_sources.source(self, "validation_data", data[0], data[1], sw,
+            return _batch_source(self, "validation_data", data[0], data[1], sw,
                                         batch_size=batch_size or EVALUATION_BATCH)
         if steps is not None:
             raise ValueError("validation_steps: only for validation_data given as a "
@@ -605,7 +622,7 @@ class Sequential:
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
         if _dask.is_collection(x):  # a lazy Dask array, computed on the workers
             return _dask.predict(self, x)
-        source = batch_sources.source(self, "x", x, batch_size=batch_size or EVALUATION_BATCH,
+        source = _batch_source(self, "x", x, batch_size=batch_size or EVALUATION_BATCH,
                                       steps=steps, targets=False)
         if source is not None:
             return batch_sources.predict(self, source)
@@ -704,7 +721,7 @@ class Sequential:
         """{"loss": J, <metric>: value, ...} of arrays or a batch source."""
         self._require_compiled()
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
-        source = batch_sources.source(self, "x", x, y, sample_weight,
+        source = _batch_source(self, "x", x, y, sample_weight,
                                       batch_size=batch_size or EVALUATION_BATCH, steps=steps)
         if source is not None:
             return batch_sources.evaluate(self, source)

@@ -640,25 +640,13 @@ static double *out_vector(PyObject *obj, const char *name, int64_t *n) {
     return PyArray_DATA((PyArrayObject *)obj);
 }
 
-/* Epochs back to back in one engine call (docs/design.md, Step and fit
- * overhead): each is exactly nnc_train_epoch, so the results are those of
- * one call per epoch; losses[e] and rates[e] (the learning rate after it)
- * are written as each epoch ends, so after an error or a stop request the
- * finished epochs are the entries already written. */
-static nnc_status train_epochs(nnc_model *m, const core_batch *b, int64_t batch_size, int shuffle,
-                               nnc_progress *p, int64_t epochs, double *losses, double *rates) {
-    nnc_status st = NNC_OK;
-    for (int64_t e = 0; e < epochs && !st; e++) {
-        double loss = 0.0, rate = 0.0;
-        st = nnc_train_epoch(m, PyArray_DATA(b->x), PyArray_DATA(b->y), core_data(b->sw),
-                             b->rows, batch_size, shuffle, p, &loss);
-        if (!st) st = nnc_model_get_learning_rate(m, &rate);
-        if (!st) {
-            rates[e] = rate;
-            losses[e] = loss;
-        }
-    }
-    return st;
+/* One of train_epochs' epochs: exactly nnc_train_epoch, then the learning
+ * rate after it. */
+static nnc_status train_one_epoch(nnc_model *m, const core_batch *b, int64_t batch_size,
+                                  int shuffle, nnc_progress *p, double *loss, double *rate) {
+    nnc_status st = nnc_train_epoch(m, PyArray_DATA(b->x), PyArray_DATA(b->y), core_data(b->sw),
+                                    b->rows, batch_size, shuffle, p, loss);
+    return st ? st : nnc_model_get_learning_rate(m, rate);
 }
 
 static PyObject *model_train_epochs(ModelObject *self, PyObject *args) {
@@ -680,9 +668,23 @@ static PyObject *model_train_epochs(ModelObject *self, PyObject *args) {
     core_batch b;
     if (core_parse_batch(self->model, x, y, sw, &b)) return NULL;
     nnc_progress *p = &((core_ProgressObject *)progress)->progress;
-    nnc_status st;
-    ENGINE_CALL(self, st, train_epochs(self->model, &b, (int64_t)batch_size, shuffle, p, epochs,
-                                       losses, rates));
+    /* Epochs back to back in one call (docs/design.md, Step and fit
+     * overhead): each is exactly nnc_train_epoch, so the results are those
+     * of one call per epoch. The model's lock is released between epochs,
+     * so a snapshot taken meanwhile (training_state, pickle) sees the state
+     * after some whole epoch, as with one call per epoch. losses[e] and
+     * rates[e] are written as each epoch ends: after an error or a stop
+     * request the finished epochs are the entries already written. */
+    nnc_status st = NNC_OK;
+    for (int64_t e = 0; e < epochs && !st; e++) {
+        double loss = 0.0, rate = 0.0;
+        ENGINE_CALL(self, st, train_one_epoch(self->model, &b, (int64_t)batch_size, shuffle, p,
+                                              &loss, &rate));
+        if (!st) {
+            losses[e] = loss;
+            rates[e] = rate;
+        }
+    }
     return st ? core_raise(st) : Py_NewRef(Py_None);
 }
 
