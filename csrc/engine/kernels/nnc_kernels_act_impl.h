@@ -31,7 +31,11 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
     case NNC__MAP_SELU:
         return DV_MUL(DV_SET1(NNC_SELU_LAMBDA),
                       DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_SELU_ALPHA), nnc__vexpm1_neg(x))));
-    case NNC__MAP_SWISH: return DV_MUL(x, nnc__vsigmoid(x));
+    case NNC__MAP_SWISH: {
+        DVEC back;
+        const DVEC s = nnc__vsigmoid_scaled(x, &back);
+        return DV_MUL(DV_MUL(x, s), back);
+    }
     case NNC__MAP_SOFTPLUS: return nnc__vsoftplus(x);
     case NNC__MAP_STEP: return DV_SEL(DV_GE(x, zero), one, zero);
     case NNC__MAP_D_SIGMOID: return DV_MUL(g, DV_MUL(a, DV_SUB(one, a)));
@@ -43,8 +47,10 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
         return DV_MUL(g, DV_SEL(pos, DV_SET1(NNC_SELU_LAMBDA),
                                 DV_MUL(DV_SET1(NNC_SELU_LAMBDA * NNC_SELU_ALPHA), nnc__vexp(x))));
     case NNC__MAP_D_SWISH: {
-        const DVEC s = nnc__vsigmoid(x);
-        return DV_MUL(g, DV_MUL(s, DV_FMA(x, DV_SUB(one, s), one)));
+        DVEC back;
+        const DVEC s = nnc__vsigmoid_scaled(x, &back);
+        const DVEC d = DV_MUL(DV_MUL(s, DV_FMA(x, DV_SUB(one, DV_MUL(s, back)), one)), back);
+        return DV_MUL(g, d);
     }
     case NNC__MAP_D_SOFTPLUS: return DV_MUL(g, nnc__vsigmoid(x));
     case NNC__MAP_COUNT: break;

@@ -40,9 +40,10 @@ static inline DVEC nnc__expm1_tail(DVEC r) {
     return DV_FMA(p, r, DV_SET1(0.5));
 }
 
-/* e^x: x = k ln2 + r, e^x = 2^k1 2^k2 e^r with k = k1 + k2, so that both
- * factors stay normal down to the subnormal results and up to overflow. */
-static inline DVEC nnc__vexp(DVEC x) {
+/* e^x 2^bias (bias a small integer, for results that would be subnormal):
+ * x = k ln2 + r, e^x = 2^k1 2^k2 e^r with k = k1 + k2, so that both factors
+ * stay normal down to the subnormal results and up to overflow. */
+static inline DVEC nnc__vexp_scaled(DVEC x, double bias) {
     /* NaN passes the clamps (they return their second operand then). */
     x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(-746.0), x));
     DVEC t;
@@ -51,9 +52,11 @@ static inline DVEC nnc__vexp(DVEC x) {
     const DVEC k = DV_SUB(t, DV_SET1(NNC__MAGIC));
     const DVEC t1 = DV_FMA(k, DV_SET1(0.5), DV_SET1(NNC__MAGIC));
     const DVEC k1 = DV_SUB(t1, DV_SET1(NNC__MAGIC));
-    const DVEC t2 = DV_ADD(DV_SUB(k, k1), DV_SET1(NNC__MAGIC));
+    const DVEC t2 = DV_ADD(DV_SUB(k, k1), DV_SET1(NNC__MAGIC + bias));
     return DV_MUL(DV_MUL(er, DV_POW2I(t1)), DV_POW2I(t2));
 }
+
+static inline DVEC nnc__vexp(DVEC x) { return nnc__vexp_scaled(x, 0.0); }
 
 /* e^x - 1 for x <= 0 (positive lanes are computed as 0; callers select
  * them away): e^x - 1 = 2^k (1 + p) - 1 = 2^k p + (2^k - 1), one rounding,
@@ -110,6 +113,17 @@ static inline DVEC nnc__vtanh(DVEC x) {
 static inline DVEC nnc__vsigmoid(DVEC x) {
     const DVEC e = nnc__vexp(DV_SUB(DV_SET1(0.0), DV_ABS(x)));
     const DVEC num = DV_SEL(DV_GE(x, DV_SET1(0.0)), DV_SET1(1.0), e);
+    return DV_DIV(num, DV_ADD(DV_SET1(1.0), e));
+}
+
+/* sigmoid(x) times *scale, which is 1 for x >= 0 and 2^64 below, so that
+ * x sigmoid(x) keeps its precision where sigmoid(x) is subnormal (swish). */
+static inline DVEC nnc__vsigmoid_scaled(DVEC x, DVEC *scale) {
+    const DMASK nonneg = DV_GE(x, DV_SET1(0.0));
+    const DVEC nx = DV_SUB(DV_SET1(0.0), DV_ABS(x));
+    const DVEC e = nnc__vexp(nx);
+    const DVEC num = DV_SEL(nonneg, DV_SET1(1.0), nnc__vexp_scaled(nx, 64.0));
+    *scale = DV_SEL(nonneg, DV_SET1(1.0), DV_SET1(0x1p-64));
     return DV_DIV(num, DV_ADD(DV_SET1(1.0), e));
 }
 
