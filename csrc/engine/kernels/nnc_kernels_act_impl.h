@@ -32,8 +32,8 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
         return DV_MUL(DV_SET1(NNC_SELU_LAMBDA),
                       DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_SELU_ALPHA), nnc__vexpm1_neg(x))));
     case NNC__MAP_SWISH: {
-        DVEC back;
-        const DVEC s = nnc__vsigmoid_scaled(x, &back);
+        DVEC back, comp;
+        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp);
         return DV_MUL(DV_MUL(x, s), back);
     }
     case NNC__MAP_SOFTPLUS: return nnc__vsoftplus(x);
@@ -47,9 +47,9 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
         return DV_MUL(g, DV_SEL(pos, DV_SET1(NNC_SELU_LAMBDA),
                                 DV_MUL(DV_SET1(NNC_SELU_LAMBDA * NNC_SELU_ALPHA), nnc__vexp(x))));
     case NNC__MAP_D_SWISH: {
-        DVEC back;
-        const DVEC s = nnc__vsigmoid_scaled(x, &back);
-        const DVEC d = DV_MUL(DV_MUL(s, DV_FMA(x, DV_SUB(one, DV_MUL(s, back)), one)), back);
+        DVEC back, comp;
+        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp);
+        const DVEC d = DV_MUL(DV_MUL(s, DV_FMA(x, comp, one)), back);
         return DV_MUL(g, d);
     }
     case NNC__MAP_D_SOFTPLUS: return DV_MUL(g, nnc__vsigmoid(x));

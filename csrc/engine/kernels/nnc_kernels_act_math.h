@@ -116,15 +116,18 @@ static inline DVEC nnc__vsigmoid(DVEC x) {
     return DV_DIV(num, DV_ADD(DV_SET1(1.0), e));
 }
 
-/* sigmoid(x) times *scale, which is 1 for x >= 0 and 2^64 below, so that
- * x sigmoid(x) keeps its precision where sigmoid(x) is subnormal (swish). */
-static inline DVEC nnc__vsigmoid_scaled(DVEC x, DVEC *scale) {
+/* sigmoid(x) times 1/*scale, which is 1 for x >= 0 and 2^64 below, so that
+ * x sigmoid(x) keeps its precision where sigmoid(x) is subnormal (swish);
+ * *comp = 1 - sigmoid(x) = sigmoid(-x), without cancellation. */
+static inline DVEC nnc__vsigmoid_scaled(DVEC x, DVEC *scale, DVEC *comp) {
     const DMASK nonneg = DV_GE(x, DV_SET1(0.0));
     const DVEC nx = DV_SUB(DV_SET1(0.0), DV_ABS(x));
     const DVEC e = nnc__vexp(nx);
     const DVEC num = DV_SEL(nonneg, DV_SET1(1.0), nnc__vexp_scaled(nx, 64.0));
+    const DVEC den = DV_ADD(DV_SET1(1.0), e);
     *scale = DV_SEL(nonneg, DV_SET1(1.0), DV_SET1(0x1p-64));
-    return DV_DIV(num, DV_ADD(DV_SET1(1.0), e));
+    *comp = DV_DIV(DV_SEL(nonneg, e, DV_SET1(1.0)), den);
+    return DV_DIV(num, den);
 }
 
 /* log(1 + e^x) = max(x, 0) + log(1 + e^(-|x|)). */
