@@ -116,9 +116,10 @@ static inline DVEC nnc__vsigmoid(DVEC x) {
     return DV_DIV(num, DV_ADD(DV_SET1(1.0), e));
 }
 
-/* sigmoid(x) times 1/*scale, which is 1 for x >= 0 and 2^64 below, so that
- * x sigmoid(x) keeps its precision where sigmoid(x) is subnormal (swish);
- * *comp = 1 - sigmoid(x) = sigmoid(-x), without cancellation. */
+/* sigmoid(x), times 2^64 for x < 0 so that x sigmoid(x) keeps its
+ * precision where sigmoid(x) is subnormal (swish); *scale receives the
+ * factor that undoes it (1 or 2^-64), *comp = 1 - sigmoid(x) =
+ * sigmoid(-x), without cancellation. */
 static inline DVEC nnc__vsigmoid_scaled(DVEC x, DVEC *scale, DVEC *comp) {
     const DMASK nonneg = DV_GE(x, DV_SET1(0.0));
     const DVEC nx = DV_SUB(DV_SET1(0.0), DV_ABS(x));
