@@ -6,8 +6,8 @@ them, in one run (issue 20; docs/design.md, "Vectorised activations").
     valgrind --tool=callgrind python bench/activations.py --workload small tanh
 
 --workload SCENARIO ACT trains once, untimed, for a profiler: small is 20
-fit epochs of the small net, big one epoch of the big net on its first
-2048 rows (8 steps).
+fit epochs of the small net, big one epoch of the big net on 512 rows
+(2 steps).
 
 Scenarios (float32, 1 thread, Adam lr 1e-3, softmax + sparse categorical
 cross-entropy, shuffled epochs):
@@ -135,8 +135,8 @@ def workload(scenario, act):
         y = (x[:, 0] * x[:, 1] > 0).astype(np.int64)
         nnc_model([2, 64, 64, 2], act).fit(x, y, epochs=20, batch_size=32, verbose=0)
     else:
-        x = rng.random((2048, 784), dtype=np.float32)
-        y = rng.integers(0, 10, size=2048).astype(np.int64)
+        x = rng.random((512, 784), dtype=np.float32)
+        y = rng.integers(0, 10, size=512).astype(np.int64)
         nnc_model([784, 512, 512, 10], act).fit(x, y, epochs=1, batch_size=256, verbose=0)
 
 
