@@ -22,37 +22,37 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
     const DVEC zero = DV_SET1(0.0), one = DV_SET1(1.0);
     const DMASK pos = DV_GT(x, zero);
     switch (op) {
-    case NNC__MAP_EXP: return nnc__vexp(DV_SUB(x, DV_SET1(shift)));
-    case NNC__MAP_SIGMOID: return nnc__vsigmoid(x);
-    case NNC__MAP_TANH: return nnc__vtanh(x);
+    case NNC__MAP_EXP: return nnc__vexp(DV_SUB(x, DV_SET1(shift)), NNC_IS_F32);
+    case NNC__MAP_SIGMOID: return nnc__vsigmoid(x, NNC_IS_F32);
+    case NNC__MAP_TANH: return nnc__vtanh(x, NNC_IS_F32);
     case NNC__MAP_RELU: return DV_SEL(pos, x, zero);
     case NNC__MAP_LEAKY_RELU: return DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_LEAKY_SLOPE), x));
-    case NNC__MAP_ELU: return DV_SEL(pos, x, nnc__vexpm1_neg(x));
+    case NNC__MAP_ELU: return DV_SEL(pos, x, nnc__vexpm1_neg(x, NNC_IS_F32));
     case NNC__MAP_SELU:
         return DV_MUL(DV_SET1(NNC_SELU_LAMBDA),
-                      DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_SELU_ALPHA), nnc__vexpm1_neg(x))));
+                      DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_SELU_ALPHA), nnc__vexpm1_neg(x, NNC_IS_F32))));
     case NNC__MAP_SWISH: {
         DVEC back, comp;
-        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp);
+        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp, NNC_IS_F32);
         return DV_MUL(DV_MUL(x, s), back);
     }
-    case NNC__MAP_SOFTPLUS: return nnc__vsoftplus(x);
+    case NNC__MAP_SOFTPLUS: return nnc__vsoftplus(x, NNC_IS_F32);
     case NNC__MAP_STEP: return DV_SEL(DV_GE(x, zero), one, zero);
     case NNC__MAP_D_SIGMOID: return DV_MUL(g, DV_MUL(a, DV_SUB(one, a)));
     case NNC__MAP_D_TANH: return DV_MUL(g, DV_SUB(one, DV_MUL(a, a)));
     case NNC__MAP_D_RELU: return DV_MUL(g, DV_SEL(pos, one, zero));
     case NNC__MAP_D_LEAKY_RELU: return DV_MUL(g, DV_SEL(pos, one, DV_SET1(NNC_LEAKY_SLOPE)));
-    case NNC__MAP_D_ELU: return DV_MUL(g, DV_SEL(pos, one, nnc__vexp(x)));
+    case NNC__MAP_D_ELU: return DV_MUL(g, DV_SEL(pos, one, nnc__vexp(x, NNC_IS_F32)));
     case NNC__MAP_D_SELU:
         return DV_MUL(g, DV_SEL(pos, DV_SET1(NNC_SELU_LAMBDA),
-                                DV_MUL(DV_SET1(NNC_SELU_LAMBDA * NNC_SELU_ALPHA), nnc__vexp(x))));
+                                DV_MUL(DV_SET1(NNC_SELU_LAMBDA * NNC_SELU_ALPHA), nnc__vexp(x, NNC_IS_F32))));
     case NNC__MAP_D_SWISH: {
         DVEC back, comp;
-        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp);
+        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp, NNC_IS_F32);
         const DVEC d = DV_MUL(DV_MUL(s, DV_FMA(x, comp, one)), back);
         return DV_MUL(g, d);
     }
-    case NNC__MAP_D_SOFTPLUS: return DV_MUL(g, nnc__vsigmoid(x));
+    case NNC__MAP_D_SOFTPLUS: return DV_MUL(g, nnc__vsigmoid(x, NNC_IS_F32));
     case NNC__MAP_COUNT: break;
     }
     return g;
