@@ -20,6 +20,7 @@ static inline void NNC_SFX(act_forward)(nnc_activation act, const NNC_REAL *z, N
                                         int64_t n, const NNC_REAL *slopes) {
     const int64_t total = m * n;
     nnc__map_op op;
+    nnc__map_fn exp_row;
     switch (act) {
     case NNC_ACT_LINEAR:
         if (a != z) memcpy(a, z, (size_t)total * sizeof(NNC_REAL));
@@ -48,13 +49,14 @@ static inline void NNC_SFX(act_forward)(nnc_activation act, const NNC_REAL *z, N
         return;
     case NNC_ACT_SOFTMAX:
         /* e^(z - max) by the kernel; the sum in order, in double. */
+        exp_row = nnc__map_kernel(NNC_DTYPE);
         for (int64_t r = 0; r < m; r++) {
             const NNC_REAL *zr = z + r * n;
             NNC_REAL *ar = a + r * n;
             double mx = (double)zr[0], sum = 0.0;
             for (int64_t j = 1; j < n; j++)
                 if ((double)zr[j] > mx) mx = (double)zr[j];
-            nnc__map(NNC_DTYPE, NNC__MAP_EXP, zr, NULL, ar, n, mx);
+            exp_row(NNC__MAP_EXP, zr, NULL, ar, n, mx);
             for (int64_t j = 0; j < n; j++) sum += (double)ar[j];
             const double inv = 1.0 / sum;
             for (int64_t j = 0; j < n; j++) ar[j] = (NNC_REAL)((double)ar[j] * inv);

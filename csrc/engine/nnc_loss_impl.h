@@ -14,11 +14,12 @@
 static double NNC_SFX(loss_map_sum)(nnc__map_op op, const NNC_REAL *v, int64_t K, double shift,
                                     double *each) {
     double buf[LOSS_CHUNK], total = 0.0;
+    const nnc__map_fn map = nnc__map_kernel(NNC_FLOAT64);
     for (int64_t k0 = 0; k0 < K; k0 += LOSS_CHUNK) {
         const int64_t len = K - k0 < LOSS_CHUNK ? K - k0 : LOSS_CHUNK;
         double *out = each ? each + k0 : buf;
         for (int64_t k = 0; k < len; k++) out[k] = (double)v[k0 + k];
-        nnc__map(NNC_FLOAT64, op, out, NULL, out, len, shift);
+        map(op, out, NULL, out, len, shift);
         for (int64_t k = 0; k < len; k++) total += out[k];
     }
     return total;

@@ -171,5 +171,8 @@ void nnc__adam(nnc_dtype dtype, const nnc__adam_desc *d, int64_t n);
  * calling thread (nnc__map_fn). */
 void nnc__map(nnc_dtype dtype, nnc__map_op op, const void *x, const void *a, void *out, int64_t n,
               double shift);
+/* The active set's map kernel itself, for loops over many short rows
+ * (softmax, the losses) that would pay nnc__map's dispatch per row. */
+nnc__map_fn nnc__map_kernel(nnc_dtype dtype);
 
 #endif /* NNC_KERNELS_H */

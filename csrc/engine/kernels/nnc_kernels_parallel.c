@@ -235,6 +235,11 @@ static void run_map(void *vctx, int c, int count) {
     s->fn(s->op, s->x + off, s->a ? s->a + off : NULL, s->out + off, hi - lo, s->shift);
 }
 
+nnc__map_fn nnc__map_kernel(nnc_dtype dtype) {
+    const nnc__kernels *k = nnc__kernels_active();
+    return dtype == NNC_FLOAT32 ? k->map_f32 : k->map_f64;
+}
+
 void nnc__map(nnc_dtype dtype, nnc__map_op op, const void *x, const void *a, void *out, int64_t n,
               double shift) {
     const nnc__kernels *k = nnc__kernels_active();
