@@ -4,18 +4,27 @@
 ``TrainingRun``; callbacks see the run (its engine-ready training arrays)
 as ``callback.training_run``.
 
-Each epoch runs on a worker thread inside ``_core.Model.train_epoch`` with
-the GIL released; the calling thread waits in short slices so that it can
-draw the progress bar and react to Ctrl-C or any exception a signal handler
-raises (the engine then stops before its next batch, leaving the weights of
-the last completed step, and the exception propagates). One worker
-serves a whole run: handing it an epoch costs ~20 microseconds.
+Each engine call runs on a worker thread with the GIL released; the
+calling thread waits in short slices so that it can draw the progress bar
+and react to Ctrl-C or any exception a signal handler raises (the engine
+then stops before its next batch, leaving the weights of the last
+completed step, and the exception propagates). The workers live as long
+as the process (docs/design.md, Step and fit overhead). A call measured
+to take less than INLINE_SECONDS runs on the calling thread instead: an
+interruption then lands when it returns, a few milliseconds later. When
+nothing needs the epoch boundary (no callback, validation, metric or
+progress output) several epochs go to the engine in one call.
 """
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor, wait
+
+import numpy as np
 
 from . import _chunks, _core, batch_sources, losses
 from . import metrics as metric_fns
@@ -24,26 +33,64 @@ from .progress import LIVE, NotebookLine, ProgressBar
 
 POLL_SECONDS = 0.05  # Ctrl-C and progress latency
 DRAW_SECONDS = 0.25  # progress bar refresh period
+INLINE_SECONDS = 0.02  # engine calls expected to be shorter run on the calling thread
+MAX_RUNS = 64  # runs in flight at once (one worker each, started on demand)
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+# Seconds per epoch last measured, by (engine id, rows, batch size): only
+# decides where and how many epochs go per call, never the results.
+_epoch_seconds: dict = {}
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=MAX_RUNS, thread_name_prefix="nnc-epoch")
+        return _pool
+
+
+def _forget_workers_in_child() -> None:
+    """A fork() child has none of the parent's threads: start afresh."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers_in_child)
 
 
 class EpochRunner:
-    """A worker thread for the epochs of one run (a context manager)."""
+    """Engine calls of one run, each on a worker or inline, with one
+    stop flag (``_core.Progress``) for the whole run."""
 
-    def __enter__(self):
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nnc-epoch")
-        return self
-
-    def __exit__(self, *exc_info):
-        self._pool.shutdown(wait=True)
+    def __init__(self):
+        self.progress = _core.Progress()
 
     def run(self, engine, x, y, sample_weight, batch_size: int, shuffle: bool,
             bar=None) -> float:
-        """Mean loss of one epoch of `engine` (a ``_core.Model``); re-raises
-        the engine's exception, or KeyboardInterrupt once the engine has
-        stopped."""
-        progress = _core.Progress()
-        future = self._pool.submit(engine.train_epoch, x, y, sample_weight, batch_size, shuffle,
-                                   progress)
+        """Mean loss of one epoch of `engine` (a ``_core.Model``) on a worker."""
+        return self._on_worker(engine.train_epoch, (x, y, sample_weight, batch_size, shuffle,
+                                                    self.progress), bar)
+
+    def epochs(self, engine, x, y, sample_weight, batch_size: int, shuffle: bool,
+               losses_out: np.ndarray, rates_out: np.ndarray, bar=None,
+               inline: bool = False) -> None:
+        """len(losses_out) epochs in one engine call; the mean loss and the
+        learning rate after each epoch are written as it ends (the entries
+        of unfinished epochs keep their NaN)."""
+        args = (x, y, sample_weight, batch_size, shuffle, self.progress, losses_out, rates_out)
+        if inline:
+            engine.train_epochs(*args)
+        else:
+            self._on_worker(engine.train_epochs, args, bar)
+
+    def _on_worker(self, fn, args, bar):
+        """fn(*args) on a worker; re-raises its exception, or KeyboardInterrupt
+        (any exception raised while waiting) once the engine has stopped."""
+        progress = self.progress
+        future = _workers().submit(fn, *args)
         waited = 0.0
         try:
             # wait() returns on timeout instead of raising: a TimeoutError
@@ -116,8 +163,7 @@ class TrainingRun:
             model.stop_training = False
             try:
                 cbs.on_train_begin({})
-                with EpochRunner() as runner:
-                    logs = self._epochs(runner, cbs)
+                logs = self._epochs(EpochRunner(), cbs)
                 cbs.on_train_end(logs)
             finally:
                 cbs.detach_run()  # the training arrays are not kept after the run
@@ -128,16 +174,25 @@ class TrainingRun:
         model, engine = self.model, self.model.engine
         logs: dict = {}
         live = NotebookLine() if self.verbose == LIVE else None  # one line for the run
-        for epoch in range(self.initial_epoch, self.epochs):
+        quiet = self.source is None and not (self.callbacks or self.validation is not None
+                                             or self.verbose or model.compiled_metrics)
+        epoch = self.initial_epoch
+        while epoch < self.epochs:
+            if quiet:  # only History sees the epochs: several per engine call
+                finished, chunk_logs, stopped = self._quiet_epochs(runner, cbs, epoch)
+                epoch += finished
+                logs = chunk_logs or logs
+                if stopped:
+                    break
+                continue
             cbs.on_epoch_begin(epoch, {})
             bar = (ProgressBar(epoch, self.epochs, self.verbose, display=live)
                    if self.verbose else None)
             steps = self.steps
             try:
                 if self.source is None:
-                    loss = runner.run(engine, self.x, self.y, self.sample_weight,
-                                      min(self.batch_size or 0, self.x.shape[0]), self.shuffle,
-                                      bar)
+                    loss_out, rate_out = self._engine_epochs(runner, 1, bar)
+                    loss = float(loss_out[0])
                     metrics = metric_values(model, self.x, self.y, self.sample_weight)
                 else:
                     loss, metrics, steps = self._streamed_epoch(runner, bar)
@@ -157,13 +212,77 @@ class TrainingRun:
             elif self.validation is not None:
                 logs.update({f"val_{k}": m for k, m in
                              batch_sources.evaluate(model, self.validation).items()})
-            logs["learning_rate"] = engine.get_learning_rate()
+            logs["learning_rate"] = (float(rate_out[0]) if self.source is None
+                                     else engine.get_learning_rate())
             if bar is not None:
                 bar.finish(steps, logs)
             cbs.on_epoch_end(epoch, logs)
+            epoch += 1
             if model.stop_training:
                 break
         return logs
+
+    def _engine_epochs(self, runner: EpochRunner, count: int, bar=None,
+                       outputs=None) -> tuple[np.ndarray, np.ndarray]:
+        """`count` epochs of the arrays in one engine call: (mean losses,
+        learning rates after each epoch); inline when the last measured
+        epoch says the call is short. `outputs` (two NaN-filled float64
+        vectors) are the ones to fill, so that a caller catching an
+        exception can read the epochs that finished."""
+        engine = self.model.engine
+        batch = min(self.batch_size or 0, self.x.shape[0])
+        key = (id(engine), self.x.shape[0], batch)
+        seconds = _epoch_seconds.get(key)
+        loss_out, rate_out = outputs or (np.full(count, np.nan), np.full(count, np.nan))
+        start = time.perf_counter()
+        runner.epochs(engine, self.x, self.y, self.sample_weight, batch, self.shuffle,
+                      loss_out, rate_out, bar,
+                      inline=seconds is not None and seconds * count <= INLINE_SECONDS)
+        if len(_epoch_seconds) > 256:
+            _epoch_seconds.clear()
+        _epoch_seconds[key] = (time.perf_counter() - start) / count
+        return loss_out, rate_out
+
+    def _quiet_epochs(self, runner: EpochRunner, cbs: CallbackList, epoch: int):
+        """Epochs from `epoch` on in one engine call, as many as fit in
+        INLINE_SECONDS by the last measurement (one when none yet), each
+        recorded as if it had run alone. Returns (epochs finished, logs of
+        the last one or None, whether the run stops)."""
+        seconds = _epoch_seconds.get((id(self.model.engine), self.x.shape[0],
+                                      min(self.batch_size or 0, self.x.shape[0])))
+        count = 1
+        if seconds is not None:
+            count = max(1, min(self.epochs - epoch, int(INLINE_SECONDS / max(seconds, 1e-9))))
+        outputs = (np.full(count, np.nan), np.full(count, np.nan))
+        try:
+            self._engine_epochs(runner, count, outputs=outputs)
+        except BaseException as exc:
+            # The epochs that finished before the error or interruption
+            # are recorded as they would have been one call per epoch.
+            finished, logs = self._record(cbs, epoch, *outputs)
+            if not isinstance(exc, _core.NonFiniteError) or self.nonfinite == "raise":
+                raise
+            warnings.warn(f"fit: epoch {epoch + finished + 1}: {exc}; training stopped with "
+                          "the weights from before that step", RuntimeWarning, stacklevel=5)
+            return finished, logs, True
+        finished, logs = self._record(cbs, epoch, *outputs)
+        return finished, logs, False
+
+    @staticmethod
+    def _record(cbs: CallbackList, epoch: int, loss_out: np.ndarray, rate_out: np.ndarray):
+        """on_epoch_begin/on_epoch_end for each finished epoch of a call
+        (its learning rate is written, never NaN): (count, last logs)."""
+        logs = None
+        rates = rate_out.tolist()
+        finished = 0
+        for loss, rate in zip(loss_out.tolist(), rates):
+            if rate != rate:  # NaN: this epoch did not finish
+                break
+            logs = {"loss": loss, "learning_rate": rate}
+            cbs.on_epoch_begin(epoch + finished, {})
+            cbs.on_epoch_end(epoch + finished, logs)
+            finished += 1
+        return finished, logs
 
     def _streamed_epoch(self, runner: EpochRunner, bar):
         """One epoch of the batch source, a chunk at a time: one engine epoch

@@ -30,7 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from . import losses
+from . import _dask, losses
 from . import metrics as metric_fns
 from ._chunks import l2_penalty
 
@@ -541,6 +541,12 @@ def source(model, argument: str, x, y=None, sample_weight=None, *, batch_size=No
     """A batch source for `x` (and `y`, `sample_weight`), or None when `x`
     is an in-memory array. Raises Keras's ValueError for `y` or
     `sample_weight` given with a source that yields batches."""
+    if _dask.is_collection(x):
+        if steps is not None:
+            raise ValueError(f"{_steps_name(argument)}: only for generators, iterables and "
+                             f"PyDatasets; a {_dask.DaskSource.kind} runs its partitions")
+        return _dask.DaskSource(model, argument, x, y, sample_weight, batch_size=batch_size,
+                                shuffle=shuffle, class_weight=class_weight, targets=targets)
     if is_mapped(x):
         if steps is not None:
             raise ValueError(f"{_steps_name(argument)}: only for generators, iterables and "

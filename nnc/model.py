@@ -28,7 +28,8 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import _chunks, _core, _html, batch_sources, inspection, losses, optimizers, progress, saving
+from . import (_chunks, _core, _dask, _html, batch_sources, inspection, losses, optimizers,
+               progress, saving)
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values
@@ -401,8 +402,9 @@ class Sequential:
         ----------
         x : array-like of shape (n_samples, n_features), or a batch source
             The inputs; or a memory-mapped array (streamed in chunks), a
-            generator, iterable or PyDataset-like object of
-            ``(x, y[, sample_weight])`` batches (then without ``y``).
+            Dask array or DataFrame (streamed by partition, ``y`` a Dask
+            collection too), a generator, iterable or PyDataset-like object
+            of ``(x, y[, sample_weight])`` batches (then without ``y``).
         y : array-like, optional
             Targets: class labels for ``sparse_categorical_crossentropy``,
             else ``(n_samples, n_outputs)`` (1-D for one output).
@@ -532,7 +534,7 @@ class Sequential:
             raise ValueError("validation_data: expected (x_val, y_val) or "
                              "(x_val, y_val, sample_weight_val)")
         sw = data[2] if len(data) == 3 else None
-        if batch_sources.is_mapped(data[0]):
+        if batch_sources.is_mapped(data[0]) or _dask.is_collection(data[0]):
             return batch_sources.source(self, "validation_data", data[0], data[1], sw,
                                         batch_size=batch_size or EVALUATION_BATCH)
         if steps is not None:
@@ -572,7 +574,8 @@ class Sequential:
         -------
         numpy.ndarray of shape (n_samples, n_outputs)
             In the model's dtype; bit-identical for any batch size or
-            thread count.
+            thread count. For a Dask ``x``, a lazy Dask array computed
+            partition by partition where the partitions live.
 
         Raises
         ------
@@ -600,6 +603,8 @@ class Sequential:
         batch_size = v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         verbose = progress.resolve_verbose(verbose)
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
+        if _dask.is_collection(x):  # a lazy Dask array, computed on the workers
+            return _dask.predict(self, x)
         source = batch_sources.source(self, "x", x, batch_size=batch_size or EVALUATION_BATCH,
                                       steps=steps, targets=False)
         if source is not None:

@@ -45,7 +45,7 @@ from sklearn.utils.validation import (
 )
 from threadpoolctl import threadpool_limits
 
-from . import _core
+from . import _core, _dask
 from ._training import TrainingRun
 from .callbacks import Callback
 from .layers import Dense, Dropout
@@ -63,10 +63,11 @@ _STOCHASTIC = ("sgd", "adam")
 
 def _dense(x, dtype) -> np.ndarray:
     """`x` (validated, possibly scipy-sparse) as the engine takes it: the
-    engine computes on dense rows (docs/design.md)."""
+    engine computes on dense rows (docs/design.md). Aligned too: arrays
+    unpickled from a network buffer (Dask's workers) may not be."""
     if sparse.issparse(x):
         x = x.toarray()
-    return np.ascontiguousarray(x, dtype=dtype)
+    return np.require(x, dtype=dtype, requirements=["C", "A"])
 
 
 class _BaseMLP(BaseEstimator):
@@ -145,7 +146,10 @@ class _BaseMLP(BaseEstimator):
     # ---------------------------------------------------------------- fitting
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the model to X and y (from the current weights with warm_start)."""
+        """Fit the model to X and y (from the current weights with warm_start);
+        Dask collections stream their partitions (docs/design.md, Dask inputs)."""
+        if _dask.is_collection(X):
+            return _dask.estimator_fit(self, X, y, sample_weight)
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental: bool):
@@ -594,7 +598,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One iteration over (X, y); ``classes`` is required on the first call."""
+        """One iteration over (X, y); ``classes`` is required on the first call.
+        A Dask X is partial_fit on each partition in order."""
+        if _dask.is_collection(X):
+            return _dask.estimator_partial_fit(self, X, y, sample_weight, classes=classes)
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
@@ -604,11 +611,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
-        """The predicted classes (or label indicator rows for multilabel y)."""
+        """The predicted classes (or label indicator rows for multilabel y);
+        a lazy Dask array, computed on the workers, for a Dask X."""
+        if _dask.is_collection(X):
+            return _dask.estimator_predict(self, X, "predict")
         return self._from_raw(self._forward(X))
 
     def predict_proba(self, X):
-        """Probabilities, one column per entry of ``classes_``."""
+        """Probabilities, one column per entry of ``classes_`` (a Dask array for a Dask X)."""
+        if _dask.is_collection(X):
+            return _dask.estimator_predict(self, X, "predict_proba")
         y_pred = self._forward(X)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
@@ -617,10 +629,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return y_pred
 
     def predict_log_proba(self, X):
-        """``log(predict_proba(X))``."""
+        """``log(predict_proba(X))`` (a Dask array for a Dask X)."""
+        if _dask.is_collection(X):
+            return _dask.estimator_predict(self, X, "predict_log_proba")
         y_prob = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(y_prob, out=y_prob)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (scikit-learn's); reduced on the workers for Dask inputs."""
+        if _dask.is_collection(X):
+            return _dask.estimator_score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)
 
 
 class MLPRegressor(RegressorMixin, _BaseMLP):
@@ -690,12 +710,24 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     # lbfgs; nnc hides it for lbfgs as the classifier does (docs/design.md).
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):
-        """One iteration over (X, y) from the current weights."""
+        """One iteration over (X, y) from the current weights; a Dask X is
+        partial_fit on each partition in order."""
+        if _dask.is_collection(X):
+            return _dask.estimator_partial_fit(self, X, y, sample_weight)
         return self._fit(X, y, sample_weight, incremental=True)
 
     def predict(self, X):
-        """The predicted values, shape (n,) for one output."""
+        """The predicted values, shape (n,) for one output; a lazy Dask
+        array, computed on the workers, for a Dask X."""
+        if _dask.is_collection(X):
+            return _dask.estimator_predict(self, X, "predict")
         return self._from_raw(self._forward(X))
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 (scikit-learn's); reduced on the workers for Dask inputs."""
+        if _dask.is_collection(X):
+            return _dask.estimator_score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight)
 
 
 # One parameter list for both estimators' documentation.

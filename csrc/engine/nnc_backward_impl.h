@@ -7,13 +7,18 @@
  */
 #include "nnc_activations_impl.h"
 
+/* dw += s * w: the L2 gradient of one weight matrix. */
+static void NNC_SFX(add_l2)(const NNC_REAL *w, NNC_REAL s, int64_t count, NNC_REAL *dw) {
+    for (int64_t i = 0; i < count; i++) dw[i] += s * w[i];
+}
+
 /* Returns 1 when a stop request (m->stop) cut the pass short. */
-static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_REAL *grad) {
+static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, double l2_scale,
+                             NNC_REAL *grad) {
     const NNC_REAL *params = m->params;
     nnc__workspace *ws = &m->ws;
     NNC_REAL *delta = ws->delta, *delta_prev = ws->delta_prev;
     const int last = m->n_layers - 1;
-    const double l2_scale = m->l2 / (double)rows;
 
     if (!ws->delta_is_dz) {
         const nnc__layer *L = &m->layers[last];
@@ -37,11 +42,7 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, NNC_
                                   .C = dw, .ldc = fo,
                                   .ones_row = fused_db};
         nnc__gemm(NNC_DTYPE, &g);
-        if (l2_scale > 0) {
-            const NNC_REAL *w = params + L->w_off;
-            const NNC_REAL s = (NNC_REAL)l2_scale;
-            for (int64_t i = 0; i < fi * fo; i++) dw[i] += s * w[i];
-        }
+        if (l2_scale > 0) NNC_SFX(add_l2)(params + L->w_off, (NNC_REAL)l2_scale, fi * fo, dw);
         if (L->b_off >= 0 && !fused_db) {
             NNC_REAL *db = grad + L->b_off;
             for (int64_t j = 0; j < fo; j++) db[j] = 0;

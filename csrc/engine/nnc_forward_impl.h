@@ -5,15 +5,20 @@
  */
 #include "nnc_activations_impl.h"
 
-static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, int64_t count) {
+/* The masks of rows [row_offset, row_offset + rows) of a batch of
+ * global_rows rows, as the whole batch would draw them (data-parallel
+ * shards, docs/design.md "Data-parallel training"). */
+static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, int64_t rows,
+                                  int64_t row_offset, int64_t global_rows) {
+    const int64_t fi = m->layers[layer].fan_in, count = rows * fi;
     const double p = m->layers[layer].spec.input_dropout;
     const NNC_REAL scale = (NNC_REAL)(1.0 / (1.0 - p));
     NNC_REAL *keep = m->ws.keep[layer];
     NNC_REAL *dropped = m->ws.dropped[layer];
     /* Reserve `count` values of the stream: element i's mask depends only on
      * (key, base + i), whatever the order of evaluation. */
-    const uint64_t base = m->rng.counter;
-    m->rng.counter += (uint64_t)count;
+    const uint64_t base = m->rng.counter + (uint64_t)(row_offset * fi);
+    m->rng.counter += (uint64_t)(global_rows * fi);
     for (int64_t i = 0; i < count; i++) {
         const double u = nnc__u64_to_unit(nnc__rng_at(m->rng.key, base + (uint64_t)i));
         keep[i] = u >= p ? scale : (NNC_REAL)0;
@@ -22,7 +27,8 @@ static void NNC_SFX(draw_dropout)(nnc_model *m, int layer, const NNC_REAL *in, i
 }
 
 /* Returns 1 when a stop request (m->stop) cut the pass short. */
-static int NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int training) {
+static int NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int training,
+                            int64_t row_offset, int64_t global_rows) {
     const NNC_REAL *params = m->params;
     const NNC_REAL *in = x;
     m->ws.dropout_active = training;
@@ -31,7 +37,7 @@ static int NNC_SFX(forward)(nnc_model *m, const NNC_REAL *x, int64_t rows, int t
         const nnc__layer *L = &m->layers[l];
         const int64_t fi = L->fan_in, fo = L->fan_out;
         if (training && L->spec.input_dropout > 0) {
-            NNC_SFX(draw_dropout)(m, l, in, rows * fi);
+            NNC_SFX(draw_dropout)(m, l, in, rows, row_offset, global_rows);
             in = m->ws.dropped[l];
         }
         NNC_REAL *z = m->ws.z[l];

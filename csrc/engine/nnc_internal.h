@@ -205,6 +205,23 @@ nnc_status nnc__loss_and_delta(nnc_model *model, const void *y, const void *samp
  * (including the L2 gradient). `x` is the input of the forward pass. */
 nnc_status nnc__backward(nnc_model *model, const void *x, int64_t m, void *grad);
 
+/* Data-parallel shards (nnc_data_parallel.c, docs/design.md
+ * "Data-parallel training"): the forward pass of rows [row_offset,
+ * row_offset + m) of a global batch of global_rows rows (dropout masks and
+ * RNG advance as for the whole batch); the data part of J with the sum
+ * divided by `denom` (returned; delta written as nnc__loss_and_delta); the
+ * L2 term l2 / (2 rows) sum W^2 on its own; backpropagation with an
+ * explicit L2 scale (0: none); grad += l2_scale * W on every weight
+ * matrix, as backpropagation adds it. */
+nnc_status nnc__forward_shard(nnc_model *model, const void *x, int64_t m, int training,
+                              int64_t row_offset, int64_t global_rows);
+double nnc__data_loss_and_delta(nnc_model *model, const void *y, const void *sample_weight,
+                                int64_t m, int64_t denom, int want_delta);
+double nnc__l2_loss(const nnc_model *model, int64_t rows);
+nnc_status nnc__backward_l2(nnc_model *model, const void *x, int64_t m, double l2_scale,
+                            void *grad);
+void nnc__add_l2_gradient(const nnc_model *model, double l2_scale, void *grad);
+
 /* NNC_ERR_UNSUPPORTED when a layer cannot be differentiated (step). */
 nnc_status nnc__check_trainable(const nnc_model *model);
 

@@ -11,20 +11,27 @@
 #define NNC_TEMPLATE "nnc_loss_impl.h"
 #include "nnc_template.h"
 
-nnc_status nnc__loss_and_delta(nnc_model *m, const void *y, const void *sw, int64_t rows,
-                               int want_delta, double *loss) {
+double nnc__data_loss_and_delta(nnc_model *m, const void *y, const void *sw, int64_t rows,
+                                int64_t denom, int want_delta) {
     const int last = m->n_layers - 1;
     void *delta = want_delta ? m->ws.delta : NULL;
-    double data, wsq = 0.0;
-    if (m->dtype == NNC_FLOAT32) {
-        data = loss_rows_f32(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows,
-                             m->layers[last].fan_out, delta, &m->ws.delta_is_dz);
-        if (m->l2 > 0) wsq = weight_sq_sum_f32(m);
-    } else {
-        data = loss_rows_f64(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows,
-                             m->layers[last].fan_out, delta, &m->ws.delta_is_dz);
-        if (m->l2 > 0) wsq = weight_sq_sum_f64(m);
-    }
-    *loss = data + m->l2 / (2.0 * (double)rows) * wsq;
+    const int64_t K = m->layers[last].fan_out;
+    if (m->dtype == NNC_FLOAT32)
+        return loss_rows_f32(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
+                             &m->ws.delta_is_dz);
+    return loss_rows_f64(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
+                         &m->ws.delta_is_dz);
+}
+
+double nnc__l2_loss(const nnc_model *m, int64_t rows) {
+    if (!(m->l2 > 0)) return 0.0;
+    const double wsq = m->dtype == NNC_FLOAT32 ? weight_sq_sum_f32(m) : weight_sq_sum_f64(m);
+    return m->l2 / (2.0 * (double)rows) * wsq;
+}
+
+nnc_status nnc__loss_and_delta(nnc_model *m, const void *y, const void *sw, int64_t rows,
+                               int want_delta, double *loss) {
+    const double data = nnc__data_loss_and_delta(m, y, sw, rows, rows, want_delta);
+    *loss = data + nnc__l2_loss(m, rows);
     return NNC_OK;
 }

@@ -25,13 +25,15 @@ static double NNC_SFX(loss_map_sum)(nnc__map_op op, const NNC_REAL *v, int64_t K
     return total;
 }
 
-/* Sum over rows of s_i * l_i (double), and the delta when `delta` is set. */
+/* Sum over the m rows of s_i * l_i, divided by `denom` (m, or a global
+ * batch's rows for a data-parallel shard), and the delta when `delta` is
+ * set. */
 static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REAL *a,
-                                 const void *y, const NNC_REAL *sw, int64_t m, int64_t K,
-                                 NNC_REAL *delta, int *is_dz) {
+                                 const void *y, const NNC_REAL *sw, int64_t m, int64_t denom,
+                                 int64_t K, NNC_REAL *delta, int *is_dz) {
     const NNC_REAL *yv = y;
     const int64_t *labels = y;
-    const double inv_m = 1.0 / (double)m;
+    const double inv_m = 1.0 / (double)denom;
     double total = 0.0;
     *is_dz = loss == NNC_LOSS_BINARY_CROSSENTROPY || loss == NNC_LOSS_CATEGORICAL_CROSSENTROPY ||
              loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || loss == NNC_LOSS_POISSON;

@@ -46,11 +46,13 @@
 #define NNC_SFX(name) name##_f32
 #define NNC_DTYPE NNC_FLOAT32
 #define NNC_SQRT sqrtf
+#define NNC_FMA fmaf /* a*b + c, one rounding */
 #else
 #define NNC_REAL double
 #define NNC_SFX(name) name##_f64
 #define NNC_DTYPE NNC_FLOAT64
 #define NNC_SQRT sqrt
+#define NNC_FMA fma
 #endif
 
 #include NNC_TEMPLATE
@@ -58,6 +60,7 @@
 #undef NNC_REAL
 #undef NNC_SFX
 #undef NNC_DTYPE
+#undef NNC_FMA
 #undef NNC_SQRT
 #undef NNC_IS_F32
 

@@ -491,6 +491,31 @@ nnc_status nnc_train_epoch(nnc_model *model, const void *x, const void *y,
                            const void *sample_weight, int64_t n, int64_t batch_size,
                            int shuffle, nnc_progress *progress, double *mean_loss);
 
+/* Synchronous data-parallel training (docs/design.md, Data-parallel
+ * training): every process holds a shard of each global batch of
+ * `global_rows` rows; the caller sums the shards' gradients across
+ * processes and every process applies the same step.
+ *
+ * nnc_shard_gradients: the gradient of this shard's part of J on the
+ * global batch, sum over its m rows of s_i dl_i/dtheta / global_rows, L2
+ * excluded, into `grad` (nnc_model_num_params elements); *loss_part =
+ * sum_i s_i l_i / global_rows. Dropout is active, with the masks the whole
+ * batch would draw for its rows [row_offset, row_offset + m), and the RNG
+ * advances as for the whole batch. Parameters and optimizer state are
+ * unchanged. NNC_ERR_UNSUPPORTED for L-BFGS and as for nnc_train_batch.
+ *
+ * nnc_apply_gradients: one optimizer step from `grad`, the sum of every
+ * shard's gradient: adds the L2 gradient (l2 / global_rows) W once, then
+ * clips and follows the schedule as nnc_train_batch does. *l2_loss
+ * receives the L2 term of J before the step (J = the sum of the shards'
+ * loss parts + *l2_loss). `grad` is not modified. NNC_ERR_NONFINITE (step
+ * not applied) for a non-finite gradient; NNC_ERR_UNSUPPORTED for L-BFGS. */
+nnc_status nnc_shard_gradients(nnc_model *model, const void *x, const void *y,
+                               const void *sample_weight, int64_t m, int64_t row_offset,
+                               int64_t global_rows, double *loss_part, void *grad);
+nnc_status nnc_apply_gradients(nnc_model *model, const void *grad, int64_t global_rows,
+                               double *l2_loss);
+
 /* Name of the kernel set in use: "ref", "avx2" or "avx512" (chosen at first
  * use from the CPU, or forced with the environment variable NNC_ARCH).
  * Static string. */

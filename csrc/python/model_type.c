@@ -552,6 +552,49 @@ static PyObject *model_numeric_gradients(ModelObject *self, PyObject *args) {
     return filled(st, num);
 }
 
+/* shard_gradients(x, y, sample_weight, row_offset, global_rows) ->
+ * (loss_part, grad): nnc_shard_gradients. */
+static PyObject *model_shard_gradients(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    PyObject *x, *y, *sw;
+    long long row_offset, global_rows;
+    if (!PyArg_ParseTuple(args, "OOOLL", &x, &y, &sw, &row_offset, &global_rows)) return NULL;
+    core_batch b;
+    if (core_parse_batch(self->model, x, y, sw, &b)) return NULL;
+    PyObject *grad = new_flat(self);
+    if (!grad) return NULL;
+    double loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_shard_gradients(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y),
+                                    core_data(b.sw), b.rows, (int64_t)row_offset,
+                                    (int64_t)global_rows, &loss,
+                                    PyArray_DATA((PyArrayObject *)grad)));
+    return filled(st, grad) ? Py_BuildValue("dN", loss, grad) : NULL;
+}
+
+/* apply_gradients(grad, global_rows) -> the L2 term: nnc_apply_gradients. */
+static PyObject *model_apply_gradients(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    PyObject *grad;
+    long long global_rows;
+    if (!PyArg_ParseTuple(args, "OL", &grad, &global_rows)) return NULL;
+    PyArrayObject *g = (PyArrayObject *)core_check_array(
+        grad, "grad", core_typenum(nnc_model_dtype(self->model)), 1, -1);
+    if (!g) return NULL;
+    if (PyArray_DIM(g, 0) != (npy_intp)nnc_model_num_params(self->model)) {
+        PyErr_Format(PyExc_ValueError,
+                     "grad: expected %lld values (the model's parameters), got %lld",
+                     (long long)nnc_model_num_params(self->model), (long long)PyArray_DIM(g, 0));
+        return NULL;
+    }
+    double l2_loss = 0.0;
+    nnc_status st;
+    ENGINE_CALL(self, st,
+                nnc_apply_gradients(self->model, PyArray_DATA(g), (int64_t)global_rows, &l2_loss));
+    return st ? core_raise(st) : PyFloat_FromDouble(l2_loss);
+}
+
 static PyObject *model_train_batch(ModelObject *self, PyObject *args) {
     return batch_loss(self, args, nnc_train_batch);
 }
@@ -582,6 +625,65 @@ static PyObject *model_train_epoch(ModelObject *self, PyObject *args, PyObject *
                 nnc_train_epoch(self->model, PyArray_DATA(b.x), PyArray_DATA(b.y), core_data(b.sw),
                                 b.rows, (int64_t)batch_size, shuffle, p, &loss));
     return st ? core_raise(st) : PyFloat_FromDouble(loss);
+}
+
+/* A float64 vector the engine fills in place (train_epochs' outputs). */
+static double *out_vector(PyObject *obj, const char *name, int64_t *n) {
+    if (!PyArray_Check(obj) || PyArray_TYPE((PyArrayObject *)obj) != NPY_FLOAT64 ||
+        PyArray_NDIM((PyArrayObject *)obj) != 1 ||
+        !PyArray_ISCARRAY((PyArrayObject *)obj)) {
+        PyErr_Format(PyExc_TypeError, "%s must be a writeable contiguous 1-D float64 array",
+                     name);
+        return NULL;
+    }
+    *n = (int64_t)PyArray_DIM((PyArrayObject *)obj, 0);
+    return PyArray_DATA((PyArrayObject *)obj);
+}
+
+/* Epochs back to back in one engine call (docs/design.md, Step and fit
+ * overhead): each is exactly nnc_train_epoch, so the results are those of
+ * one call per epoch; losses[e] and rates[e] (the learning rate after it)
+ * are written as each epoch ends, so after an error or a stop request the
+ * finished epochs are the entries already written. */
+static nnc_status train_epochs(nnc_model *m, const core_batch *b, int64_t batch_size, int shuffle,
+                               nnc_progress *p, int64_t epochs, double *losses, double *rates) {
+    nnc_status st = NNC_OK;
+    for (int64_t e = 0; e < epochs && !st; e++) {
+        double loss = 0.0, rate = 0.0;
+        st = nnc_train_epoch(m, PyArray_DATA(b->x), PyArray_DATA(b->y), core_data(b->sw),
+                             b->rows, batch_size, shuffle, p, &loss);
+        if (!st) st = nnc_model_get_learning_rate(m, &rate);
+        if (!st) {
+            rates[e] = rate;
+            losses[e] = loss;
+        }
+    }
+    return st;
+}
+
+static PyObject *model_train_epochs(ModelObject *self, PyObject *args) {
+    REQUIRE_READY(self);
+    PyObject *x, *y, *sw, *progress, *loss_out, *rate_out;
+    long long batch_size;
+    int shuffle;
+    if (!PyArg_ParseTuple(args, "OOOLpO!OO", &x, &y, &sw, &batch_size, &shuffle,
+                          &core_ProgressType, &progress, &loss_out, &rate_out))
+        return NULL;
+    int64_t epochs = 0, n_rates = 0;
+    double *losses = out_vector(loss_out, "losses", &epochs);
+    double *rates = losses ? out_vector(rate_out, "rates", &n_rates) : NULL;
+    if (!rates) return NULL;
+    if (n_rates != epochs) {
+        PyErr_SetString(PyExc_ValueError, "losses and rates must have the same length");
+        return NULL;
+    }
+    core_batch b;
+    if (core_parse_batch(self->model, x, y, sw, &b)) return NULL;
+    nnc_progress *p = &((core_ProgressObject *)progress)->progress;
+    nnc_status st;
+    ENGINE_CALL(self, st, train_epochs(self->model, &b, (int64_t)batch_size, shuffle, p, epochs,
+                                       losses, rates));
+    return st ? core_raise(st) : Py_NewRef(Py_None);
 }
 
 /* ---------------------------------------------------------------- type */
@@ -634,8 +736,17 @@ static PyMethodDef model_methods[] = {
      "gradients(x, y, sample_weight=None) -> (loss, flat gradient)"},
     {"numeric_gradients", (PyCFunction)model_numeric_gradients, METH_VARARGS,
      "numeric_gradients(x, y, sample_weight, eps) -> flat central differences"},
+    {"shard_gradients", (PyCFunction)model_shard_gradients, METH_VARARGS,
+     "shard_gradients(x, y, sample_weight, row_offset, global_rows) -> (loss_part, grad): "
+     "a data-parallel shard's gradient (nnc_shard_gradients)."},
+    {"apply_gradients", (PyCFunction)model_apply_gradients, METH_VARARGS,
+     "apply_gradients(grad, global_rows) -> l2_loss: one optimizer step from the summed "
+     "shard gradients (nnc_apply_gradients)."},
     {"train_batch", (PyCFunction)model_train_batch, METH_VARARGS,
      "train_batch(x, y, sample_weight=None) -> loss before the step"},
+    {"train_epochs", (PyCFunction)model_train_epochs, METH_VARARGS,
+     "train_epochs(x, y, sample_weight, batch_size, shuffle, progress, losses, rates): "
+     "len(losses) epochs in one call; fills losses and rates (float64) as epochs end."},
     {"train_epoch", (PyCFunction)(void (*)(void))model_train_epoch, METH_VARARGS | METH_KEYWORDS,
      "train_epoch(x, y, sample_weight=None, batch_size=0, shuffle=True, progress=None) -> mean "
      "loss"},

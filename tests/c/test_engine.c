@@ -293,6 +293,59 @@ static int schedules_and_clipping(void) {
     return 0;
 }
 
+/* Data-parallel shards (nnc_shard_gradients + nnc_apply_gradients): two
+ * shards of a batch, each starting from the same RNG state as separate
+ * processes would, summed and applied, take nnc_train_batch's step on the
+ * whole batch, dropout masks and L2 included. */
+static int data_parallel_shards(void) {
+    nnc_layer_spec layers[2];
+    nnc_layer_spec_default(&layers[0], 5, NNC_ACT_TANH);
+    nnc_layer_spec_default(&layers[1], 2, NNC_ACT_LINEAR);
+    layers[1].input_dropout = 0.25;
+    nnc_optimizer_config adam;
+    nnc_optimizer_config_default(&adam, NNC_OPT_ADAM);
+    nnc_model *whole = NULL, *sharded = NULL;
+    MUST(compiled_model(NNC_FLOAT64, 3, 2, layers, 5, NNC_LOSS_MSE, 0.1, &adam, &whole));
+    MUST(nnc_model_clone(whole, &sharded));
+    double x[6 * 3], y[6 * 2], p_whole[32], p_sharded[32], g0[32], g1[32];
+    for (int i = 0; i < 18; i++) x[i] = sin(0.7 * i + 0.2);
+    for (int i = 0; i < 12; i++) y[i] = cos(1.3 * i);
+    const int64_t n = nnc_model_num_params(whole);
+    CHECK(n <= 32, "data-parallel model has %lld parameters", (long long)n);
+    double loss = 0, part0 = 0, part1 = 0, l2_loss = 0, worst = 0;
+    uint64_t rng[2];
+    for (int step = 0; step < 3; step++) {
+        MUST(nnc_train_batch(whole, x, y, NULL, 6, &loss));
+        nnc_model_get_rng_state(sharded, rng);
+        MUST(nnc_shard_gradients(sharded, x, y, NULL, 2, 0, 6, &part0, g0));
+        nnc_model_set_rng_state(sharded, rng);
+        MUST(nnc_shard_gradients(sharded, x + 2 * 3, y + 2 * 2, NULL, 4, 2, 6, &part1, g1));
+        for (int64_t i = 0; i < n; i++) g0[i] += g1[i];
+        MUST(nnc_apply_gradients(sharded, g0, 6, &l2_loss));
+        CHECK(fabs(part0 + part1 + l2_loss - loss) <= 1e-14 * fabs(loss),
+              "data-parallel step %d: shard losses + L2 %.17g = J %.17g", step,
+              part0 + part1 + l2_loss, loss);
+    }
+    MUST(nnc_model_get_params(whole, p_whole, n));
+    MUST(nnc_model_get_params(sharded, p_sharded, n));
+    for (int64_t i = 0; i < n; i++) worst = fmax(worst, fabs(p_whole[i] - p_sharded[i]));
+    CHECK(worst <= 1e-15, "data-parallel: 3 sharded steps = 3 whole-batch steps (max diff %.1e)",
+          worst);
+    CHECK(nnc_shard_gradients(sharded, x, y, NULL, 4, 3, 6, &part0, g0) == NNC_ERR_INVALID_ARG,
+          "a shard outside its global batch refused: %s", nnc_last_error());
+    nnc_model_destroy(whole);
+    nnc_model_destroy(sharded);
+    nnc_optimizer_config lbfgs;
+    nnc_optimizer_config_default(&lbfgs, NNC_OPT_LBFGS);
+    layers[1].input_dropout = 0.0;
+    MUST(compiled_model(NNC_FLOAT64, 3, 2, layers, 5, NNC_LOSS_MSE, 0.0, &lbfgs, &whole));
+    CHECK(nnc_shard_gradients(whole, x, y, NULL, 6, 0, 6, &part0, g0) == NNC_ERR_UNSUPPORTED &&
+              nnc_apply_gradients(whole, g0, 6, &l2_loss) == NNC_ERR_UNSUPPORTED,
+          "data-parallel L-BFGS refused: %s", nnc_last_error());
+    nnc_model_destroy(whole);
+    return 0;
+}
+
 int main(void) {
     static const nnc_activation acts[] = {
         NNC_ACT_LINEAR, NNC_ACT_SIGMOID, NNC_ACT_TANH, NNC_ACT_RELU, NNC_ACT_LEAKY_RELU,
@@ -308,7 +361,7 @@ int main(void) {
         gradcheck_case(NNC_ACT_SWISH, NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, 0.0))
         return 1;
     if (xor_training() || error_statuses() || huge_batches() || file_replacement() ||
-        schedules_and_clipping())
+        schedules_and_clipping() || data_parallel_shards())
         return 1;
     nnc_thread_pool_shutdown(); /* joins the workers and frees every scratch: no leaks at exit */
     return check_summary();

@@ -481,7 +481,7 @@ int main(void) {
                             gemm_case c = {sizes[si], sizes[sj], sizes[sk], mode};
                             check_gemm_case(k, &c, f32, scratch);
                         }
-            /* Past the cache blocks (KC = 256, NC = 512) and the register tile. */
+            /* Past the cache blocks (KC 128 AVX-512, 256 AVX2; NC 512) and the register tile. */
             const gemm_case big[] = {{70, 600, 530, 0}, {785, 130, 257, 1}, {64, 520, 300, 2},
                                      {6, 64, 1000, 0},   {7, 1030, 9, 3},    {300, 10, 700, 5},
                                      {1, 1000, 784, 0},  {2, 77, 513, 4}};

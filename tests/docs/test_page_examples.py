@@ -20,7 +20,8 @@ def test_the_readme_and_the_guide_have_examples():
 
 @pytest.mark.parametrize("page", PAGES)
 def test_page_examples_run_in_order_and_print_what_the_page_says(page, tmp_path):
-    for module in ("sklearn", "torch", "onnx", "onnxruntime", "matplotlib"):
+    for module in ("sklearn", "torch", "onnx", "onnxruntime", "matplotlib", "dask.array",
+                   "distributed", "dask_ml"):
         require(module)  # the README's examples use every optional dependency
     results = run_page(REPO / page, tmp_path, {"PYTHONPATH": PACKAGE_PARENT})
     assert len(results) == len(examples((REPO / page).read_text()))

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow_extra
 MODULES = ["nnc.optimizers", "nnc.callbacks", "nnc.datasets", "nnc.plot", "nnc.testing",
            "nnc.sklearn", "nnc.errors", "nnc.saving", "nnc.initializers", "nnc.inspection",
            "nnc.layout", "nnc.losses", "nnc.metrics", "nnc.onnx", "nnc.torch_interop",
-           "nnc.pytest_plugin"]
+           "nnc.pytest_plugin", "nnc.distributed"]
 
 #: A page of each kind that the browser opens, with a phrase it must show.
 PAGES = {"index.html": "multilayer perceptrons",

@@ -185,3 +185,18 @@ def test_an_estimator_being_trained_refuses_a_second_training_run():
         np.testing.assert_array_equal(a, b)
     clf.partial_fit(X_SMALL, Y_SMALL)  # free again afterwards
     assert clf.t_ == 800
+
+
+def test_unaligned_arrays_predict_like_aligned_ones():
+    # Arrays unpickled from network buffers (Dask's workers) can be unaligned.
+    from nnc.sklearn import MLPRegressor
+
+    x = np.random.default_rng(0).normal(size=(50, 3))
+    reg = MLPRegressor(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reg.fit(x, x.sum(axis=1))
+    unaligned = np.zeros(x.nbytes + 1, np.uint8)[1:].view(np.float64).reshape(x.shape)
+    unaligned[:] = x
+    assert not unaligned.flags.aligned
+    assert np.array_equal(reg.predict(unaligned), reg.predict(x))

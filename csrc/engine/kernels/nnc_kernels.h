@@ -65,7 +65,7 @@ typedef struct {
 typedef void (*nnc__gemm_block_fn)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n0,
                                    int64_t n1, void *scratch);
 
-#define NNC__GEMM_SCRATCH_BYTES ((size_t)1 << 19)
+#define NNC__GEMM_SCRATCH_BYTES ((size_t)1 << 18) /* the largest KC x NC block of a kernel set */
 
 /* One Adam/AdamW step (torch.optim's single-tensor formulas, as the
  * reference kernel computes them) over elements [begin, end) of the flat

@@ -9,11 +9,12 @@
  *    micro-kernel keeps MR*NVMAX accumulators in registers; per k it loads
  *    NVMAX vectors of op(B) and broadcasts MR scalars of op(A).
  *  - op(B) is packed per KC x NC block into NR-wide panels (contiguous per
- *    k, zero padded to whole vectors) that stay in L2 and stream through
- *    the kernel; op(A) is read in place (its MR x KC sliver stays in L1
- *    while the kernel sweeps the panels), so nothing is packed twice when
- *    threads split C by columns. With a single row tile op(B) is read in
- *    place too (batch-1 predict: no packing at all).
+ *    k, zero padded to whole vectors); every row tile of C sweeps one
+ *    panel before the next, so the KC x NR panel stays in L1 and only
+ *    op(A)'s MR scalars per k come from L2. op(A) is read in place, so
+ *    nothing is packed twice when threads split C by columns. With a
+ *    single row tile op(B) is read in place too (batch-1 predict: no
+ *    packing at all).
  *  - Each element is one chain of FMAs over k in order, started from C,
  *    the bias or 0; a KC block ends by storing the float and the next one
  *    reloads it, which is exact, so blocking never changes a bit.
@@ -28,6 +29,8 @@
 /* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
  * split cuts C into whole tiles. */
 enum { NNC_SFX(tile_mr) = MR, NNC_SFX(tile_nr) = NR };
+_Static_assert((size_t)KC * NC * sizeof(NNC_REAL) <= NNC__GEMM_SCRATCH_BYTES,
+               "a packed KC x NC block of op(B) must fit the per-thread scratch");
 
 #define INIT_ZERO 0
 #define INIT_C 1
@@ -293,13 +296,31 @@ static void NNC_SFX(pack_bt)(const NNC_REAL *B, int64_t ldb, int64_t pc, int64_t
     }
 }
 
+/* Point u at the row tile of op(A) that starts at row ir (the ones row
+ * when ir >= M) and return where it ends. */
+static inline int64_t NNC_SFX(row_tile)(const nnc__gemm_desc *d, NNC_SFX(ukr_args) *u, int64_t ir,
+                                        int64_t m1, int64_t pc, int64_t rs, int64_t cs) {
+    static const NNC_REAL one = 1;
+    if (ir >= d->M) {
+        u->a = &one;
+        u->rs = 0;
+        u->cs = 0;
+        return ir + 1;
+    }
+    int64_t iend = ir + MR < m1 ? ir + MR : m1;
+    if (iend > d->M) iend = d->M;
+    u->a = (const NNC_REAL *)d->A + ir * rs + pc * cs;
+    u->rs = rs;
+    u->cs = cs;
+    return iend;
+}
+
 static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                       void *scratch) {
     if (m0 >= m1 || n0 >= n1) return;
-    static const NNC_REAL one = 1;
-    const NNC_REAL *A = d->A, *B = d->B, *bias = d->bias;
+    const NNC_REAL *B = d->B, *bias = d->bias;
     NNC_REAL *C = d->C;
-    const int64_t M = d->M, K = d->K, ldc = d->ldc, ldb = d->ldb;
+    const int64_t K = d->K, ldc = d->ldc, ldb = d->ldb;
     const int64_t rs = d->trans_a ? 1 : d->lda, cs = d->trans_a ? d->lda : 1;
     /* op(B) is reused by every row tile: pack it unless there is one tile
      * (and it is not transposed, which only the packing can undo). */
@@ -327,48 +348,57 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
             u.epi = last ? (int)d->epilogue : NNC__EPI_NONE;
             u.ldd = d->ldd;
             u.ldz = d->ldz;
-            for (int64_t ir = m0; ir < m1;) {
-                int64_t iend;
-                if (ir >= M) { /* the ones row */
-                    iend = ir + 1;
-                    u.a = &one;
-                    u.rs = 0;
-                    u.cs = 0;
-                } else {
-                    iend = ir + MR < m1 ? ir + MR : m1;
-                    if (iend > M) iend = M;
-                    u.a = A + ir * rs + pc * cs;
-                    u.rs = rs;
-                    u.cs = cs;
-                }
-                const int mr = (int)(iend - ir);
-                /* A single row against op(B) in place: stream op(B) once. */
-                const int row = !packed && mr == 1;
-                const int64_t step = row ? (int64_t)ROW_NV * VL : NR;
-                for (int64_t jr = 0; jr < nc; jr += step) {
-                    const int64_t w = nc - jr < step ? nc - jr : step;
+            if (packed) {
+                /* Panel by panel: one KC x NR panel stays in L1 while every
+                 * row tile of C sweeps it (only op(A)'s MR scalars per k
+                 * come from L2). */
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const int64_t w = nc - jr < NR ? nc - jr : NR;
                     const int nv = (int)((w + VL - 1) / VL);
                     const int64_t j = jc + jr;
                     u.mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
                     u.partial = w < (int64_t)nv * VL;
-                    if (packed) {
-                        u.b = bp + jr * kc;
-                        u.bs = (int64_t)nv * VL;
-                    } else {
+                    u.b = bp + jr * kc;
+                    u.bs = (int64_t)nv * VL;
+                    u.bias = bias ? bias + j : NULL;
+                    for (int64_t ir = m0; ir < m1;) {
+                        const int64_t iend = NNC_SFX(row_tile)(d, &u, ir, m1, pc, rs, cs);
+                        u.c = C + ir * ldc + j;
+                        if (d->epilogue == NNC__EPI_RELU) u.d = (NNC_REAL *)d->D + ir * d->ldd + j;
+                        if (d->epilogue == NNC__EPI_RELU_GRAD)
+                            u.z = (const NNC_REAL *)d->Z + ir * d->ldz + j;
+                        NNC_SFX(ukr_table)[1][iend - ir - 1][nv - 1](&u);
+                        ir = iend;
+                    }
+                }
+            } else {
+                /* At most one row tile of op(A) (plus the ones row), op(B)
+                 * read in place; a single row streams op(B) once. */
+                for (int64_t ir = m0; ir < m1;) {
+                    const int64_t iend = NNC_SFX(row_tile)(d, &u, ir, m1, pc, rs, cs);
+                    const int mr = (int)(iend - ir);
+                    const int row = mr == 1;
+                    const int64_t step = row ? (int64_t)ROW_NV * VL : NR;
+                    for (int64_t jr = 0; jr < nc; jr += step) {
+                        const int64_t w = nc - jr < step ? nc - jr : step;
+                        const int nv = (int)((w + VL - 1) / VL);
+                        const int64_t j = jc + jr;
+                        u.mask = MASK_FIRST((int)(w - (int64_t)(nv - 1) * VL));
+                        u.partial = w < (int64_t)nv * VL;
                         u.b = B + pc * ldb + j;
                         u.bs = ldb;
+                        u.c = C + ir * ldc + j;
+                        u.bias = bias ? bias + j : NULL;
+                        if (d->epilogue == NNC__EPI_RELU) u.d = (NNC_REAL *)d->D + ir * d->ldd + j;
+                        if (d->epilogue == NNC__EPI_RELU_GRAD)
+                            u.z = (const NNC_REAL *)d->Z + ir * d->ldz + j;
+                        if (row)
+                            NNC_SFX(row_table)[nv - 1](&u);
+                        else
+                            NNC_SFX(ukr_table)[0][mr - 1][nv - 1](&u);
                     }
-                    u.c = C + ir * ldc + j;
-                    u.bias = bias ? bias + j : NULL;
-                    if (d->epilogue == NNC__EPI_RELU) u.d = (NNC_REAL *)d->D + ir * d->ldd + j;
-                    if (d->epilogue == NNC__EPI_RELU_GRAD)
-                        u.z = (const NNC_REAL *)d->Z + ir * d->ldz + j;
-                    if (row)
-                        NNC_SFX(row_table)[nv - 1](&u);
-                    else
-                        NNC_SFX(ukr_table)[packed][mr - 1][nv - 1](&u);
+                    ir = iend;
                 }
-                ir = iend;
             }
             pc += kc;
         } while (pc < K);

@@ -45,17 +45,20 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
     }
 }
 
-/* Adam / AdamW, torch.optim's single-tensor formulas operation by
- * operation: the association and intermediate roundings of its code, the
- * double constants of nnc__adam_desc cast to the element type as torch
- * casts a Python scalar. The SIMD kernels repeat these operations lane by
- * lane. */
+/* Adam / AdamW, torch.optim's single-tensor formulas in one pass with
+ * fused multiply-adds (docs/design.md, Step and fit overhead): each
+ * product-and-sum of torch's code is one fma(), the division by
+ * sqrt(bias_correction2) a product with its reciprocal, so a step costs
+ * one square root and one division per element; the double constants of
+ * nnc__adam_desc are cast to the element type as torch casts a Python
+ * scalar. The SIMD kernels repeat these operations lane by lane (fma() is
+ * their fused multiply-add, bit for bit). */
 static void NNC_SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
     NNC_REAL *p = d->p, *m = d->m, *v = d->v, *vmax = d->vmax;
     const NNC_REAL *g = d->g;
     const NNC_REAL decay = (NNC_REAL)d->decay, wd = (NNC_REAL)d->wd, w1 = (NNC_REAL)d->w1;
     const NNC_REAL beta2 = (NNC_REAL)d->beta2, omb2 = (NNC_REAL)d->omb2, eps = (NNC_REAL)d->eps;
-    const NNC_REAL bc2s = (NNC_REAL)d->bc2s, nss = (NNC_REAL)d->nss;
+    const NNC_REAL inv_bc2s = (NNC_REAL)(1.0 / d->bc2s), nss = (NNC_REAL)d->nss;
     /* torch.lerp(m, g, w1): two forms that keep the endpoints exact */
     const int lerp_low = (w1 < 0 ? -w1 : w1) < (NNC_REAL)0.5;
     for (int64_t i = begin; i < end; i++) {
@@ -64,21 +67,20 @@ static void NNC_SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
             if (d->decoupled)
                 pi = pi * decay;
             else
-                gi = gi + wd * pi;
+                gi = NNC_FMA(wd, pi, gi);
         }
-        const NNC_REAL mi =
-            lerp_low ? m[i] + w1 * (gi - m[i]) : gi - (gi - m[i]) * ((NNC_REAL)1 - w1);
+        const NNC_REAL mi = lerp_low ? NNC_FMA(w1, gi - m[i], m[i])
+                                     : NNC_FMA(m[i] - gi, (NNC_REAL)1 - w1, gi);
         m[i] = mi;
-        NNC_REAL vi = v[i] * beta2;
-        vi = vi + omb2 * gi * gi;
+        NNC_REAL vi = NNC_FMA(omb2 * gi, gi, v[i] * beta2);
         v[i] = vi;
         if (d->amsgrad) { /* torch.maximum: a NaN wins */
             const NNC_REAL a = vmax[i];
             vi = a != a ? a : vi != vi ? vi : a > vi ? a : vi;
             vmax[i] = vi;
         }
-        const NNC_REAL denom = NNC_SQRT(vi) / bc2s + eps;
-        p[i] = pi + nss * mi / denom;
+        const NNC_REAL denom = NNC_FMA(NNC_SQRT(vi), inv_bc2s, eps);
+        p[i] = NNC_FMA(nss, mi / denom, pi);
     }
 }
 

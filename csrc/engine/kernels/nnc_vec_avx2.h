@@ -24,7 +24,7 @@
 #define MASK __m256i
 /* Tile rows of 2 vectors: 6 x 2 accumulators of the 16 ymm registers. */
 #define NVMAX 2
-/* A KC x NC packed block of op(B) is 256 KiB: it stays in L2. */
+/* A KC x NC packed block of op(B) is 256 KiB (NNC__GEMM_SCRATCH_BYTES): it stays in L2. */
 #define KC 256
 #define NC (32 * VL)
 

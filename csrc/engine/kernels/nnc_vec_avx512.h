@@ -26,8 +26,10 @@
 
 /* Tile rows of 4 vectors: 6 x 4 accumulators of the 32 zmm registers. */
 #define NVMAX 4
-/* A KC x NC packed block of op(B) is 512 KiB (NNC__GEMM_SCRATCH_BYTES). */
-#define KC 256
+/* One KC x NR panel of packed op(B) is 32 KiB: it stays in L1 (48 KiB on
+ * Sapphire Rapids, 32-48 KiB on Zen 4/5) while every row tile sweeps it
+ * (docs/design.md "Kernels and threads"). A KC x NC block is 256 KiB. */
+#define KC 128
 #define NC (32 * VL)
 
 #define MASK_FIRST(n) ((MASK)((1u << (n)) - 1u))
