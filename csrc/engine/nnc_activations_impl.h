@@ -3,10 +3,13 @@
  * part of the forward and backward templates (nnc_template.h), which
  * include it.
  *
- * Transcendentals are evaluated in double and rounded once, so float32
- * models get correctly rounded activations.
+ * The element-wise work runs in the active kernel set's map kernel
+ * (nnc__map, nnc_kernels.h): computed in double and rounded once, the
+ * same bits in every kernel set and thread count (docs/design.md,
+ * "Vectorised activations"). GELU (erf) stays a scalar double loop here.
  */
 #include "nnc_math.h"
+#include "kernels/nnc_kernels.h"
 
 #include <string.h>
 
@@ -16,49 +19,53 @@
 static inline void NNC_SFX(act_forward)(nnc_activation act, const NNC_REAL *z, NNC_REAL *a, int64_t m,
                                         int64_t n, const NNC_REAL *slopes) {
     const int64_t total = m * n;
-#define EACH(expr)                                                                       \
-    for (int64_t i = 0; i < total; i++) {                                                \
-        const double x = (double)z[i];                                                   \
-        a[i] = (NNC_REAL)(expr);                                                         \
-    }                                                                                    \
-    break
+    nnc__map_op op;
+    nnc__map_fn exp_row;
     switch (act) {
     case NNC_ACT_LINEAR:
         if (a != z) memcpy(a, z, (size_t)total * sizeof(NNC_REAL));
-        break;
-    case NNC_ACT_SIGMOID: EACH(nnc__sigmoid(x));
-    case NNC_ACT_TANH: EACH(tanh(x));
-    case NNC_ACT_RELU: EACH(x > 0 ? x : 0.0);
-    case NNC_ACT_LEAKY_RELU: EACH(x > 0 ? x : NNC_LEAKY_SLOPE * x);
-    case NNC_ACT_ELU: EACH(x > 0 ? x : expm1(x));
-    case NNC_ACT_SELU: EACH(NNC_SELU_LAMBDA * (x > 0 ? x : NNC_SELU_ALPHA * expm1(x)));
-    case NNC_ACT_SWISH: EACH(x * nnc__sigmoid(x));
-    case NNC_ACT_GELU: EACH(0.5 * x * (1.0 + erf(x * NNC_INV_SQRT2)));
-    case NNC_ACT_SOFTPLUS: EACH(nnc__softplus(x));
-    case NNC_ACT_STEP: EACH(x >= 0 ? 1.0 : 0.0);
+        return;
+    case NNC_ACT_SIGMOID: op = NNC__MAP_SIGMOID; break;
+    case NNC_ACT_TANH: op = NNC__MAP_TANH; break;
+    case NNC_ACT_RELU: op = NNC__MAP_RELU; break;
+    case NNC_ACT_LEAKY_RELU: op = NNC__MAP_LEAKY_RELU; break;
+    case NNC_ACT_ELU: op = NNC__MAP_ELU; break;
+    case NNC_ACT_SELU: op = NNC__MAP_SELU; break;
+    case NNC_ACT_SWISH: op = NNC__MAP_SWISH; break;
+    case NNC_ACT_SOFTPLUS: op = NNC__MAP_SOFTPLUS; break;
+    case NNC_ACT_STEP: op = NNC__MAP_STEP; break;
+    case NNC_ACT_GELU:
+        for (int64_t i = 0; i < total; i++) {
+            const double x = (double)z[i];
+            a[i] = (NNC_REAL)(0.5 * x * (1.0 + erf(x * NNC_INV_SQRT2)));
+        }
+        return;
     case NNC_ACT_PRELU:
         for (int64_t r = 0; r < m; r++)
             for (int64_t j = 0; j < n; j++) {
                 const NNC_REAL x = z[r * n + j];
                 a[r * n + j] = x > 0 ? x : slopes[j] * x;
             }
-        break;
+        return;
     case NNC_ACT_SOFTMAX:
+        /* e^(z - max) by the kernel; the sum in order, in double. */
+        exp_row = nnc__map_kernel(NNC_DTYPE);
         for (int64_t r = 0; r < m; r++) {
             const NNC_REAL *zr = z + r * n;
             NNC_REAL *ar = a + r * n;
             double mx = (double)zr[0], sum = 0.0;
             for (int64_t j = 1; j < n; j++)
                 if ((double)zr[j] > mx) mx = (double)zr[j];
-            for (int64_t j = 0; j < n; j++) sum += exp((double)zr[j] - mx);
+            exp_row(NNC__MAP_EXP, zr, NULL, ar, n, mx);
+            for (int64_t j = 0; j < n; j++) sum += (double)ar[j];
             const double inv = 1.0 / sum;
-            for (int64_t j = 0; j < n; j++) ar[j] = (NNC_REAL)(exp((double)zr[j] - mx) * inv);
+            for (int64_t j = 0; j < n; j++) ar[j] = (NNC_REAL)((double)ar[j] * inv);
         }
-        break;
+        return;
     default:
-        break;
+        return;
     }
-#undef EACH
+    nnc__map(NNC_DTYPE, op, z, NULL, a, total, 0.0);
 }
 
 /* In place: g holds dJ/da on entry and dJ/dz on exit, for an m x n block
@@ -69,32 +76,24 @@ static inline void NNC_SFX(act_backward)(nnc_activation act, const NNC_REAL *z, 
                                   NNC_REAL *g, int64_t m, int64_t n, const NNC_REAL *slopes,
                                   NNC_REAL *dslopes) {
     const int64_t total = m * n;
-#define EACH(deriv)                                                                      \
-    for (int64_t i = 0; i < total; i++) {                                                \
-        const double x = (double)z[i], y = (double)a[i];                                 \
-        (void)x;                                                                         \
-        (void)y;                                                                         \
-        g[i] = (NNC_REAL)((double)g[i] * (deriv));                                       \
-    }                                                                                    \
-    break
+    nnc__map_op op;
     switch (act) {
-    case NNC_ACT_LINEAR: break;
-    case NNC_ACT_SIGMOID: EACH(y * (1.0 - y));
-    case NNC_ACT_TANH: EACH(1.0 - y * y);
-    case NNC_ACT_RELU: EACH(x > 0 ? 1.0 : 0.0);
-    case NNC_ACT_LEAKY_RELU: EACH(x > 0 ? 1.0 : NNC_LEAKY_SLOPE);
-    case NNC_ACT_ELU: EACH(x > 0 ? 1.0 : exp(x));
-    case NNC_ACT_SELU: EACH(x > 0 ? NNC_SELU_LAMBDA : NNC_SELU_LAMBDA * NNC_SELU_ALPHA * exp(x));
-    case NNC_ACT_SWISH: {
-        for (int64_t i = 0; i < total; i++) {
-            const double x = (double)z[i], s = nnc__sigmoid(x);
-            g[i] = (NNC_REAL)((double)g[i] * (s * (1.0 + x * (1.0 - s))));
-        }
-        break;
-    }
+    case NNC_ACT_LINEAR: return;
+    case NNC_ACT_SIGMOID: op = NNC__MAP_D_SIGMOID; break;
+    case NNC_ACT_TANH: op = NNC__MAP_D_TANH; break;
+    case NNC_ACT_RELU: op = NNC__MAP_D_RELU; break;
+    case NNC_ACT_LEAKY_RELU: op = NNC__MAP_D_LEAKY_RELU; break;
+    case NNC_ACT_ELU: op = NNC__MAP_D_ELU; break;
+    case NNC_ACT_SELU: op = NNC__MAP_D_SELU; break;
+    case NNC_ACT_SWISH: op = NNC__MAP_D_SWISH; break;
+    case NNC_ACT_SOFTPLUS: op = NNC__MAP_D_SOFTPLUS; break;
     case NNC_ACT_GELU:
-        EACH(0.5 * (1.0 + erf(x * NNC_INV_SQRT2)) + x * NNC_INV_SQRT_2PI * exp(-0.5 * x * x));
-    case NNC_ACT_SOFTPLUS: EACH(nnc__sigmoid(x));
+        for (int64_t i = 0; i < total; i++) {
+            const double x = (double)z[i];
+            g[i] = (NNC_REAL)((double)g[i] * (0.5 * (1.0 + erf(x * NNC_INV_SQRT2)) +
+                                              x * NNC_INV_SQRT_2PI * exp(-0.5 * x * x)));
+        }
+        return;
     case NNC_ACT_PRELU:
         memset(dslopes, 0, (size_t)n * sizeof(NNC_REAL));
         for (int64_t r = 0; r < m; r++)
@@ -104,7 +103,7 @@ static inline void NNC_SFX(act_backward)(nnc_activation act, const NNC_REAL *z, 
                 dslopes[j] += g[i] * z[i];
                 g[i] *= slopes[j];
             }
-        break;
+        return;
     case NNC_ACT_SOFTMAX:
         /* Jacobian-vector product: dz = a * (g - sum_k g_k a_k). */
         for (int64_t r = 0; r < m; r++) {
@@ -115,9 +114,9 @@ static inline void NNC_SFX(act_backward)(nnc_activation act, const NNC_REAL *z, 
             for (int64_t j = 0; j < n; j++)
                 gr[j] = (NNC_REAL)((double)ar[j] * ((double)gr[j] - dot));
         }
-        break;
+        return;
     default:
-        break;
+        return;
     }
-#undef EACH
+    nnc__map(NNC_DTYPE, op, z, a, g, total, 0.0);
 }

@@ -6,6 +6,7 @@
  */
 #include "nnc_internal.h"
 #include "nnc_math.h"
+#include "kernels/nnc_kernels.h"
 
 #define NNC_TEMPLATE "nnc_loss_impl.h"
 #include "nnc_template.h"

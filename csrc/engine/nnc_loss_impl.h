@@ -5,6 +5,26 @@
  * (flagged through *is_dz).
  */
 
+#define LOSS_CHUNK 256
+
+/* sum_k f(v_k - shift) over K values in order, in double, f = e^x or
+ * softplus, the element-wise part by the kernel set's float64 map
+ * (docs/design.md, "Vectorised activations"); when `each` is set it
+ * receives the K values f(v_k - shift). */
+static double NNC_SFX(loss_map_sum)(nnc__map_op op, const NNC_REAL *v, int64_t K, double shift,
+                                    double *each) {
+    double buf[LOSS_CHUNK], total = 0.0;
+    const nnc__map_fn map = nnc__map_kernel(NNC_FLOAT64);
+    for (int64_t k0 = 0; k0 < K; k0 += LOSS_CHUNK) {
+        const int64_t len = K - k0 < LOSS_CHUNK ? K - k0 : LOSS_CHUNK;
+        double *out = each ? each + k0 : buf;
+        for (int64_t k = 0; k < len; k++) out[k] = (double)v[k0 + k];
+        map(op, out, NULL, out, len, shift);
+        for (int64_t k = 0; k < len; k++) total += out[k];
+    }
+    return total;
+}
+
 /* Sum over the m rows of s_i * l_i, divided by `denom` (m, or a global
  * batch's rows for a data-parallel shard), and the delta when `delta` is
  * set. */
@@ -48,9 +68,10 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
             break;
         case NNC_LOSS_BINARY_CROSSENTROPY:
             /* -[y log s(z) + (1-y) log(1-s(z))] = softplus(z) - y z, stable. */
+            li = NNC_SFX(loss_map_sum)(NNC__MAP_SOFTPLUS, zi, K, 0.0, NULL);
             for (int64_t k = 0; k < K; k++) {
                 const double zk = (double)zi[k], yk = (double)yv[i * K + k];
-                li += nnc__softplus(zk) - yk * zk;
+                li -= yk * zk;
                 if (di) di[k] = (NNC_REAL)(scale * ((double)ai[k] - yk));
             }
             break;
@@ -60,7 +81,7 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
             double mx = (double)zi[0], se = 0.0;
             for (int64_t k = 1; k < K; k++)
                 if ((double)zi[k] > mx) mx = (double)zi[k];
-            for (int64_t k = 0; k < K; k++) se += exp((double)zi[k] - mx);
+            se = NNC_SFX(loss_map_sum)(NNC__MAP_EXP, zi, K, mx, NULL);
             const double lse = mx + log(se);
             if (loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
                 const int64_t c = labels[i];
@@ -89,7 +110,8 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
              * with 0 log 0 = 0; dJ/dz = exp(z) - y. */
             for (int64_t k = 0; k < K; k++) {
                 const double zk = (double)zi[k], yk = (double)yv[i * K + k];
-                const double mu = exp(zk);
+                double mu;
+                nnc__map(NNC_FLOAT64, NNC__MAP_EXP, &zk, NULL, &mu, 1, 0.0);
                 li += (yk > 0.0 ? yk * log(yk) : 0.0) - yk * zk - yk + mu;
                 if (di) di[k] = (NNC_REAL)(scale * (mu - yk));
             }
@@ -101,6 +123,8 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
     }
     return total * inv_m;
 }
+
+#undef LOSS_CHUNK
 
 /* sum over layers of sum(W^2): the L2 penalty before its lambda/(2m). */
 static double NNC_SFX(weight_sq_sum)(const nnc_model *m) {

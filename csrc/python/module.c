@@ -182,6 +182,40 @@ static PyObject *core_all_finite(PyObject *module, PyObject *arg) {
     return st ? core_raise(st) : PyBool_FromLong(finite);
 }
 
+/* elementwise(op, x, a, out): nnc_elementwise over C-contiguous arrays of
+ * one float dtype and size (a may be None); the accuracy tests' hook. */
+static PyObject *core_elementwise(PyObject *module, PyObject *args) {
+    (void)module;
+    const char *op;
+    PyObject *xo, *ao, *oo;
+    if (!PyArg_ParseTuple(args, "sOOO:elementwise", &op, &xo, &ao, &oo)) return NULL;
+    PyObject *arrays[3] = {xo, ao, oo};
+    int type = -1;
+    npy_intp size = 0;
+    for (int i = 0; i < 3; i++) {
+        if (i == 1 && ao == Py_None) continue;
+        PyArrayObject *arr = (PyArrayObject *)arrays[i];
+        if (!PyArray_Check(arrays[i]) || !PyArray_IS_C_CONTIGUOUS(arr) || !PyArray_ISALIGNED(arr) ||
+            (PyArray_TYPE(arr) != NPY_FLOAT32 && PyArray_TYPE(arr) != NPY_FLOAT64) ||
+            (type >= 0 && (PyArray_TYPE(arr) != type || PyArray_SIZE(arr) != size)) ||
+            (i == 2 && !PyArray_ISWRITEABLE(arr))) {
+            PyErr_SetString(PyExc_TypeError, "elementwise() needs C-contiguous float arrays of one "
+                                             "dtype and size (out writeable)");
+            return NULL;
+        }
+        type = PyArray_TYPE(arr);
+        size = PyArray_SIZE(arr);
+    }
+    nnc_status st;
+    const void *a = ao == Py_None ? NULL : PyArray_DATA((PyArrayObject *)ao);
+    Py_BEGIN_ALLOW_THREADS
+    st = nnc_elementwise(type == NPY_FLOAT32 ? NNC_FLOAT32 : NNC_FLOAT64, op,
+                         PyArray_DATA((PyArrayObject *)xo), a, PyArray_DATA((PyArrayObject *)oo),
+                         (int64_t)size);
+    Py_END_ALLOW_THREADS
+    return st ? core_raise(st) : Py_NewRef(Py_None);
+}
+
 static PyObject *core_after_fork_in_child(PyObject *module, PyObject *Py_UNUSED(ignored)) {
     (void)module;
     core_models_after_fork_in_child();
@@ -256,6 +290,8 @@ static PyMethodDef core_methods[] = {
     {"canonical_name", core_canonical_name, METH_VARARGS,
      "canonical_name(kind, name) -> canonical name; ValueError if unknown."},
     {"all_finite", core_all_finite, METH_O, "True if a float array has no NaN or infinity."},
+    {"elementwise", core_elementwise, METH_VARARGS,
+     "elementwise(op, x, a, out): the activations' element-wise kernel (accuracy tests)."},
     {"after_fork_in_child", core_after_fork_in_child, METH_NOARGS,
      "Run by os.fork in the child (nnc/model.py registers it): fresh model locks."},
     {"optimizer_defaults", core_optimizer_defaults, METH_O,

@@ -83,6 +83,39 @@ typedef struct {
 
 typedef void (*nnc__adam_fn)(const nnc__adam_desc *d, int64_t begin, int64_t end);
 
+/* The element-wise operations of the activations and losses
+ * (nnc_kernels_act_impl.h). Forward ops: out[i] = f(x[i]) (EXP:
+ * e^(x[i] - shift), shift in double). Derivative ops (D_): out[i] holds
+ * dJ/da and becomes dJ/da * g'(x[i]), with a[i] = g(x[i]). Every value is
+ * computed in double and rounded once to the dtype, the same bits in
+ * every kernel set (docs/design.md, "Vectorised activations"). */
+typedef enum {
+    NNC__MAP_EXP,
+    NNC__MAP_SIGMOID,
+    NNC__MAP_TANH,
+    NNC__MAP_RELU,
+    NNC__MAP_LEAKY_RELU,
+    NNC__MAP_ELU,
+    NNC__MAP_SELU,
+    NNC__MAP_SWISH,
+    NNC__MAP_SOFTPLUS,
+    NNC__MAP_STEP,
+    NNC__MAP_D_SIGMOID, /* the first derivative op */
+    NNC__MAP_D_TANH,
+    NNC__MAP_D_RELU,
+    NNC__MAP_D_LEAKY_RELU,
+    NNC__MAP_D_ELU,
+    NNC__MAP_D_SELU,
+    NNC__MAP_D_SWISH,
+    NNC__MAP_D_SOFTPLUS,
+    NNC__MAP_COUNT
+} nnc__map_op;
+
+/* x, a, out: n values of the dtype; a may be NULL for ops that ignore it
+ * (every op but D_SIGMOID and D_TANH). out may be x. */
+typedef void (*nnc__map_fn)(nnc__map_op op, const void *x, const void *a, void *out, int64_t n,
+                            double shift);
+
 typedef struct {
     const char *name;         /* "ref", "avx2", "avx512" */
     int mr_f32, nr_f32;       /* register tile: the thread split's granularity */
@@ -92,18 +125,20 @@ typedef struct {
     int (*all_finite_f32)(const float *v, int64_t n);
     int (*all_finite_f64)(const double *v, int64_t n);
     nnc__adam_fn adam_f32, adam_f64;
+    nnc__map_fn map_f32, map_f64;
 } nnc__kernels;
 
 /* The table of a kernel set, for the file that instantiated its kernel
  * template for both dtypes (nnc_template.h): the instances define gemm,
- * all_finite, adam and the register tile tile_mr x tile_nr, each with its
+ * all_finite, adam, map and the register tile tile_mr x tile_nr, each with its
  * _f32 and _f64 suffix. */
 #define NNC__KERNEL_SET(set_name)                                                          \
     {                                                                                      \
         .name = (set_name), .mr_f32 = tile_mr_f32, .nr_f32 = tile_nr_f32,                  \
         .mr_f64 = tile_mr_f64, .nr_f64 = tile_nr_f64, .gemm_f32 = gemm_f32,                \
         .gemm_f64 = gemm_f64, .all_finite_f32 = all_finite_f32,                            \
-        .all_finite_f64 = all_finite_f64, .adam_f32 = adam_f32, .adam_f64 = adam_f64       \
+        .all_finite_f64 = all_finite_f64, .adam_f32 = adam_f32, .adam_f64 = adam_f64,      \
+        .map_f32 = map_f32, .map_f64 = map_f64                                             \
     }
 
 /* Portable reference kernels: the oracle for the fast ones. */
@@ -131,5 +166,13 @@ int nnc__all_finite(nnc_dtype dtype, const void *v, int64_t n);
  * over threads by ranges of elements: bit-identical for any thread count
  * (nnc_kernels_parallel.c). */
 void nnc__adam(nnc_dtype dtype, const nnc__adam_desc *d, int64_t n);
+
+/* The element-wise op over n values with the active kernels, in the
+ * calling thread (nnc__map_fn). */
+void nnc__map(nnc_dtype dtype, nnc__map_op op, const void *x, const void *a, void *out, int64_t n,
+              double shift);
+/* The active set's map kernel itself, for loops over many short rows
+ * (softmax, the losses) that would pay nnc__map's dispatch per row. */
+nnc__map_fn nnc__map_kernel(nnc_dtype dtype);
 
 #endif /* NNC_KERNELS_H */

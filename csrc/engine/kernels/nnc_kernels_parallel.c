@@ -209,3 +209,49 @@ void nnc__adam(nnc_dtype dtype, const nnc__adam_desc *d, int64_t n) {
     if (parts < 1) parts = 1;
     nnc__parallel(run_adam, &s, (int)parts);
 }
+
+/* Element-wise maps: ranges of the values, each computed by one thread;
+ * every element gets the same operations wherever the cut falls. Ranges
+ * are whole multiples of 16 values (a vector of any set). */
+#define MAP_MIN_PER_THREAD ((int64_t)1 << 14)
+
+typedef struct {
+    nnc__map_fn fn;
+    nnc__map_op op;
+    const char *x, *a;
+    char *out;
+    int64_t n, per;
+    size_t size;
+    double shift;
+} map_split;
+
+static void run_map(void *vctx, int c, int count) {
+    (void)count;
+    const map_split *s = vctx;
+    const int64_t lo = (int64_t)c * s->per;
+    const int64_t hi = lo + s->per < s->n ? lo + s->per : s->n;
+    if (lo >= hi) return;
+    const size_t off = (size_t)lo * s->size;
+    s->fn(s->op, s->x + off, s->a ? s->a + off : NULL, s->out + off, hi - lo, s->shift);
+}
+
+nnc__map_fn nnc__map_kernel(nnc_dtype dtype) {
+    const nnc__kernels *k = nnc__kernels_active();
+    return dtype == NNC_FLOAT32 ? k->map_f32 : k->map_f64;
+}
+
+void nnc__map(nnc_dtype dtype, nnc__map_op op, const void *x, const void *a, void *out, int64_t n,
+              double shift) {
+    const nnc__kernels *k = nnc__kernels_active();
+    nnc__map_fn fn = dtype == NNC_FLOAT32 ? k->map_f32 : k->map_f64;
+    int64_t parts = nnc__thread_count();
+    if (parts > n / MAP_MIN_PER_THREAD) parts = n / MAP_MIN_PER_THREAD;
+    if (parts <= 1) {
+        fn(op, x, a, out, n, shift);
+        return;
+    }
+    map_split s = {fn, op, x, a, out, n, 0, dtype == NNC_FLOAT32 ? sizeof(float) : sizeof(double),
+                   shift};
+    s.per = ((n + parts - 1) / parts + 15) / 16 * 16;
+    nnc__parallel(run_map, &s, (int)parts);
+}

@@ -10,4 +10,11 @@
 #define NNC_TEMPLATE "nnc_kernels_ref_impl.h"
 #include "nnc_template.h"
 
+/* The element-wise kernels: the SIMD sets' algorithm on one lane. */
+#include "nnc_math.h"
+#include "nnc_dvec_ref.h"
+#include "nnc_kernels_act_math.h"
+#define NNC_TEMPLATE "nnc_kernels_act_impl.h"
+#include "nnc_template.h"
+
 const nnc__kernels nnc__kernels_ref = NNC__KERNEL_SET("ref");

@@ -1,0 +1,87 @@
+/*
+ * nnc_kernels_act_impl.h - the element-wise kernel (nnc__map_fn, see
+ * nnc_kernels.h) of a kernel set for one dtype: a template (nnc_template.h)
+ * over the double-lane math of nnc_kernels_act_math.h, which the including
+ * file has included with its DV_ header. Float32 lanes are widened to
+ * double, computed and rounded once, so float32 results are within an ulp
+ * of correctly rounded; the tail (n % DL elements) goes through a padded
+ * copy and the same vector code, so every element gets the same
+ * operations wherever it sits.
+ */
+#if NNC_IS_F32
+#define ACT_LOAD DV_LOAD_F32
+#define ACT_STORE DV_STORE_F32
+#else
+#define ACT_LOAD DV_LOAD_F64
+#define ACT_STORE DV_STORE_F64
+#endif
+
+/* One vector of op: x the input (z), a the activation, g the value to
+ * scale (derivative ops); returns the new value. */
+static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, double shift) {
+    const DVEC zero = DV_SET1(0.0), one = DV_SET1(1.0);
+    const DMASK pos = DV_GT(x, zero);
+    switch (op) {
+    case NNC__MAP_EXP: return nnc__vexp(DV_SUB(x, DV_SET1(shift)), NNC_IS_F32);
+    case NNC__MAP_SIGMOID: return nnc__vsigmoid(x, NNC_IS_F32);
+    case NNC__MAP_TANH: return nnc__vtanh(x, NNC_IS_F32);
+    case NNC__MAP_RELU: return DV_SEL(pos, x, zero);
+    case NNC__MAP_LEAKY_RELU: return DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_LEAKY_SLOPE), x));
+    case NNC__MAP_ELU: return DV_SEL(pos, x, nnc__vexpm1_neg(x, NNC_IS_F32));
+    case NNC__MAP_SELU:
+        return DV_MUL(DV_SET1(NNC_SELU_LAMBDA),
+                      DV_SEL(pos, x, DV_MUL(DV_SET1(NNC_SELU_ALPHA), nnc__vexpm1_neg(x, NNC_IS_F32))));
+    case NNC__MAP_SWISH: {
+        DVEC back, comp;
+        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp, NNC_IS_F32);
+        return DV_MUL(DV_MUL(x, s), back);
+    }
+    case NNC__MAP_SOFTPLUS: return nnc__vsoftplus(x, NNC_IS_F32);
+    case NNC__MAP_STEP: return DV_SEL(DV_GE(x, zero), one, zero);
+    case NNC__MAP_D_SIGMOID: return DV_MUL(g, DV_MUL(a, DV_SUB(one, a)));
+    case NNC__MAP_D_TANH: return DV_MUL(g, DV_SUB(one, DV_MUL(a, a)));
+    case NNC__MAP_D_RELU: return DV_MUL(g, DV_SEL(pos, one, zero));
+    case NNC__MAP_D_LEAKY_RELU: return DV_MUL(g, DV_SEL(pos, one, DV_SET1(NNC_LEAKY_SLOPE)));
+    case NNC__MAP_D_ELU: return DV_MUL(g, DV_SEL(pos, one, nnc__vexp(x, NNC_IS_F32)));
+    case NNC__MAP_D_SELU:
+        return DV_MUL(g, DV_SEL(pos, DV_SET1(NNC_SELU_LAMBDA),
+                                DV_MUL(DV_SET1(NNC_SELU_LAMBDA * NNC_SELU_ALPHA), nnc__vexp(x, NNC_IS_F32))));
+    case NNC__MAP_D_SWISH: {
+        DVEC back, comp;
+        const DVEC s = nnc__vsigmoid_scaled(x, &back, &comp, NNC_IS_F32);
+        const DVEC d = DV_MUL(DV_MUL(s, DV_FMA(x, comp, one)), back);
+        return DV_MUL(g, d);
+    }
+    case NNC__MAP_D_SOFTPLUS: return DV_MUL(g, nnc__vsigmoid(x, NNC_IS_F32));
+    case NNC__MAP_COUNT: break;
+    }
+    return g;
+}
+
+static void NNC_SFX(map)(nnc__map_op op, const void *xv, const void *av, void *outv, int64_t n,
+                         double shift) {
+    const NNC_REAL *x = xv, *a = av;
+    NNC_REAL *out = outv;
+    const int deriv = op >= NNC__MAP_D_SIGMOID;
+    int64_t i = 0;
+    for (; i + DL <= n; i += DL) {
+        const DVEC xi = ACT_LOAD(x + i);
+        const DVEC ai = deriv && a ? ACT_LOAD(a + i) : xi;
+        const DVEC gi = deriv ? ACT_LOAD(out + i) : xi;
+        ACT_STORE(out + i, NNC_SFX(map_lanes)(op, xi, ai, gi, shift));
+    }
+    if (i < n) {
+        NNC_REAL xb[DL] = {0}, ab[DL] = {0}, ob[DL] = {0};
+        const int64_t rest = n - i;
+        for (int64_t j = 0; j < rest; j++) {
+            xb[j] = x[i + j];
+            ab[j] = deriv && a ? a[i + j] : xb[j];
+            ob[j] = deriv ? out[i + j] : xb[j];
+        }
+        ACT_STORE(ob, NNC_SFX(map_lanes)(op, ACT_LOAD(xb), ACT_LOAD(ab), ACT_LOAD(ob), shift));
+        for (int64_t j = 0; j < rest; j++) out[i + j] = ob[j];
+    }
+}
+
+#undef ACT_LOAD
+#undef ACT_STORE

@@ -1,0 +1,45 @@
+/*
+ * nnc_elementwise.c - nnc_elementwise: the element-wise kernel of the
+ * activations (nnc__map) by name, so tests can sweep it over inputs of
+ * their choosing (docs/accuracy.md).
+ */
+#include <string.h>
+
+#include "nnc_internal.h"
+#include "nnc_kernels.h"
+
+static const char *const op_names[NNC__MAP_COUNT] = {
+    [NNC__MAP_EXP] = "exp",
+    [NNC__MAP_SIGMOID] = "sigmoid",
+    [NNC__MAP_TANH] = "tanh",
+    [NNC__MAP_RELU] = "relu",
+    [NNC__MAP_LEAKY_RELU] = "leaky_relu",
+    [NNC__MAP_ELU] = "elu",
+    [NNC__MAP_SELU] = "selu",
+    [NNC__MAP_SWISH] = "swish",
+    [NNC__MAP_SOFTPLUS] = "softplus",
+    [NNC__MAP_STEP] = "step",
+    [NNC__MAP_D_SIGMOID] = "d_sigmoid",
+    [NNC__MAP_D_TANH] = "d_tanh",
+    [NNC__MAP_D_RELU] = "d_relu",
+    [NNC__MAP_D_LEAKY_RELU] = "d_leaky_relu",
+    [NNC__MAP_D_ELU] = "d_elu",
+    [NNC__MAP_D_SELU] = "d_selu",
+    [NNC__MAP_D_SWISH] = "d_swish",
+    [NNC__MAP_D_SOFTPLUS] = "d_softplus",
+};
+
+nnc_status nnc_elementwise(nnc_dtype dtype, const char *op, const void *x, const void *a,
+                           void *out, int64_t n) {
+    if (!op || n < 0 || (n > 0 && (!x || !out)) ||
+        (dtype != NNC_FLOAT32 && dtype != NNC_FLOAT64))
+        return NNC_ERR_INVALID_ARG;
+    for (int i = 0; i < NNC__MAP_COUNT; i++) {
+        if (strcmp(op, op_names[i]) != 0) continue;
+        const int needs_a = i == NNC__MAP_D_SIGMOID || i == NNC__MAP_D_TANH;
+        if (needs_a && n > 0 && !a) return NNC_ERR_INVALID_ARG;
+        if (n > 0) nnc__map(dtype, (nnc__map_op)i, x, needs_a ? a : NULL, out, n, 0.0);
+        return NNC_OK;
+    }
+    return NNC_ERR_INVALID_ARG;
+}

@@ -1,0 +1,228 @@
+"""Accuracy of the vectorised activations (docs/accuracy.md): the
+element-wise kernel (`_core.elementwise`, nnc_elementwise in nnc.h) swept
+over float32 bit patterns against float64 NumPy and over float64 against
+mpmath, with the maximum error in ulps per function, the exact limits,
+and bit-identity of every kernel set and thread count."""
+import mpmath
+import numpy as np
+import pytest
+
+import nnc
+from nnc import _core
+
+ARCHS = _core.supported_kernel_archs()
+
+# Bound per function, in ulps of the result (docs/accuracy.md lists them).
+# d_swish crosses zero at x = -1.27846: there its error is counted in ulps
+# of max(|result|, 2^-53 ... 2^-24), an absolute error of one rounding of 1.
+BOUNDS_F32 = {"exp": 1, "sigmoid": 1, "tanh": 1, "softplus": 1, "elu": 1, "selu": 1,
+              "swish": 1, "d_elu": 1, "d_selu": 1, "d_swish": 1, "d_softplus": 1}
+BOUNDS_F64 = {"exp": 2, "sigmoid": 3, "tanh": 3, "softplus": 3, "elu": 2, "selu": 3,
+              "swish": 4, "d_elu": 2, "d_selu": 3, "d_swish": 4, "d_softplus": 3}
+
+LAMBDA = 1.0507009873554804934193349852946
+ALPHA = 1.6732632423543772848170429916717
+
+
+def _sigmoid64(x):
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+
+# float64 NumPy references for the float32 sweep (within a few float64
+# ulps, so far below a float32 ulp).
+NUMPY_REF = {
+    "exp": np.exp,
+    "sigmoid": _sigmoid64,
+    "tanh": np.tanh,
+    "softplus": lambda x: np.logaddexp(0.0, x),
+    "elu": lambda x: np.where(x > 0, x, np.expm1(np.minimum(x, 0))),
+    "selu": lambda x: LAMBDA * np.where(x > 0, x, ALPHA * np.expm1(np.minimum(x, 0))),
+    "swish": lambda x: x * _sigmoid64(x),
+    "d_elu": lambda x: np.where(x > 0, 1.0, np.exp(np.minimum(x, 0))),
+    "d_selu": lambda x: np.where(x > 0, LAMBDA, LAMBDA * ALPHA * np.exp(np.minimum(x, 0))),
+    "d_swish": lambda x: _sigmoid64(x) * (1 + x * (1 - _sigmoid64(x))),
+    "d_softplus": _sigmoid64,
+}
+
+
+def _mp_sigmoid(x):
+    return 1 / (1 + mpmath.exp(-x))
+
+
+MP_REF = {
+    "exp": mpmath.exp,
+    "sigmoid": _mp_sigmoid,
+    "tanh": mpmath.tanh,
+    "softplus": lambda x: mpmath.log1p(mpmath.exp(x)),
+    "elu": lambda x: x if x > 0 else mpmath.expm1(x),
+    "selu": lambda x: LAMBDA * (x if x > 0 else ALPHA * mpmath.expm1(x)),
+    "swish": lambda x: x * _mp_sigmoid(x),
+    "d_elu": lambda x: mpmath.mpf(1) if x > 0 else mpmath.exp(x),
+    "d_selu": lambda x: mpmath.mpf(LAMBDA) if x > 0 else LAMBDA * ALPHA * mpmath.exp(x),
+    "d_swish": lambda x: _mp_sigmoid(x) * (1 + x * (1 - _mp_sigmoid(x))),
+    "d_softplus": _mp_sigmoid,
+}
+
+
+def run(op, x, arch=None):
+    """The kernel's values of op at x (derivative ops with dJ/da = 1)."""
+    previous = _core.get_kernel_arch()
+    if arch:
+        _core.set_kernel_arch(arch)
+    try:
+        out = np.ones_like(x) if op.startswith("d_") else np.empty_like(x)
+        _core.elementwise(op, x, None, out)
+    finally:
+        _core.set_kernel_arch(previous)
+    return out
+
+
+def _f32_specials():
+    tiny = np.float32(np.finfo(np.float32).smallest_subnormal)
+    v = [0.0, -0.0, tiny, -tiny, 1e-40, -1e-40, np.finfo(np.float32).tiny, 1e-30, -1e-30,
+         9.01, -9.01, 9.02, -9.02, 16.6, 17.0, -17.0, 88.72, 88.73, -87.3, -103.97, -104.0,
+         np.finfo(np.float32).max, -np.finfo(np.float32).max, np.inf, -np.inf]
+    return np.array(v, dtype=np.float32)
+
+
+def _f32_sweep(stride):
+    """Every stride-th float32 bit pattern (both signs), without NaNs,
+    plus the special values."""
+    bits = np.arange(0, 2**32, stride, dtype=np.uint64).astype(np.uint32)
+    x = bits.view(np.float32)
+    return np.concatenate([x[~np.isnan(x)], _f32_specials()])
+
+
+def _ulps_f32(out, ref):
+    """|out - ref| in float32 ulps of ref (ref in float64, unrounded)."""
+    ref32 = np.minimum(np.abs(ref), np.finfo(np.float32).max).astype(np.float32)
+    ulp = np.spacing(ref32).astype(np.float64)
+    both_inf = np.isinf(out) & np.isinf(ref) & (np.sign(out) == np.sign(ref))
+    err = np.abs(out.astype(np.float64) - ref) / ulp
+    err[both_inf] = 0.0
+    return err
+
+
+def _check_f32(op, x):
+    out = run(op, x)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ref = NUMPY_REF[op](x.astype(np.float64))
+    finite_in = np.isfinite(x)
+    assert not np.isnan(out[finite_in]).any(), f"{op}: NaN from a finite float32 input"
+    # ref overflowing float32 means the kernel must give inf too.
+    over = np.abs(ref) > np.finfo(np.float32).max * (1 + 2**-25)
+    assert np.all(np.isinf(out[over])), op
+    keep = ~over & ~np.isnan(ref)
+    err = _ulps_f32(out[keep], ref[keep])
+    if op == "d_swish":
+        err = np.minimum(err, np.abs(out[keep] - ref[keep]) / 2.0**-24)
+    worst = int(np.argmax(err))
+    assert err[worst] <= BOUNDS_F32[op], (op, x[keep][worst], out[keep][worst], ref[keep][worst])
+    return err.max()
+
+
+@pytest.mark.parametrize("op", sorted(BOUNDS_F32))
+def test_float32_dense_sweep_within_bound(op):
+    """Every 2^8-th float32 bit pattern (16.7 million values)."""
+    _check_f32(op, _f32_sweep(2**8))
+
+
+@pytest.mark.slow_extra
+@pytest.mark.parametrize("op", ["tanh", "sigmoid"])
+def test_float32_every_value_within_bound(op):
+    """All 2^32 float32 bit patterns, in slices."""
+    for start in range(0, 2**32, 2**26):
+        bits = np.arange(start, start + 2**26, dtype=np.uint64).astype(np.uint32)
+        x = bits.view(np.float32)
+        _check_f32(op, x[~np.isnan(x)])
+
+
+def _f64_points():
+    rng = np.random.default_rng(20)
+    mags = np.concatenate([10.0 ** rng.uniform(-320, -1, 300), 10.0 ** rng.uniform(-1, 1, 900),
+                           rng.uniform(1, 40, 600), 10.0 ** rng.uniform(1.6, 2.86, 200)])
+    x = np.concatenate([mags, -mags, [0.0, -0.0, 5e-324, 19.06, 19.07, 709.78, -708.39,
+                                      -745.1, 0.3465, 0.3466, 0.5, 1.0, 2.0**-28]])
+    return x
+
+
+def _ulps_f64(op, x, out):
+    with mpmath.workdps(40):
+        errs = []
+        for xi, oi in zip(x.tolist(), out.tolist()):
+            r = MP_REF[op](mpmath.mpf(xi))
+            rf = float(r)
+            if np.isinf(rf):
+                errs.append(0.0 if oi == rf else np.inf)
+                continue
+            ulp = float(np.spacing(abs(rf))) if rf != 0 else 5e-324
+            if op == "d_swish":
+                ulp = max(ulp, 2.0**-53)
+            errs.append(float(abs(mpmath.mpf(oi) - r) / ulp))
+    return np.array(errs)
+
+
+@pytest.mark.parametrize("op", sorted(BOUNDS_F64))
+def test_float64_sweep_against_mpmath(op):
+    x = _f64_points()
+    if op in ("exp", "d_elu", "d_selu"):
+        x = x[x < 709.7]  # e^x overflows above (checked in the limits test)
+    out = run(op, x)
+    assert not np.isnan(out).any(), f"{op}: NaN from a finite float64 input"
+    err = _ulps_f64(op, x, out)
+    worst = int(np.argmax(err))
+    assert err[worst] <= BOUNDS_F64[op], (op, x[worst], out[worst], err[worst])
+
+
+@pytest.mark.parametrize("dtype, saturated", [(np.float32, 9.02), (np.float64, 19.07)])
+def test_tanh_is_exactly_one_when_saturated(dtype, saturated):
+    x = np.array([saturated, 30.0, 1e10, np.inf, np.finfo(dtype).max], dtype=dtype)
+    np.testing.assert_array_equal(run("tanh", x), np.ones_like(x))
+    np.testing.assert_array_equal(run("tanh", -x), -np.ones_like(x))
+    z = np.array([0.0, -0.0], dtype=dtype)
+    assert np.array_equal(np.signbit(run("tanh", z)), [False, True])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_limits_and_nan(dtype):
+    big = np.array([1e4, np.inf], dtype=dtype)
+    np.testing.assert_array_equal(run("sigmoid", big), [1, 1])
+    np.testing.assert_array_equal(run("sigmoid", -big), [0, 0])
+    np.testing.assert_array_equal(run("exp", np.array([-np.inf, np.inf], dtype=dtype)), [0, np.inf])
+    np.testing.assert_array_equal(run("softplus", big), big)
+    np.testing.assert_array_equal(run("softplus", -big), [0, 0])
+    np.testing.assert_array_equal(run("elu", -big), [-1, -1])
+    nan = np.full(3, np.nan, dtype=dtype)
+    for op in ["exp", "sigmoid", "tanh", "softplus", "elu", "selu", "swish", "d_elu", "d_swish",
+               "d_softplus"]:
+        assert np.isnan(run(op, nan)).all(), op
+
+
+def test_binary_crossentropy_finite_where_sigmoid_saturates():
+    """The loss takes log(sigmoid) as softplus of the logit, so it stays
+    finite and exact where sigmoid(z) rounds to 0 or 1."""
+    z = np.array([[-200.0], [-40.0], [40.0], [200.0]])
+    model = nnc.Sequential([nnc.Dense(1, activation="sigmoid", input_dim=1)], dtype="float64")
+    model.compile(optimizer="sgd", loss="binary_crossentropy")
+    model.set_weights([np.ones((1, 1)), np.zeros(1)])
+    y = np.array([1.0, 1.0, 0.0, 0.0])
+    loss = model.evaluate(z, y, verbose=0)
+    exact = np.mean([float(mpmath.log1p(mpmath.exp(v)) - t * v) for v, t in zip(z[:, 0], y)])
+    assert np.isfinite(loss) and abs(loss - exact) <= 1e-15 * exact
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_kernel_set_and_thread_count_gives_the_same_bits(dtype):
+    rng = np.random.default_rng(7)
+    x = np.concatenate([rng.normal(scale=8, size=100_003), _f32_specials()]).astype(dtype)
+    previous = _core.get_num_threads()
+    for op in sorted(BOUNDS_F64) + ["relu", "leaky_relu", "step", "d_relu", "d_leaky_relu"]:
+        first = run(op, x, ARCHS[0])
+        for arch in ARCHS[1:]:
+            np.testing.assert_array_equal(run(op, x, arch), first, err_msg=f"{op} {arch}")
+        try:
+            _core.set_num_threads(3)
+            np.testing.assert_array_equal(run(op, x), first, err_msg=f"{op} 3 threads")
+        finally:
+            _core.set_num_threads(previous)
