@@ -6,6 +6,8 @@
  */
 #include "core.h"
 
+#include <sched.h>
+
 #include <pythread.h>
 
 typedef struct ModelObject {
@@ -15,6 +17,9 @@ typedef struct ModelObject {
     /* Set in a fork() child when another thread of the parent was inside an
      * engine call on this model: its state may be half updated here. */
     int busy_at_fork;
+    /* Threads blocked in lock_model (atomic): train_epochs lets them in
+     * between epochs. */
+    int waiters;
     struct ModelObject *prev, *next; /* every live Model, for after_fork_in_child */
 } ModelObject;
 
@@ -24,9 +29,11 @@ static ModelObject *live_models = NULL;
 /* Take the model's lock, waiting without the GIL if another thread has it. */
 static void lock_model(ModelObject *self) {
     if (!PyThread_acquire_lock(self->lock, NOWAIT_LOCK)) {
+        __atomic_add_fetch(&self->waiters, 1, __ATOMIC_SEQ_CST);
         Py_BEGIN_ALLOW_THREADS
         PyThread_acquire_lock(self->lock, WAIT_LOCK);
         Py_END_ALLOW_THREADS
+        __atomic_sub_fetch(&self->waiters, 1, __ATOMIC_SEQ_CST);
     }
 }
 
@@ -683,6 +690,14 @@ static PyObject *model_train_epochs(ModelObject *self, PyObject *args) {
         if (!st) {
             losses[e] = loss;
             rates[e] = rate;
+        }
+        /* A thread waiting for the lock (a snapshot) gets it before the
+         * next epoch: the lock is not fair, so without this the loop would
+         * take it back at once. */
+        if (__atomic_load_n(&self->waiters, __ATOMIC_SEQ_CST) > 0) {
+            Py_BEGIN_ALLOW_THREADS
+            while (__atomic_load_n(&self->waiters, __ATOMIC_SEQ_CST) > 0) sched_yield();
+            Py_END_ALLOW_THREADS
         }
     }
     return st ? core_raise(st) : Py_NewRef(Py_None);
