@@ -52,9 +52,12 @@ def _workers() -> ThreadPoolExecutor:
 
 
 def _forget_workers_in_child() -> None:
-    """A fork() child has none of the parent's threads: start afresh."""
+    """A fork() child has none of the parent's threads: start afresh, and
+    measure anew (the parent's timings may name engine ids that a new
+    model in the child reuses)."""
     global _pool, _pool_lock
     _pool, _pool_lock = None, threading.Lock()
+    _epoch_seconds.clear()
 
 
 if hasattr(os, "register_at_fork"):

@@ -85,8 +85,11 @@ def test_fork_while_another_thread_is_inside_an_engine_call(tmp_path):
             if epoch == 1:
                 started.set()
 
+    # Epochs long enough (10x the data) that the sleep below ends well
+    # inside epoch 1 however fast the engine gets.
+    x_long, y_long = np.tile(X, (10, 1)), np.tile(Y, (10, 1))
     trainer = threading.Thread(target=lambda: busy.fit(
-        X, Y, epochs=4, batch_size=8, verbose=0, callbacks=[Signal()]))
+        x_long, y_long, epochs=2, batch_size=8, verbose=0, callbacks=[Signal()]))
     trainer.start()
     time.sleep(0.05)  # well inside epoch 1's engine call
     code = fork_while(busy, idle, tmp_path, started)

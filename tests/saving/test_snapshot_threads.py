@@ -107,6 +107,11 @@ def test_a_snapshot_during_fit_is_from_one_completed_step():
         m.build(6)
         return m
 
+    # Epochs of some milliseconds (20x the data): the engine runs several
+    # per call when they are shorter (docs/design.md, Step and fit
+    # overhead), and the snapshots must have time to land between them.
+    x_long, y_long = np.tile(X, (20, 1)), np.tile(Y, (20, 1))
+
     def key(state):
         return (state["params"].tobytes(), state["rng_state"].tobytes(),
                 state["optimizer_state"].tobytes())
@@ -114,11 +119,11 @@ def test_a_snapshot_during_fit_is_from_one_completed_step():
     reference, after_epoch = fresh(), {}
     after_epoch[key(reference.get_training_state())] = 0
     for k in range(1, 31):
-        reference.fit(X, Y, epochs=1, batch_size=8, verbose=0)
+        reference.fit(x_long, y_long, epochs=1, batch_size=8, verbose=0)
         after_epoch[key(reference.get_training_state())] = k
 
     model, grabbed = fresh(), []
-    trainer = threading.Thread(target=lambda: model.fit(X, Y, epochs=30, batch_size=8,
+    trainer = threading.Thread(target=lambda: model.fit(x_long, y_long, epochs=30, batch_size=8,
                                                         verbose=0))
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-5)
