@@ -24,6 +24,7 @@
 #include "nnc.h"
 #include "nnc_internal.h"
 #include "nnc_kernels.h"
+#include "nnc_optim_internal.h"
 
 /* Deterministic values in [-1, 1). */
 static uint64_t rng_state = 88172645463325252ULL;
@@ -382,9 +383,16 @@ static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, 
             ((double *)pa)[i] = v;
     }
     memcpy(pb, pa, es * (size_t)n);
+    /* Every third gradient is so small that m becomes subnormal, the next
+     * third makes v subnormal: both are stored as zero. */
+    const int f32 = dt == NNC_FLOAT32;
+    const double tiny_m = f32 ? 1e-38 : 1e-308, tiny_v = f32 ? 1e-20 : 1e-160;
     for (int step = 0; step < 4; step++) {
         for (int64_t i = 0; i < n; i++) {
-            const double v = urand() * (step == 2 ? 1e-3 : 1.0);
+            const double v = urand() * (i % 3 == 0   ? tiny_m
+                                        : i % 3 == 1 ? tiny_v
+                                        : step == 2  ? 1e-3
+                                                     : 1.0);
             if (dt == NNC_FLOAT32)
                 ((float *)g)[i] = (float)v;
             else
@@ -401,6 +409,20 @@ static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, 
     char *ba = malloc((size_t)sa), *bb = malloc((size_t)sb);
     nnc__optim_state_export(a, ba, sa);
     nnc__optim_state_export(b, bb, sb);
+    int64_t subnormal = 0, flushed_m = 0;
+    for (int64_t i = 0; i < n; i++)
+        for (int role = 0; role < 2; role++) {
+            const double x = f32 ? ((float *)a->buf[role])[i] : ((double *)a->buf[role])[i];
+            const int cls = f32 ? fpclassify(((float *)a->buf[role])[i]) : fpclassify(x);
+            subnormal += cls == FP_SUBNORMAL;
+            flushed_m += role == 0 && i % 3 == 0 && x == 0;
+        }
+    /* (Adam's coupled weight decay adds wd * p to the tiny gradients.) */
+    const int m_stays_tiny = !(kind == NNC_OPT_ADAM && wd != 0);
+    CHECK(subnormal == 0 && (flushed_m > n / 6) == m_stays_tiny,
+          "%-6s %s %-5s n=%lld: no subnormal m or v (%lld of the tiny m flushed to 0)", arch,
+          f32 ? "f32" : "f64", kind == NNC_OPT_ADAM ? "adam" : "adamw", (long long)n,
+          (long long)flushed_m);
     CHECK(memcmp(pa, pb, es * (size_t)n) == 0 && sa == sb && memcmp(ba, bb, (size_t)sa) == 0,
           "%-6s %s %-5s wd=%g amsgrad=%d n=%lld: 4 steps bit-identical to the reference kernels",
           arch, dt == NNC_FLOAT32 ? "f32" : "f64", kind == NNC_OPT_ADAM ? "adam" : "adamw", wd,
@@ -412,6 +434,55 @@ static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, 
     free(g);
     nnc__optim_destroy(a);
     nnc__optim_destroy(b);
+}
+
+/* Every first-order optimizer stores its state with subnormals flushed to
+ * zero (docs/design.md, Subnormal optimizer state): gradients of 1e-38
+ * (f32; 1e-308 f64) make first moments and momentum buffers subnormal,
+ * gradients of 1e-20 (1e-160) make squared averages subnormal. */
+static void check_state_flush(nnc_dtype dt) {
+    const int f32 = dt == NNC_FLOAT32;
+    const double tiny[2] = {f32 ? 1e-38 : 1e-308, f32 ? 1e-20 : 1e-160};
+    const int64_t n = 99;
+    for (int variant = 0; variant < 6; variant++) {
+        nnc_optimizer_config cfg;
+        const nnc_optimizer_kind kinds[] = {NNC_OPT_SGD,     NNC_OPT_SGD,  NNC_OPT_ADAGRAD,
+                                            NNC_OPT_RMSPROP, NNC_OPT_ADAM, NNC_OPT_ADAMW};
+        nnc_optimizer_config_default(&cfg, kinds[variant]);
+        cfg.momentum = variant <= 1 || variant == 3 ? 0.9 : 0.0;
+        cfg.nesterov = variant == 0;
+        cfg.centered = variant == 3;
+        cfg.amsgrad = variant == 5;
+        nnc__optim *o = NULL;
+        nnc__optim_create(&cfg, dt, n, &o);
+        const size_t es = nnc__dtype_size(dt);
+        char *p = calloc((size_t)n, es), *g = malloc(es * (size_t)n);
+        for (int step = 0; step < 5; step++) {
+            for (int64_t i = 0; i < n; i++) {
+                const double v = urand() * tiny[i % 2];
+                if (f32)
+                    ((float *)g)[i] = (float)v;
+                else
+                    ((double *)g)[i] = v;
+            }
+            nnc__optim_step(o, p, g);
+        }
+        int64_t subnormal = 0, buffers = 0;
+        for (int role = 0; role < NNC__OPT_NBUF; role++) {
+            if (!o->buf[role]) continue;
+            buffers++;
+            for (int64_t i = 0; i < n; i++)
+                subnormal += f32 ? fpclassify(((float *)o->buf[role])[i]) == FP_SUBNORMAL
+                                 : fpclassify(((double *)o->buf[role])[i]) == FP_SUBNORMAL;
+        }
+        CHECK(subnormal == 0 && buffers > 0,
+              "%s %-7s variant %d: no subnormal in %lld state buffers after tiny gradients",
+              f32 ? "f32" : "f64", nnc_optimizer_name(kinds[variant]), variant,
+              (long long)buffers);
+        free(p);
+        free(g);
+        nnc__optim_destroy(o);
+    }
 }
 
 /* The element-wise kernel: every op, both dtypes, every length 0..70 (all
@@ -505,6 +576,8 @@ int main(void) {
         }
     }
     nnc_set_kernel_arch("auto");
+    check_state_flush(NNC_FLOAT32);
+    check_state_flush(NNC_FLOAT64);
     nnc_thread_pool_shutdown();
     nnc__aligned_free(scratch);
     printf("kernel sets tested: %d, checks: %d\n", tested, checks);
