@@ -18,7 +18,7 @@ nnc_status nnc__forward_shard(nnc_model *m, const void *x, int64_t rows, int tra
     const int stopped =
         m->dtype == NNC_FLOAT32 ? forward_f32(m, x, rows, training, row_offset, global_rows)
                                 : forward_f64(m, x, rows, training, row_offset, global_rows);
-    nnc__flush_subnormals_end(fpmode);
+    nnc__fpmode_set(fpmode);
     if (stopped) return nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request");
     return NNC_OK;
 }

@@ -7,10 +7,9 @@
  * training produces them (tiny deltas of a confident softmax, decaying
  * optimizer moments): docs/design.md, Subnormal numbers.
  *
- * The mode is per thread. The engine's pool workers set it once (they only
- * ever compute for the engine); a caller's thread gets it for the call and
- * its own mode back on return, so NumPy and the rest of the process keep
- * IEEE behaviour.
+ * The mode is per thread: the caller's thread gets it for the call and its
+ * own mode back on return (NumPy and the rest of the process keep IEEE
+ * arithmetic); a pool worker takes its submitter's mode with each task.
  */
 #include "nnc_internal.h"
 
@@ -18,33 +17,31 @@
 #include <xmmintrin.h>
 #define FLUSH_BITS 0x8040u /* FTZ (bit 15) | DAZ (bit 6) */
 
-unsigned nnc__flush_subnormals_begin(void) {
-    const unsigned saved = _mm_getcsr();
-    if ((saved & FLUSH_BITS) != FLUSH_BITS) _mm_setcsr(saved | FLUSH_BITS);
-    return saved;
-}
-
-void nnc__flush_subnormals_end(unsigned saved) {
-    if (_mm_getcsr() != saved) _mm_setcsr(saved);
+unsigned nnc__fpmode_get(void) { return _mm_getcsr(); }
+void nnc__fpmode_set(unsigned mode) {
+    if (_mm_getcsr() != mode) _mm_setcsr(mode);
 }
 
 #elif defined(__aarch64__) && (defined(__GNUC__) || defined(__clang__))
-#define FZ_BIT (1ull << 24)
+#define FLUSH_BITS (1u << 24) /* FZ */
 
-unsigned nnc__flush_subnormals_begin(void) {
+unsigned nnc__fpmode_get(void) {
     unsigned long long fpcr;
     __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-    if (!(fpcr & FZ_BIT)) __asm__ volatile("msr fpcr, %0" : : "r"(fpcr | FZ_BIT));
-    return (unsigned)fpcr;
+    return (unsigned)fpcr; /* the upper half is reserved */
 }
-
-void nnc__flush_subnormals_end(unsigned saved) {
-    unsigned long long fpcr;
-    __asm__ volatile("mrs %0, fpcr" : "=r"(fpcr));
-    if ((unsigned)fpcr != saved) __asm__ volatile("msr fpcr, %0" : : "r"((unsigned long long)saved));
+void nnc__fpmode_set(unsigned mode) {
+    if (nnc__fpmode_get() != mode) __asm__ volatile("msr fpcr, %0" : : "r"((unsigned long long)mode));
 }
 
 #else /* other CPUs: IEEE subnormals throughout */
-unsigned nnc__flush_subnormals_begin(void) { return 0; }
-void nnc__flush_subnormals_end(unsigned saved) { (void)saved; }
+#define FLUSH_BITS 0u
+unsigned nnc__fpmode_get(void) { return 0; }
+void nnc__fpmode_set(unsigned mode) { (void)mode; }
 #endif
+
+unsigned nnc__flush_subnormals_begin(void) {
+    const unsigned saved = nnc__fpmode_get();
+    nnc__fpmode_set(saved | FLUSH_BITS);
+    return saved;
+}

@@ -23,7 +23,7 @@ double nnc__data_loss_and_delta(nnc_model *m, const void *y, const void *sw, int
                             &m->ws.delta_is_dz)
             : loss_rows_f64(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
                             &m->ws.delta_is_dz);
-    nnc__flush_subnormals_end(fpmode);
+    nnc__fpmode_set(fpmode);
     return loss;
 }
 

@@ -134,6 +134,6 @@ nnc_status nnc__lbfgs_step(nnc__optim *opt, void *params, nnc__objective f, void
     const nnc_status st = opt->dtype == NNC_FLOAT32
                               ? lbfgs_run_f32(opt, (float *)params, f, ctx, first_loss)
                               : lbfgs_run_f64(opt, (double *)params, f, ctx, first_loss);
-    nnc__flush_subnormals_end(fpmode);
+    nnc__fpmode_set(fpmode);
     return st;
 }

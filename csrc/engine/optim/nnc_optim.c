@@ -324,6 +324,6 @@ nnc_status nnc__optim_step(nnc__optim *opt, void *params, void *grad) {
     const unsigned fpmode = nnc__flush_subnormals_begin();
     if (nnc__optim_clips(&opt->cfg)) nnc__optim_clip(opt, grad);
     const nnc_status st = first_order_step(opt, params, grad);
-    nnc__flush_subnormals_end(fpmode);
+    nnc__fpmode_set(fpmode);
     return st;
 }
