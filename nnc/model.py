@@ -89,6 +89,9 @@ def _holding_state_lock(method):
             return method(self, *args, **kwargs)
     return holding
 
+#: The NumPy dtype of each engine dtype (predict's fast path compares by identity).
+_NP_DTYPES = {"float32": np.dtype("float32"), "float64": np.dtype("float64")}
+
 #: Rows per engine call when predict shows progress.
 PREDICT_CHUNK = 4096
 
@@ -611,7 +614,18 @@ class Sequential:
         >>> bool((model(np.zeros((4, 2))) == p).all())
         True
         """
+        core = self._core
         try:
+            # Fast path for the common, already engine-ready input (one row
+            # in a serving loop): skip the general conversion; the engine
+            # checks that x is finite. The cheapest tests come first.
+            if (type(x) is np.ndarray and core is not None and batch_size is None
+                    and type(verbose) is int and not verbose
+                    and x.dtype is _NP_DTYPES[self.dtype] and x.ndim == 2
+                    and x.shape[1] == self._input_dim and 1 <= x.shape[0] <= _chunks.MIN_ROWS):
+                flags = x.flags
+                if flags.c_contiguous and flags.aligned:
+                    return core.predict(x)
             return self._predict(x, batch_size, verbose, steps)
         except _core.NonFiniteError as exc:
             # The engine's refusal of NaN or infinity in x (docs/design.md,
@@ -620,16 +634,6 @@ class Sequential:
             raise ValueError(str(exc)) from None
 
     def _predict(self, x, batch_size, verbose, steps) -> np.ndarray:
-        core = self._core
-        # Fast path for the common, already engine-ready input (one row in a
-        # serving loop): skip the general conversion; the engine checks
-        # that x is finite.
-        if (batch_size is None and core is not None and type(x) is np.ndarray
-                and type(verbose) is int and verbose == 0
-                and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
-                and x.flags.aligned and x.shape[1] == self._input_dim
-                and 1 <= x.shape[0] <= _chunks.MIN_ROWS):
-            return core.predict(x)
         batch_size = v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         verbose = progress.resolve_verbose(verbose)
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
