@@ -23,7 +23,11 @@
  * a finite x (an overflow) is not an input error: only then is x itself
  * read. */
 static nnc_status check_chunk_input(const nnc_model *m, const void *x, int64_t n) {
-    if (nnc__all_finite(m->dtype, m->ws.z[0], n * m->layers[0].fan_out)) return NNC_OK;
+    /* A first layer wider than x (2-64-...): x itself is the smaller read,
+     * and the product just brought it into cache. */
+    if (m->layers[0].fan_out < m->input_dim &&
+        nnc__all_finite(m->dtype, m->ws.z[0], n * m->layers[0].fan_out))
+        return NNC_OK;
     if (nnc__all_finite(m->dtype, x, n * m->input_dim)) return NNC_OK;
     return nnc__fail(NNC_ERR_NONFINITE, "x: contains NaN or infinity");
 }

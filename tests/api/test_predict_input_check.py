@@ -17,8 +17,10 @@ MESSAGE = "x: contains NaN or infinity"
 N_FEATURES = 7
 
 
-def _model(dtype, first_activation="relu", zero_first_weights=False):
-    m = nnc.Sequential([nnc.Dense(5, activation=first_activation),
+def _model(dtype, first_activation="relu", zero_first_weights=False, first_units=5):
+    # first_units < N_FEATURES: the engine checks z of the first layer;
+    # wider: it checks the chunk of x itself.
+    m = nnc.Sequential([nnc.Dense(first_units, activation=first_activation),
                         nnc.Dense(3, activation="softmax")], seed=2, dtype=dtype)
     m.build(N_FEATURES)
     if zero_first_weights:  # inf * 0 is NaN: still caught
@@ -69,8 +71,9 @@ def test_the_engine_refuses_on_every_kernel_set_and_thread_count(dtype):
             for threads in (1, 2):
                 _core.set_kernel_arch(arch)
                 nnc.set_num_threads(threads)
-                for activation, zero in (("relu", False), ("tanh", False), ("relu", True)):
-                    m = _model(dtype, activation, zero)
+                for activation, zero, units in (("relu", False, 5), ("tanh", False, 5),
+                                                ("relu", True, 5), ("relu", False, 16)):
+                    m = _model(dtype, activation, zero, units)
                     for i, j in _positions(x.shape[0]):
                         xb = x.copy()
                         xb[i, j] = np.inf if (i + j) % 2 else np.nan
