@@ -621,7 +621,7 @@ class Sequential:
             # checks that x is finite. The cheapest tests come first.
             if (type(x) is np.ndarray and core is not None and batch_size is None
                     and type(verbose) is int and not verbose
-                    and x.dtype is _NP_DTYPES[self.dtype] and x.ndim == 2
+                    and x.dtype is _NP_DTYPES.get(self.dtype) and x.ndim == 2
                     and x.shape[1] == self._input_dim and 1 <= x.shape[0] <= _chunks.MIN_ROWS):
                 flags = x.flags
                 if flags.c_contiguous and flags.aligned:
