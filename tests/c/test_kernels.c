@@ -361,6 +361,17 @@ static void check_finite(const nnc__kernels *k) {
     CHECK(ok, "%-6s finite check: every length 0..70, NaN/inf at every position", k->name);
 }
 
+/* 1 when this CPU honours the engine's flush-to-zero mode. valgrind's
+ * emulated CPU ignores MXCSR's FTZ/DAZ bits (the memcheck run of this
+ * program then checks memory only; the native run checks the flushing). */
+static int fpmode_flushes(void) {
+    const unsigned saved = nnc__flush_subnormals_begin();
+    volatile float tiny = 1.1754944e-38f; /* FLT_MIN */
+    tiny = tiny * 0.5f;
+    nnc__fpmode_set(saved);
+    return tiny == 0.0f;
+}
+
 /* Adam/AdamW: nnc__optim_step with kernel set `arch` against the same step
  * with the reference kernels (nnc_set_kernel_arch), bit for bit. */
 static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, double wd,
@@ -419,7 +430,7 @@ static void check_adam(const char *arch, nnc_dtype dt, nnc_optimizer_kind kind, 
         }
     /* (Adam's coupled weight decay adds wd * p to the tiny gradients.) */
     const int m_stays_tiny = !(kind == NNC_OPT_ADAM && wd != 0);
-    CHECK(subnormal == 0 && (flushed_m > n / 6) == m_stays_tiny,
+    CHECK(!fpmode_flushes() || (subnormal == 0 && (flushed_m > n / 6) == m_stays_tiny),
           "%-6s %s %-5s n=%lld: no subnormal m or v (%lld of the tiny m flushed to 0)", arch,
           f32 ? "f32" : "f64", kind == NNC_OPT_ADAM ? "adam" : "adamw", (long long)n,
           (long long)flushed_m);
@@ -475,7 +486,7 @@ static void check_state_flush(nnc_dtype dt) {
                 subnormal += f32 ? fpclassify(((float *)o->buf[role])[i]) == FP_SUBNORMAL
                                  : fpclassify(((double *)o->buf[role])[i]) == FP_SUBNORMAL;
         }
-        CHECK(subnormal == 0 && buffers > 0,
+        CHECK(buffers > 0 && (!fpmode_flushes() || subnormal == 0),
               "%s %-7s variant %d: no subnormal in %lld state buffers after tiny gradients",
               f32 ? "f32" : "f64", nnc_optimizer_name(kinds[variant]), variant,
               (long long)buffers);
@@ -576,6 +587,7 @@ int main(void) {
         }
     }
     nnc_set_kernel_arch("auto");
+    if (!fpmode_flushes()) printf("note: this CPU ignores flush-to-zero: subnormal checks off\n");
     check_state_flush(NNC_FLOAT32);
     check_state_flush(NNC_FLOAT64);
     nnc_thread_pool_shutdown();
