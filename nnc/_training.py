@@ -256,7 +256,7 @@ class TrainingRun:
         count = 1
         if seconds is not None:
             count = max(1, min(self.epochs - epoch, int(INLINE_SECONDS / max(seconds, 1e-9))))
-        outputs = (np.full(count, np.nan), np.full(count, np.nan))
+        outputs = tuple(np.full((2, count), np.nan))  # (losses, rates): one allocation
         try:
             self._engine_epochs(runner, count, outputs=outputs)
         except BaseException as exc:

@@ -111,6 +111,8 @@ def to_engine(arr: np.ndarray, dtype) -> np.ndarray:
     """Cast/copy only when needed to get a C-contiguous, aligned array of
     `dtype` (any layout and alignment converts: ``np.frombuffer(buf,
     offset=1)``, a memmap at an odd offset, a strided view)."""
+    if _engine_ready(arr, dtype):
+        return arr
     return np.require(arr, dtype=dtype, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 
