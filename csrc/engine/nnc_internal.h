@@ -191,6 +191,11 @@ void nnc__workspace_free(nnc__workspace *ws);
 /* Initialise every parameter of the model from its RNG (nnc_init.c). */
 nnc_status nnc__init_params(nnc_model *model);
 
+/* The engine's floating-point mode around its arithmetic (nnc_fpmode.c):
+ * subnormals flushed to zero; _end restores what _begin returned. */
+unsigned nnc__flush_subnormals_begin(void);
+void nnc__flush_subnormals_end(unsigned saved);
+
 /* Forward pass over m rows of x (workspace reserved for m rows). With
  * `training`, dropout masks are drawn from the model RNG. The output is
  * ws.a[n_layers-1]. */

@@ -177,6 +177,8 @@ static long long now_ns(void) {
 
 static void *worker_main(void *arg) {
     mailbox *box = arg;
+    /* Workers only compute for the engine: its floating-point mode for good. */
+    (void)nnc__flush_subnormals_begin();
     uint_fast64_t seen = box->start_seq;
     for (;;) {
         uint_fast64_t s = atomic_load_explicit(&box->seq, memory_order_acquire);
