@@ -256,7 +256,8 @@ class TrainingRun:
         count = 1
         if seconds is not None:
             count = max(1, min(self.epochs - epoch, int(INLINE_SECONDS / max(seconds, 1e-9))))
-        outputs = (np.full(count, np.nan), np.full(count, np.nan))
+        both = np.full((2, count), np.nan)  # (losses, rates): one allocation
+        outputs = (both[0], both[1])
         try:
             self._engine_epochs(runner, count, outputs=outputs)
         except BaseException as exc:

@@ -7,6 +7,7 @@ the argument. Arrays that already fit are passed through without a copy.
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -31,6 +32,10 @@ def check_int(value, name: str, minimum: int | None = None, allow_none: bool = F
     """An integer (not bool) >= minimum, or None when allowed."""
     if value is None and allow_none:
         return None
+    if type(value) is int:  # the common case, without the ABC check (fit's per-call cost)
+        if minimum is not None and value < minimum:
+            raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+        return value
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name}: expected an integer, got {value!r}")
     value = int(value)
@@ -42,10 +47,11 @@ def check_int(value, name: str, minimum: int | None = None, allow_none: bool = F
 def check_float(value, name: str, minimum: float | None = None, maximum: float | None = None,
                 exclusive_max: bool = False) -> float:
     """A finite real number within [minimum, maximum] (or [minimum, maximum))."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if type(value) is not float and (isinstance(value, bool)
+                                     or not isinstance(value, numbers.Real)):
         raise TypeError(f"{name}: expected a number, got {value!r}")
     value = float(value)
-    if not np.isfinite(value):
+    if not math.isfinite(value):
         raise ValueError(f"{name}: expected a finite number, got {value}")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name}: expected a number >= {minimum}, got {value}")
@@ -87,8 +93,11 @@ def finite_floats(arr: np.ndarray, dtype: str, name: str,
     refuses NaN and infinity itself (predict), so an array used as it is
     skips the check here; a converted one is still checked, to tell an
     out-of-range value from a non-finite one."""
-    with np.errstate(over="ignore"):
-        out = to_engine(arr, dtype)
+    if _engine_ready(arr, dtype):  # nothing to cast: no NumPy call (fit's per-call cost)
+        out = arr
+    else:
+        with np.errstate(over="ignore"):
+            out = to_engine(arr, dtype)
     if engine_checks and out is arr:
         return out
     if out.size and not _core.all_finite(out):
@@ -98,10 +107,19 @@ def finite_floats(arr: np.ndarray, dtype: str, name: str,
     return out
 
 
+def _engine_ready(arr: np.ndarray, dtype) -> bool:
+    """Whether to_engine(arr, dtype) would return arr itself."""
+    flags = arr.flags
+    return (type(arr) is np.ndarray and arr.dtype == dtype and flags.c_contiguous
+            and flags.aligned)
+
+
 def to_engine(arr: np.ndarray, dtype) -> np.ndarray:
     """Cast/copy only when needed to get a C-contiguous, aligned array of
     `dtype` (any layout and alignment converts: ``np.frombuffer(buf,
     offset=1)``, a memmap at an odd offset, a strided view)."""
+    if _engine_ready(arr, dtype):
+        return arr
     return np.require(arr, dtype=dtype, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 

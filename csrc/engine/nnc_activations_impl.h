@@ -13,6 +13,11 @@
 
 #include <string.h>
 
+/* Values of softmax rows per call of the exp kernel (a stack buffer). */
+#ifndef NNC__SOFTMAX_CHUNK
+#define NNC__SOFTMAX_CHUNK 256
+#endif
+
 
 /* a = g(z) for an m x n block. `slopes` (n) only for PReLU. Softmax is
  * taken over each row. */
@@ -47,21 +52,41 @@ static inline void NNC_SFX(act_forward)(nnc_activation act, const NNC_REAL *z, N
                 a[r * n + j] = x > 0 ? x : slopes[j] * x;
             }
         return;
-    case NNC_ACT_SOFTMAX:
-        /* e^(z - max) by the kernel; the sum in order, in double. */
+    case NNC_ACT_SOFTMAX: {
+        /* e^(z - max) by the kernel; the sum in order, in double. Short
+         * rows go to the kernel many at a time, each element with its
+         * row's max beside it (EXP_SUB): one call per row would cost more
+         * than the arithmetic (docs/design.md, "Small-data step"). The
+         * max is one of the row's values, so the shift is exact in the
+         * dtype and every element gets the same bits as row by row. */
+        NNC_REAL shifts[NNC__SOFTMAX_CHUNK];
+        const int64_t per_call = n <= NNC__SOFTMAX_CHUNK ? NNC__SOFTMAX_CHUNK / n : 1;
         exp_row = nnc__map_kernel(NNC_DTYPE);
-        for (int64_t r = 0; r < m; r++) {
-            const NNC_REAL *zr = z + r * n;
-            NNC_REAL *ar = a + r * n;
-            double mx = (double)zr[0], sum = 0.0;
-            for (int64_t j = 1; j < n; j++)
-                if ((double)zr[j] > mx) mx = (double)zr[j];
-            exp_row(NNC__MAP_EXP, zr, NULL, ar, n, mx);
-            for (int64_t j = 0; j < n; j++) sum += (double)ar[j];
-            const double inv = 1.0 / sum;
-            for (int64_t j = 0; j < n; j++) ar[j] = (NNC_REAL)((double)ar[j] * inv);
+        for (int64_t r0 = 0; r0 < m; r0 += per_call) {
+            const int64_t rows = m - r0 < per_call ? m - r0 : per_call;
+            for (int64_t r = r0; r < r0 + rows; r++) {
+                const NNC_REAL *zr = z + r * n;
+                NNC_REAL mx = zr[0];
+                for (int64_t j = 1; j < n; j++)
+                    if (zr[j] > mx) mx = zr[j];
+                if (per_call == 1) {
+                    exp_row(NNC__MAP_EXP, zr, NULL, a + r * n, n, (double)mx);
+                    break;
+                }
+                for (int64_t j = 0; j < n; j++) shifts[(r - r0) * n + j] = mx;
+            }
+            if (per_call > 1)
+                exp_row(NNC__MAP_EXP_SUB, z + r0 * n, shifts, a + r0 * n, rows * n, 0.0);
+            for (int64_t r = r0; r < r0 + rows; r++) {
+                NNC_REAL *ar = a + r * n;
+                double sum = 0.0;
+                for (int64_t j = 0; j < n; j++) sum += (double)ar[j];
+                const double inv = 1.0 / sum;
+                for (int64_t j = 0; j < n; j++) ar[j] = (NNC_REAL)((double)ar[j] * inv);
+            }
         }
         return;
+    }
     default:
         return;
     }

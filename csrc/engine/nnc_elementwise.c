@@ -10,6 +10,7 @@
 
 static const char *const op_names[NNC__MAP_COUNT] = {
     [NNC__MAP_EXP] = "exp",
+    [NNC__MAP_EXP_SUB] = "exp_sub",
     [NNC__MAP_SIGMOID] = "sigmoid",
     [NNC__MAP_TANH] = "tanh",
     [NNC__MAP_RELU] = "relu",
@@ -36,7 +37,7 @@ nnc_status nnc_elementwise(nnc_dtype dtype, const char *op, const void *x, const
         return NNC_ERR_INVALID_ARG;
     for (int i = 0; i < NNC__MAP_COUNT; i++) {
         if (strcmp(op, op_names[i]) != 0) continue;
-        const int needs_a = i == NNC__MAP_D_SIGMOID || i == NNC__MAP_D_TANH;
+        const int needs_a = i == NNC__MAP_EXP_SUB || i == NNC__MAP_D_SIGMOID || i == NNC__MAP_D_TANH;
         if (needs_a && n > 0 && !a) return NNC_ERR_INVALID_ARG;
         if (n > 0) nnc__map(dtype, (nnc__map_op)i, x, needs_a ? a : NULL, out, n, 0.0);
         return NNC_OK;

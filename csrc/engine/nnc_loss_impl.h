@@ -25,6 +25,43 @@ static double NNC_SFX(loss_map_sum)(nnc__map_op op, const NNC_REAL *v, int64_t K
     return total;
 }
 
+/* log-sum-exp of rows [r0, r0 + count) of z (K values each) into lse,
+ * in double: lse = max + log(sum_k e^(z_k - max)), the exps by the kernel
+ * set's float64 map. Rows short enough go to the kernel many at a time
+ * (EXP_SUB, each value with its row's max), with the same bits as
+ * loss_map_sum row by row (docs/design.md, "Small-data step"). Returns
+ * the rows done (at least 1). */
+static int64_t NNC_SFX(lse_rows)(const NNC_REAL *z, int64_t r0, int64_t count, int64_t K,
+                                 double *lse) {
+    double vals[LOSS_CHUNK], shifts[LOSS_CHUNK];
+    const int64_t per_call = K <= LOSS_CHUNK ? LOSS_CHUNK / K : 1;
+    const int64_t rows = count < per_call ? count : per_call;
+    double mx[LOSS_CHUNK];
+    for (int64_t r = 0; r < rows; r++) {
+        const NNC_REAL *zi = z + (r0 + r) * K;
+        double top = (double)zi[0];
+        for (int64_t k = 1; k < K; k++)
+            if ((double)zi[k] > top) top = (double)zi[k];
+        mx[r] = top;
+        if (per_call == 1) {
+            lse[0] = top + log(NNC_SFX(loss_map_sum)(NNC__MAP_EXP, zi, K, top, NULL));
+            return 1;
+        }
+    }
+    for (int64_t r = 0; r < rows; r++)
+        for (int64_t k = 0; k < K; k++) {
+            vals[r * K + k] = (double)z[(r0 + r) * K + k];
+            shifts[r * K + k] = mx[r];
+        }
+    nnc__map_kernel(NNC_FLOAT64)(NNC__MAP_EXP_SUB, vals, shifts, vals, rows * K, 0.0);
+    for (int64_t r = 0; r < rows; r++) {
+        double se = 0.0;
+        for (int64_t k = 0; k < K; k++) se += vals[r * K + k];
+        lse[r] = mx[r] + log(se);
+    }
+    return rows;
+}
+
 /* Sum over the m rows of s_i * l_i, divided by `denom` (m, or a global
  * batch's rows for a data-parallel shard), and the delta when `delta` is
  * set. */
@@ -35,6 +72,8 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
     const int64_t *labels = y;
     const double inv_m = 1.0 / (double)denom;
     double total = 0.0;
+    double lse_buf[LOSS_CHUNK];
+    int64_t lse_from = 0, lse_to = 0; /* rows whose lse is in lse_buf */
     *is_dz = loss == NNC_LOSS_BINARY_CROSSENTROPY || loss == NNC_LOSS_CATEGORICAL_CROSSENTROPY ||
              loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY || loss == NNC_LOSS_POISSON;
     for (int64_t i = 0; i < m; i++) {
@@ -78,11 +117,11 @@ static double NNC_SFX(loss_rows)(nnc_loss loss, const NNC_REAL *z, const NNC_REA
         case NNC_LOSS_CATEGORICAL_CROSSENTROPY:
         case NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY: {
             /* -sum_k y_k log softmax(z)_k = lse(z) sum_k y_k - sum_k y_k z_k. */
-            double mx = (double)zi[0], se = 0.0;
-            for (int64_t k = 1; k < K; k++)
-                if ((double)zi[k] > mx) mx = (double)zi[k];
-            se = NNC_SFX(loss_map_sum)(NNC__MAP_EXP, zi, K, mx, NULL);
-            const double lse = mx + log(se);
+            if (i >= lse_to) {
+                lse_from = i;
+                lse_to = i + NNC_SFX(lse_rows)(z, i, m - i, K, lse_buf);
+            }
+            const double lse = lse_buf[i - lse_from];
             if (loss == NNC_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY) {
                 const int64_t c = labels[i];
                 li = lse - (double)zi[c];

@@ -553,11 +553,12 @@ nnc_status nnc_all_finite(nnc_dtype dtype, const void *values, int64_t n, int *a
 
 /* The activations' element-wise kernel of the active kernel set, for the
  * accuracy tests: out[i] = f(x[i]) for op "exp", "sigmoid", "tanh",
- * "relu", "leaky_relu", "elu", "selu", "swish", "softplus", "step"; for
+ * "relu", "leaky_relu", "elu", "selu", "swish", "softplus", "step";
+ * out[i] = e^(x[i] - a[i]) for "exp_sub" (softmax's rows); for
  * "d_" + one of sigmoid, tanh, relu, leaky_relu, elu, selu, swish,
  * softplus, out[i] (dJ/da on entry) becomes dJ/da * g'(x[i]) with
- * a[i] = g(x[i]) (a is read by d_sigmoid and d_tanh only; NULL otherwise
- * is fine). out may be x. NNC_ERR_INVALID_ARG for an unknown op or dtype,
+ * a[i] = g(x[i]) (a is read by exp_sub, d_sigmoid and d_tanh only; NULL
+ * otherwise is fine). out may be x. NNC_ERR_INVALID_ARG for an unknown op or dtype,
  * n < 0, or a NULL array with n > 0. */
 nnc_status nnc_elementwise(nnc_dtype dtype, const char *op, const void *x, const void *a,
                            void *out, int64_t n);

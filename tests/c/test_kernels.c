@@ -337,6 +337,36 @@ static void check_threads(int f32) {
     problem_free(&p);
 }
 
+/* Narrow products (a few columns of C: a small classifier's output layer)
+ * take nnc__gemm's transposed path: the same bits as the active set's
+ * direct product, in every mode without an epilogue, past KC included. */
+static void check_narrow(const nnc__kernels *k, int f32, void *scratch) {
+    const gemm_case cases[] = {{32, 2, 64, 0}, {64, 2, 32, 1}, {12, 1, 5, 3}, {100, 4, 3, 4},
+                               {512, 4, 7, 5}, {31, 3, 300, 1}, {13, 1, 1, 0}, {40, 3, 2, 4}};
+    nnc_set_num_threads(1);
+    int64_t differ = 0;
+    for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+        problem p;
+        problem_init(&p, &cases[t]);
+        const int with_bias = p.d.epilogue == NNC__EPI_RELU; /* the forward mode, minus relu */
+        p.d.epilogue = NNC__EPI_NONE;
+        operands direct, via;
+        operands_init(&direct, &p, f32);
+        operands_init(&via, &p, f32);
+        nnc__gemm_desc dd = desc_for(&p, &direct), dv = desc_for(&p, &via);
+        dd.bias = with_bias ? direct.bias : NULL;
+        dv.bias = with_bias ? via.bias : NULL;
+        (f32 ? k->gemm_f32 : k->gemm_f64)(&dd, 0, p.rows, 0, p.N, scratch);
+        nnc__gemm(f32 ? NNC_FLOAT32 : NNC_FLOAT64, &dv);
+        if (memcmp(direct.C, via.C, (size_t)(p.rows * p.ldc) * direct.es) != 0) differ++;
+        operands_free(&direct);
+        operands_free(&via);
+        problem_free(&p);
+    }
+    CHECK(differ == 0, "%-6s %s: narrow products through nnc__gemm give the direct bits (%lld differ)",
+          k->name, f32 ? "f32" : "f64", (long long)differ);
+}
+
 static void check_finite(const nnc__kernels *k) {
     int ok = 1;
     const double specials[] = {NAN, INFINITY, -INFINITY};
@@ -575,6 +605,8 @@ int main(void) {
         check_finite(k);
         check_map(k);
         nnc_set_kernel_arch(archs[a]);
+        check_narrow(k, 1, scratch);
+        check_narrow(k, 0, scratch);
         check_threads(1);
         check_threads(0);
         for (int dt = 0; dt < 2; dt++) {
@@ -586,6 +618,9 @@ int main(void) {
             check_adam(archs[a], dtype, NNC_OPT_ADAMW, 0.1, 1, 17);
         }
     }
+    nnc_set_kernel_arch("ref");
+    check_narrow(&nnc__kernels_ref, 1, scratch);
+    check_narrow(&nnc__kernels_ref, 0, scratch);
     nnc_set_kernel_arch("auto");
     if (!fpmode_flushes()) printf("note: this CPU ignores flush-to-zero: subnormal checks off\n");
     check_state_flush(NNC_FLOAT32);

@@ -91,6 +91,7 @@ typedef void (*nnc__adam_fn)(const nnc__adam_desc *d, int64_t begin, int64_t end
  * every kernel set (docs/design.md, "Vectorised activations"). */
 typedef enum {
     NNC__MAP_EXP,
+    NNC__MAP_EXP_SUB, /* e^(x[i] - a[i]): many short softmax rows, each with its max, in one call */
     NNC__MAP_SIGMOID,
     NNC__MAP_TANH,
     NNC__MAP_RELU,
@@ -112,7 +113,7 @@ typedef enum {
 } nnc__map_op;
 
 /* x, a, out: n values of the dtype; a may be NULL for ops that ignore it
- * (every op but D_SIGMOID and D_TANH). out may be x. */
+ * (every op but EXP_SUB, D_SIGMOID and D_TANH). out may be x. */
 typedef void (*nnc__map_fn)(nnc__map_op op, const void *x, const void *a, void *out, int64_t n,
                             double shift);
 

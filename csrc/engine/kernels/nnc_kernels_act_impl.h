@@ -23,6 +23,7 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
     const DMASK pos = DV_GT(x, zero);
     switch (op) {
     case NNC__MAP_EXP: return nnc__vexp(DV_SUB(x, DV_SET1(shift)), NNC_IS_F32);
+    case NNC__MAP_EXP_SUB: return nnc__vexp(DV_SUB(x, a), NNC_IS_F32);
     case NNC__MAP_SIGMOID: return nnc__vsigmoid(x, NNC_IS_F32);
     case NNC__MAP_TANH: return nnc__vtanh(x, NNC_IS_F32);
     case NNC__MAP_RELU: return DV_SEL(pos, x, zero);
@@ -63,10 +64,11 @@ static void NNC_SFX(map)(nnc__map_op op, const void *xv, const void *av, void *o
     const NNC_REAL *x = xv, *a = av;
     NNC_REAL *out = outv;
     const int deriv = op >= NNC__MAP_D_SIGMOID;
+    const int reads_a = a && (deriv || op == NNC__MAP_EXP_SUB);
     int64_t i = 0;
     for (; i + DL <= n; i += DL) {
         const DVEC xi = ACT_LOAD(x + i);
-        const DVEC ai = deriv && a ? ACT_LOAD(a + i) : xi;
+        const DVEC ai = reads_a ? ACT_LOAD(a + i) : xi;
         const DVEC gi = deriv ? ACT_LOAD(out + i) : xi;
         ACT_STORE(out + i, NNC_SFX(map_lanes)(op, xi, ai, gi, shift));
     }
@@ -75,7 +77,7 @@ static void NNC_SFX(map)(nnc__map_op op, const void *xv, const void *av, void *o
         const int64_t rest = n - i;
         for (int64_t j = 0; j < rest; j++) {
             xb[j] = x[i + j];
-            ab[j] = deriv && a ? a[i + j] : xb[j];
+            ab[j] = reads_a ? a[i + j] : xb[j];
             ob[j] = deriv ? out[i + j] : xb[j];
         }
         ACT_STORE(ob, NNC_SFX(map_lanes)(op, ACT_LOAD(xb), ACT_LOAD(ab), ACT_LOAD(ob), shift));

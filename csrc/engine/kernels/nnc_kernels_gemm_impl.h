@@ -24,6 +24,9 @@
  */
 
 #define MR 6
+/* op(B) up to this size is read in place by every row tile (a third of a
+ * 48 KB L1). */
+#define IN_PLACE_B_BYTES 16384
 #define NR (NVMAX * VL)
 
 /* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
@@ -323,8 +326,13 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
     const int64_t K = d->K, ldc = d->ldc, ldb = d->ldb;
     const int64_t rs = d->trans_a ? 1 : d->lda, cs = d->trans_a ? d->lda : 1;
     /* op(B) is reused by every row tile: pack it unless there is one tile
-     * (and it is not transposed, which only the packing can undo). */
-    const int packed = d->trans_b || m1 - m0 > MR;
+     * or it is small enough to stay in L1 where it is (a small net's
+     * weights: packing would cost as much as the product) in whole
+     * vectors (no masked loads, slow on AVX2), and it is not transposed,
+     * which only the packing can undo. */
+    const int small_b = K * (n1 - n0) * (int64_t)sizeof(NNC_REAL) <= IN_PLACE_B_BYTES &&
+                        (n1 - n0) % VL == 0;
+    const int packed = d->trans_b || (m1 - m0 > MR && !small_b);
     NNC_REAL *bp = scratch;
     /* K in equal blocks of at most KC (784 = 4 x 196, not 3 x 256 + 16). */
     const int64_t kblocks = K > KC ? (K + KC - 1) / KC : 1;
@@ -372,8 +380,8 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
                     }
                 }
             } else {
-                /* At most one row tile of op(A) (plus the ones row), op(B)
-                 * read in place; a single row streams op(B) once. */
+                /* One row tile of op(A) (plus the ones row), or op(B)
+                 * small: op(B) read in place; a single row streams it once. */
                 for (int64_t ir = m0; ir < m1;) {
                     const int64_t iend = NNC_SFX(row_tile)(d, &u, ir, m1, pc, rs, cs);
                     const int mr = (int)(iend - ir);
@@ -424,5 +432,6 @@ static int NNC_SFX(all_finite)(const NNC_REAL *v, int64_t n) {
 #undef INIT_C
 #undef INIT_BIAS
 #undef MR
+#undef IN_PLACE_B_BYTES
 #undef NR
 #undef ROW_NV

@@ -86,6 +86,60 @@ static void plan(split *s, int64_t units, int n, int guided) {
     s->chunks = c;
 }
 
+/* A narrow product - C a few columns wide and many rows, as the output
+ * layer of a small classifier and its weight gradient - fills a few lanes
+ * of each register tile, one short tile after another, each a chain of
+ * FMAs waiting on the one before. Computed transposed, C^T = op(B)^T .
+ * op(A)^T into a buffer, C's columns become the tile's vectors. Each
+ * element is still its initial value followed by the products over k in
+ * order (a product does not depend on the order of its factors), and the
+ * ones row (the bias gradient) is a plain sum in order, as the kernels'
+ * ones row is: the same bits as the direct product (docs/design.md,
+ * "Small-data step"). Returns 0 when the product is not narrow or a
+ * packing buffer is missing (the caller then runs it directly). */
+#define NARROW_MAX_COLS 4
+#define NARROW_MIN_ROWS 12
+#define NARROW_MAX_ELEMS 2048
+
+#define NARROW_DEF(T, sfx)                                                                      \
+    static int narrow_gemm_##sfx(nnc__gemm_block_fn fn, const nnc__gemm_desc *d) {              \
+        _Alignas(64) T ct[NARROW_MAX_ELEMS]; /* C^T: N rows of M */                              \
+        const int64_t M = d->M, N = d->N, K = d->K;                                              \
+        const T *bias = d->bias, *A = d->A, *B = d->B;                                           \
+        T *C = d->C;                                                                             \
+        void *scratch = nnc__thread_scratch(NNC__GEMM_SCRATCH_BYTES);                            \
+        if (!scratch) return 0;                                                                  \
+        for (int64_t j = 0; j < N; j++)                                                          \
+            for (int64_t i = 0; i < M; i++)                                                      \
+                ct[j * M + i] = d->accumulate ? C[i * d->ldc + j] : bias ? bias[j] : (T)0;       \
+        const nnc__gemm_desc t = {.M = N, .N = M, .K = K,                                        \
+                                  .trans_a = !d->trans_b, .A = d->B, .lda = d->ldb,              \
+                                  .trans_b = !d->trans_a, .B = d->A, .ldb = d->lda,              \
+                                  .C = ct, .ldc = M, .accumulate = 1};                           \
+        fn(&t, 0, N, 0, M, scratch);                                                             \
+        for (int64_t i = 0; i < M; i++)                                                          \
+            for (int64_t j = 0; j < N; j++) C[i * d->ldc + j] = ct[j * M + i];                   \
+        if (d->ones_row) {                                                                       \
+            T *c1 = C + M * d->ldc;                                                              \
+            for (int64_t j = 0; j < N; j++) {                                                    \
+                T acc = d->accumulate ? c1[j] : bias ? bias[j] : (T)0;                           \
+                for (int64_t k = 0; k < K; k++)                                                  \
+                    acc += d->trans_b ? B[j * d->ldb + k] : B[k * d->ldb + j];                   \
+                c1[j] = acc;                                                                     \
+            }                                                                                    \
+        }                                                                                        \
+        (void)A;                                                                                 \
+        return 1;                                                                                \
+    }
+NARROW_DEF(float, f32)
+NARROW_DEF(double, f64)
+#undef NARROW_DEF
+
+static int is_narrow(const nnc__gemm_desc *d) {
+    return d->epilogue == NNC__EPI_NONE && d->N <= NARROW_MAX_COLS && d->M >= NARROW_MIN_ROWS &&
+           d->K >= 1 && d->M * d->N <= NARROW_MAX_ELEMS;
+}
+
 void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
     const nnc__kernels *k = nnc__kernels_active();
     const int f32 = dtype == NNC_FLOAT32;
@@ -102,6 +156,7 @@ void nnc__gemm(nnc_dtype dtype, const nnc__gemm_desc *d) {
     if (n > row_units && n > col_units) n = row_units > col_units ? row_units : col_units;
     if (n < 1) n = 1;
     if (n == 1) {
+        if (is_narrow(d) && (f32 ? narrow_gemm_f32(s.fn, d) : narrow_gemm_f64(s.fn, d))) return;
         s.by_cols = 1;
         s.unit = d->N;
         s.extent = d->N;
