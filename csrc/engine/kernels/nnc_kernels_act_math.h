@@ -1,5 +1,6 @@
 /*
- * nnc_kernels_act_math.h - exp, expm1, log1p, tanh, sigmoid and softplus
+ * nnc_kernels_act_math.h - exp, expm1, log1p, tanh, sigmoid, softplus and
+ * GELU (with the normal distribution's tail)
  * on DL double lanes, written once against the DV_ operations of the
  * kernel set's double-lane header (nnc_dvec_ref.h, nnc_dvec_avx2.h,
  * nnc_dvec_avx512.h). Only correctly rounded IEEE operations (+ - * /,
@@ -20,6 +21,10 @@
 #define NNC__LOG2E 1.4426950408889634074
 #define NNC__LN2_HI 0x1.62e42fefa39efp-1
 #define NNC__LN2_LO 0x1.abc9e3b39803fp-56
+#define NNC__INV_SQRT_2PI 0.39894228040143267793994605993438
+#define NNC__GELU_F32_TERMS 10 /* the 11th term is below 2^-32 of P */
+
+#include "nnc_gelu_table.h"
 
 /* x - k ln2 in two fused steps, and k + 0x1.8p52 for DV_POW2I. */
 static inline DVEC nnc__reduce_ln2(DVEC x, DVEC *t) {
@@ -29,37 +34,31 @@ static inline DVEC nnc__reduce_ln2(DVEC x, DVEC *t) {
     return DV_FMA(k, DV_SET1(-NNC__LN2_LO), r);
 }
 
+/* 1/n! for n = 13 down to 2: the series of nnc__expm1_tail, highest term
+ * first; float32 starts at n = 8 (NNC__EXPM1_F32_FIRST). */
+static const double nnc__expm1_coef[] = {
+    1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+    1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+    1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
+};
+#define NNC__EXPM1_TERMS ((int)(sizeof nnc__expm1_coef / sizeof nnc__expm1_coef[0]))
+#define NNC__EXPM1_F32_FIRST 5
+
 /* sum_{n >= 2} r^(n-2) / n! to n = 13, or 8 for f32 (|r| <= ln2/2). */
 static inline DVEC nnc__expm1_tail(DVEC r, int f32) {
-    if (f32) {
-        DVEC p = DV_SET1(1.0 / 40320.0);
-        p = DV_FMA(p, r, DV_SET1(1.0 / 5040.0));
-        p = DV_FMA(p, r, DV_SET1(1.0 / 720.0));
-        p = DV_FMA(p, r, DV_SET1(1.0 / 120.0));
-        p = DV_FMA(p, r, DV_SET1(1.0 / 24.0));
-        p = DV_FMA(p, r, DV_SET1(1.0 / 6.0));
-        return DV_FMA(p, r, DV_SET1(0.5));
-    }
-    DVEC p = DV_SET1(1.0 / 6227020800.0);
-    p = DV_FMA(p, r, DV_SET1(1.0 / 479001600.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 39916800.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 3628800.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 362880.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 40320.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 5040.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 720.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 120.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 24.0));
-    p = DV_FMA(p, r, DV_SET1(1.0 / 6.0));
-    return DV_FMA(p, r, DV_SET1(0.5));
+    int i = f32 ? NNC__EXPM1_F32_FIRST : 0;
+    DVEC p = DV_SET1(nnc__expm1_coef[i]);
+    for (i++; i < NNC__EXPM1_TERMS; i++) p = DV_FMA(p, r, DV_SET1(nnc__expm1_coef[i]));
+    return p;
 }
 
 /* e^x 2^bias (bias a small integer, for results that would be subnormal):
  * x = k ln2 + r, e^x = 2^k1 2^k2 e^r with k = k1 + k2, so that both factors
  * stay normal down to the subnormal results and up to overflow. */
 static inline DVEC nnc__vexp_scaled(DVEC x, double bias, int f32) {
-    /* NaN passes the clamps (they return their second operand then). */
-    x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(-746.0), x));
+    /* NaN passes the clamps (they return their second operand then). The
+     * lower one moves down by bias ln2, where e^x 2^bias still rounds to 0. */
+    x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(-746.0 - 0.6931471805599453 * bias), x));
     DVEC t;
     const DVEC r = nnc__reduce_ln2(x, &t);
     const DVEC er = DV_FMA(DV_MUL(r, r), nnc__expm1_tail(r, f32), DV_ADD(r, DV_SET1(1.0)));
@@ -154,7 +153,59 @@ static inline DVEC nnc__vsoftplus(DVEC x, int f32) {
     return DV_ADD(pos, nnc__vlog1p_unit(u, f32));
 }
 
+/* The lower tail of the standard normal distribution, Phi(-|x|) =
+ * e^(-x^2/2) P(|x|), P(y) = e^(y^2/2) Phi(-y) from its Taylor series
+ * around the centre of y's half-unit interval (nnc_gelu_table.h, 17 terms
+ * or 10 for f32, |h| <= 1/4). x^2 = hi + lo exactly (FMA), and
+ * e^(-hi/2 - lo/2) = e^(-hi/2) (1 - lo/2) to the last bit, so the density
+ * keeps full precision where x^2/2 is large (docs/design.md, "Vectorised
+ * GELU"). Returns P(|x|); *density receives 2^64 e^(-x^2/2), scaled so
+ * that it stays normal until the caller's last multiplication by 2^-64.
+ * |x| is clamped to 40 (NaN too): beyond, the tail underflows to 0. */
+static inline DVEC nnc__vnormal_tail(DVEC x, DVEC *density, int f32) {
+    const DVEC y = DV_MIN(DV_ABS(x), DV_SET1(40.0));
+    const DVEC kd = DV_MAX(DV_SET1(0.0), DV_MIN(DV_FMA(y, DV_SET1(2.0), DV_SET1(-0.5)),
+                                                DV_SET1(NNC__GELU_INTERVALS - 1)));
+    const DVEC t = DV_ADD(kd, DV_SET1(NNC__MAGIC));
+    const DVEC k = DV_SUB(t, DV_SET1(NNC__MAGIC));
+    const DVEC h = DV_SUB(y, DV_FMA(k, DV_SET1(0.5), DV_SET1(0.25)));
+    int n = f32 ? NNC__GELU_F32_TERMS - 1 : NNC__GELU_TERMS - 1;
+    DVEC p = DV_GATHER(nnc__gelu_taylor[n], t);
+    for (n--; n >= 0; n--) p = DV_FMA(p, h, DV_GATHER(nnc__gelu_taylor[n], t));
+    const DVEC hi = DV_MUL(y, y);
+    const DVEC lo = DV_FMA(y, y, DV_SUB(DV_SET1(0.0), hi));
+    const DVEC e = nnc__vexp_scaled(DV_MUL(hi, DV_SET1(-0.5)), 64.0, f32);
+    *density = DV_FMA(e, DV_MUL(lo, DV_SET1(-0.5)), e);
+    return p;
+}
+
+/* GELU x Phi(x): x Phi(-|x|) for x < 0, x (1 - Phi(-|x|)) otherwise, so
+ * neither side cancels; gelu(-inf) = -0. */
+static inline DVEC nnc__vgelu(DVEC x, int f32) {
+    DVEC e;
+    const DVEC p = nnc__vnormal_tail(x, &e, f32);
+    const DVEC neg = DV_MUL(DV_MUL(DV_MUL(DV_MAX(DV_SET1(-40.0), x), p), e), DV_SET1(0x1p-64));
+    const DVEC q = DV_MUL(DV_MUL(e, p), DV_SET1(0x1p-64));
+    const DVEC pos = DV_MUL(x, DV_SUB(DV_SET1(1.0), q));
+    return DV_SEL(DV_GT(DV_SET1(0.0), x), neg, pos);
+}
+
+/* GELU' = Phi(x) + x phi(x) = e^(-x^2/2) (P(|x|) - |x|/sqrt(2 pi)) for
+ * x < 0 and 1 minus that otherwise; NaN stays NaN. */
+static inline DVEC nnc__vgelu_deriv(DVEC x, int f32) {
+    DVEC e;
+    const DVEC p = nnc__vnormal_tail(x, &e, f32);
+    const DVEC m = DV_FMA(DV_MIN(DV_ABS(x), DV_SET1(40.0)), DV_SET1(-NNC__INV_SQRT_2PI), p);
+    const DVEC neg = DV_MUL(DV_MUL(e, m), DV_SET1(0x1p-64));
+    const DVEC pos = DV_FMA(DV_MUL(e, DV_SET1(-0x1p-64)), m, DV_SET1(1.0));
+    return DV_SEL(DV_GT(DV_SET1(0.0), x), neg, DV_SEL(DV_GE(x, DV_SET1(0.0)), pos, x));
+}
+
 #undef NNC__MAGIC
 #undef NNC__LOG2E
 #undef NNC__LN2_HI
 #undef NNC__LN2_LO
+#undef NNC__INV_SQRT_2PI
+#undef NNC__GELU_F32_TERMS
+#undef NNC__EXPM1_TERMS
+#undef NNC__EXPM1_F32_FIRST
