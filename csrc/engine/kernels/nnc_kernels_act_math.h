@@ -54,11 +54,11 @@ static inline DVEC nnc__expm1_tail(DVEC r, int f32) {
 
 /* e^x 2^bias (bias a small integer, for results that would be subnormal):
  * x = k ln2 + r, e^x = 2^k1 2^k2 e^r with k = k1 + k2, so that both factors
- * stay normal down to the subnormal results and up to overflow. */
-static inline DVEC nnc__vexp_scaled(DVEC x, double bias, int f32) {
-    /* NaN passes the clamps (they return their second operand then). The
-     * lower one moves down by bias ln2, where e^x 2^bias still rounds to 0. */
-    x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(-746.0 - 0.6931471805599453 * bias), x));
+ * stay normal down to the subnormal results and up to overflow. x is
+ * clamped to [lowest, 710]; e^lowest 2^bias must round to 0. */
+static inline DVEC nnc__vexp_scaled(DVEC x, double bias, double lowest, int f32) {
+    /* NaN passes the clamps (they return their second operand then). */
+    x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(lowest), x));
     DVEC t;
     const DVEC r = nnc__reduce_ln2(x, &t);
     const DVEC er = DV_FMA(DV_MUL(r, r), nnc__expm1_tail(r, f32), DV_ADD(r, DV_SET1(1.0)));
@@ -69,7 +69,7 @@ static inline DVEC nnc__vexp_scaled(DVEC x, double bias, int f32) {
     return DV_MUL(DV_MUL(er, DV_POW2I(t1)), DV_POW2I(t2));
 }
 
-static inline DVEC nnc__vexp(DVEC x, int f32) { return nnc__vexp_scaled(x, 0.0, f32); }
+static inline DVEC nnc__vexp(DVEC x, int f32) { return nnc__vexp_scaled(x, 0.0, -746.0, f32); }
 
 /* e^x - 1 for x <= 0 (positive lanes are computed as 0; callers select
  * them away): e^x - 1 = 2^k (1 + p) - 1 = 2^k p + (2^k - 1), one rounding,
@@ -139,7 +139,7 @@ static inline DVEC nnc__vsigmoid_scaled(DVEC x, DVEC *scale, DVEC *comp, int f32
     const DMASK nonneg = DV_GE(x, DV_SET1(0.0));
     const DVEC nx = DV_SUB(DV_SET1(0.0), DV_ABS(x));
     const DVEC e = nnc__vexp(nx, f32);
-    const DVEC num = DV_SEL(nonneg, DV_SET1(1.0), nnc__vexp_scaled(nx, 64.0, f32));
+    const DVEC num = DV_SEL(nonneg, DV_SET1(1.0), nnc__vexp_scaled(nx, 64.0, -746.0, f32));
     const DVEC den = DV_ADD(DV_SET1(1.0), e);
     *scale = DV_SEL(nonneg, DV_SET1(1.0), DV_SET1(0x1p-64));
     *comp = DV_DIV(DV_SEL(nonneg, e, DV_SET1(1.0)), den);
@@ -174,7 +174,7 @@ static inline DVEC nnc__vnormal_tail(DVEC x, DVEC *density, int f32) {
     for (n--; n >= 0; n--) p = DV_FMA(p, h, DV_GATHER(nnc__gelu_taylor[n], t));
     const DVEC hi = DV_MUL(y, y);
     const DVEC lo = DV_FMA(y, y, DV_SUB(DV_SET1(0.0), hi));
-    const DVEC e = nnc__vexp_scaled(DV_MUL(hi, DV_SET1(-0.5)), 64.0, f32);
+    const DVEC e = nnc__vexp_scaled(DV_MUL(hi, DV_SET1(-0.5)), 64.0, -746.0 - 64.0 * 0.6931471805599453, f32);
     *density = DV_FMA(e, DV_MUL(lo, DV_SET1(-0.5)), e);
     return p;
 }
