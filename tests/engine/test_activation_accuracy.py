@@ -110,30 +110,36 @@ def _f32_sweep(stride):
 
 def _ulps_f32(out, ref):
     """|out - ref| in float32 ulps of ref (ref in float64, unrounded)."""
-    ref32 = np.minimum(np.abs(ref), np.finfo(np.float32).max).astype(np.float32)
-    ulp = np.spacing(ref32).astype(np.float64)
-    both_inf = np.isinf(out) & np.isinf(ref) & (np.sign(out) == np.sign(ref))
-    err = np.abs(out.astype(np.float64) - ref) / ulp
-    err[both_inf] = 0.0
+    ulp = np.spacing(np.minimum(np.abs(ref), np.finfo(np.float32).max).astype(np.float32))
+    err = np.abs(out - ref)
+    err /= ulp
+    if np.isinf(out).any():
+        both_inf = np.isinf(out) & np.isinf(ref) & (np.sign(out) == np.sign(ref))
+        err[both_inf] = 0.0
     return err
 
 
-def _check_f32(op, x):
+def _check_f32(op, x, reference=None):
+    """The largest error of op over the float32 inputs x, asserted within
+    BOUNDS_F32[op]; reference (float64 -> float64) defaults to NUMPY_REF."""
     out = run(op, x)
     with np.errstate(over="ignore", invalid="ignore"):
-        ref = NUMPY_REF[op](x.astype(np.float64))
+        ref = (reference or NUMPY_REF[op])(x.astype(np.float64))
     finite_in = np.isfinite(x)
     assert not np.isnan(out[finite_in]).any(), f"{op}: NaN from a finite float32 input"
     # ref overflowing float32 means the kernel must give inf too.
     over = np.abs(ref) > np.finfo(np.float32).max * (1 + 2**-25)
-    assert np.all(np.isinf(out[over])), op
+    if over.any():
+        assert np.all(np.isinf(out[over])), op
     keep = ~over & ~np.isnan(ref)
-    err = _ulps_f32(out[keep], ref[keep])
+    if not keep.all():
+        out, ref, x = out[keep], ref[keep], x[keep]
+    err = _ulps_f32(out, ref)
     if op in ZERO_CROSSING:
-        err = np.minimum(err, np.abs(out[keep] - ref[keep]) / 2.0**-24)
+        err = np.minimum(err, np.abs(out - ref) / 2.0**-24)
     worst = int(np.argmax(err))
-    assert err[worst] <= BOUNDS_F32[op], (op, x[keep][worst], out[keep][worst], ref[keep][worst])
-    return err.max()
+    assert err[worst] <= BOUNDS_F32[op], (op, x[worst], out[worst], ref[worst])
+    return err[worst]
 
 
 @pytest.mark.parametrize("op", sorted(BOUNDS_F32))
@@ -142,14 +148,27 @@ def test_float32_dense_sweep_within_bound(op):
     _check_f32(op, _f32_sweep(2**8))
 
 
+def _torch_reference(op):
+    """torch's float64 tanh / sigmoid (vectorised, within about an ulp of
+    float64, so 2^-28 of a float32 ulp): six times faster than NumPy's
+    scalar tanh, which made the sweep below take 13 minutes."""
+    import torch
+
+    fn = {"tanh": torch.tanh, "sigmoid": torch.sigmoid}[op]
+    return lambda x: fn(torch.from_numpy(x)).numpy()
+
+
 @pytest.mark.slow_extra
 @pytest.mark.parametrize("op", ["tanh", "sigmoid"])
 def test_float32_every_value_within_bound(op):
-    """All 2^32 float32 bit patterns, in slices."""
-    for start in range(0, 2**32, 2**26):
-        bits = np.arange(start, start + 2**26, dtype=np.uint64).astype(np.uint32)
-        x = bits.view(np.float32)
-        _check_f32(op, x[~np.isnan(x)])
+    """All 2^32 float32 bit patterns, in cache-sized slices."""
+    reference, step = _torch_reference(op), 2**22
+    offsets = np.arange(step, dtype=np.uint32)
+    for start in range(0, 2**32, step):
+        x = (offsets + np.uint32(start)).view(np.float32)
+        if start >= 0x7F800000 and start < 0x80000000 or start >= 0xFF800000:
+            x = x[~np.isnan(x)]
+        _check_f32(op, x, reference)
 
 
 def _f64_points():
