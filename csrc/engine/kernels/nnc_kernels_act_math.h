@@ -8,7 +8,8 @@
  * are used, so every set computes every lane to the same bit
  * (docs/design.md, "Vectorised activations"). The polynomials are Taylor
  * series cut where the next term is below 2^-60 of the result, so their
- * coefficients are exact reciprocals; the error bounds are measured by
+ * coefficients are exact reciprocals (GELU's come from a generated table,
+ * nnc_gelu_table.h); the error bounds are measured by
  * tests/engine/test_activation_accuracy.py and listed in docs/accuracy.md.
  * Included once per kernel-set file, before its dtype template.
  *
