@@ -53,21 +53,40 @@ static inline DVEC nnc__expm1_tail(DVEC r, int f32) {
     return p;
 }
 
+/* er 2^k 2^bias from t = k + 0x1.8p52 (nnc__reduce_ln2): 2^k1 2^k2 with
+ * k = k1 + k2, so that both factors stay normal down to the subnormal
+ * results and up to overflow. */
+static inline DVEC nnc__vscale_pow2(DVEC er, DVEC t, double bias) {
+    const DVEC k = DV_SUB(t, DV_SET1(NNC__MAGIC));
+    const DVEC t1 = DV_FMA(k, DV_SET1(0.5), DV_SET1(NNC__MAGIC));
+    const DVEC k1 = DV_SUB(t1, DV_SET1(NNC__MAGIC));
+    const DVEC t2 = DV_ADD(DV_SUB(k, k1), DV_SET1(NNC__MAGIC + bias));
+    return DV_MUL(DV_MUL(er, DV_POW2I(t1)), DV_POW2I(t2));
+}
+
 /* e^x 2^bias (bias a small integer, for results that would be subnormal):
- * x = k ln2 + r, e^x = 2^k1 2^k2 e^r with k = k1 + k2, so that both factors
- * stay normal down to the subnormal results and up to overflow. x is
- * clamped to [lowest, 710]; e^lowest 2^bias must round to 0. */
+ * x = k ln2 + r, e^x = 2^k e^r. x is clamped to [lowest, 710];
+ * e^lowest 2^bias must round to 0. */
 static inline DVEC nnc__vexp_scaled(DVEC x, double bias, double lowest, int f32) {
     /* NaN passes the clamps (they return their second operand then). */
     x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(lowest), x));
     DVEC t;
     const DVEC r = nnc__reduce_ln2(x, &t);
     const DVEC er = DV_FMA(DV_MUL(r, r), nnc__expm1_tail(r, f32), DV_ADD(r, DV_SET1(1.0)));
-    const DVEC k = DV_SUB(t, DV_SET1(NNC__MAGIC));
-    const DVEC t1 = DV_FMA(k, DV_SET1(0.5), DV_SET1(NNC__MAGIC));
-    const DVEC k1 = DV_SUB(t1, DV_SET1(NNC__MAGIC));
-    const DVEC t2 = DV_ADD(DV_SUB(k, k1), DV_SET1(NNC__MAGIC + bias));
-    return DV_MUL(DV_MUL(er, DV_POW2I(t1)), DV_POW2I(t2));
+    return nnc__vscale_pow2(er, t, bias);
+}
+
+/* e^(x + xlo) 2^bias for a correction |xlo| <= ulp(x): 2^k (1 + q) with
+ * q = (e^r - 1) + xlo e^r, so that e^r's mantissa is rounded once, at
+ * the end (GELU's density: a few tenths of an ulp more accurate than
+ * nnc__vexp_scaled, whose bits the other ops keep). */
+static inline DVEC nnc__vexp_dd_scaled(DVEC x, DVEC xlo, double bias, double lowest, int f32) {
+    x = DV_MIN(DV_SET1(710.0), DV_MAX(DV_SET1(lowest), x));
+    DVEC t;
+    const DVEC r = nnc__reduce_ln2(x, &t);
+    const DVEC p = DV_FMA(DV_MUL(r, r), nnc__expm1_tail(r, f32), r);
+    const DVEC q = DV_FMA(xlo, DV_ADD(p, DV_SET1(1.0)), p);
+    return nnc__vscale_pow2(DV_ADD(q, DV_SET1(1.0)), t, bias);
 }
 
 static inline DVEC nnc__vexp(DVEC x, int f32) { return nnc__vexp_scaled(x, 0.0, -746.0, f32); }
@@ -157,8 +176,8 @@ static inline DVEC nnc__vsoftplus(DVEC x, int f32) {
 /* The lower tail of the standard normal distribution, Phi(-|x|) =
  * e^(-x^2/2) P(|x|), P(y) = e^(y^2/2) Phi(-y) from its Taylor series
  * around the centre of y's half-unit interval (nnc_gelu_table.h, 17 terms
- * or 10 for f32, |h| <= 1/4). x^2 = hi + lo exactly (FMA), and
- * e^(-hi/2 - lo/2) = e^(-hi/2) (1 - lo/2) to the last bit, so the density
+ * or 10 for f32, |h| <= 1/4). x^2 = hi + lo exactly (FMA), and the
+ * density is e^(-hi/2 - lo/2) (nnc__vexp_dd_scaled), so it
  * keeps full precision where x^2/2 is large (docs/design.md, "Vectorised
  * GELU"). Returns P(|x|); *density receives 2^64 e^(-x^2/2), scaled so
  * that it stays normal until the caller's last multiplication by 2^-64.
@@ -175,8 +194,8 @@ static inline DVEC nnc__vnormal_tail(DVEC x, DVEC *density, int f32) {
     for (n--; n >= 0; n--) p = DV_FMA(p, h, DV_GATHER(nnc__gelu_taylor[n], t));
     const DVEC hi = DV_MUL(y, y);
     const DVEC lo = DV_FMA(y, y, DV_SUB(DV_SET1(0.0), hi));
-    const DVEC e = nnc__vexp_scaled(DV_MUL(hi, DV_SET1(-0.5)), 64.0, -746.0 - 64.0 * 0.6931471805599453, f32);
-    *density = DV_FMA(e, DV_MUL(lo, DV_SET1(-0.5)), e);
+    *density = nnc__vexp_dd_scaled(DV_MUL(hi, DV_SET1(-0.5)), DV_MUL(lo, DV_SET1(-0.5)), 64.0,
+                                   -746.0 - 64.0 * 0.6931471805599453, f32);
     return p;
 }
 
