@@ -78,12 +78,19 @@ def check_finite(arr: np.ndarray, name: str) -> None:
         raise ValueError(f"{name}: contains NaN or infinity")
 
 
-def finite_floats(arr: np.ndarray, dtype: str, name: str) -> np.ndarray:
+def finite_floats(arr: np.ndarray, dtype: str, name: str,
+                  engine_checks: bool = False) -> np.ndarray:
     """`arr` as an engine-ready array of `dtype` with no NaN or infinity.
     A finite value too large for float32 (1e300 into a float32 model) is
-    reported as out of range, without NumPy's overflow warning."""
+    reported as out of range, without NumPy's overflow warning.
+    `engine_checks`: the caller hands the result to an engine call that
+    refuses NaN and infinity itself (predict), so an array used as it is
+    skips the check here; a converted one is still checked, to tell an
+    out-of-range value from a non-finite one."""
     with np.errstate(over="ignore"):
         out = to_engine(arr, dtype)
+    if engine_checks and out is arr:
+        return out
     if out.size and not _core.all_finite(out):
         check_finite(arr, name)  # NaN or infinity in the input itself
         limit = np.finfo(dtype).max
@@ -99,8 +106,9 @@ def to_engine(arr: np.ndarray, dtype) -> np.ndarray:
 
 
 def features(x, dtype: str, n_features: int | None, name: str = "x",
-             allow_empty: bool = False) -> np.ndarray:
-    """A (n_samples, n_features) matrix of the model's dtype, finite."""
+             allow_empty: bool = False, engine_checks: bool = False) -> np.ndarray:
+    """A (n_samples, n_features) matrix of the model's dtype, finite (or,
+    with `engine_checks`, left to the engine to refuse: finite_floats)."""
     arr = _as_array(x, name)
     if arr.ndim != 2:
         raise ValueError(
@@ -109,7 +117,7 @@ def features(x, dtype: str, n_features: int | None, name: str = "x",
         raise ValueError(f"{name}: expected at least one sample, got shape {arr.shape}")
     if n_features is not None and arr.shape[1] != n_features:
         raise ValueError(f"{name}: expected {n_features} features per sample, got {arr.shape[1]}")
-    return finite_floats(arr, dtype, name)
+    return finite_floats(arr, dtype, name, engine_checks)
 
 
 def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,

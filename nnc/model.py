@@ -89,6 +89,9 @@ def _holding_state_lock(method):
             return method(self, *args, **kwargs)
     return holding
 
+#: The NumPy dtype of each engine dtype (predict's fast path compares by identity).
+_NP_DTYPES = {"float32": np.dtype("float32"), "float64": np.dtype("float64")}
+
 #: Rows per engine call when predict shows progress.
 PREDICT_CHUNK = 4096
 
@@ -267,10 +270,13 @@ class Sequential:
         self.engine  # noqa: B018 - builds the model
         return self._layout
 
-    def engine_features(self, x, name: str = "x", allow_empty: bool = False) -> np.ndarray:
+    def engine_features(self, x, name: str = "x", allow_empty: bool = False,
+                        engine_checks: bool = False) -> np.ndarray:
         """`x` as the engine takes it (a finite C-contiguous matrix of the
-        model's dtype), building the model from its width if needed."""
-        arr = v.features(x, self.dtype, self._input_dim, name, allow_empty=allow_empty)
+        model's dtype), building the model from its width if needed;
+        `engine_checks` as for ``v.features`` (predict)."""
+        arr = v.features(x, self.dtype, self._input_dim, name, allow_empty=allow_empty,
+                         engine_checks=engine_checks)
         if not self.built:
             self.build(arr.shape[1])
         return arr
@@ -609,14 +615,25 @@ class Sequential:
         True
         """
         core = self._core
-        # Fast path for the common, already engine-ready input (one row in a
-        # serving loop): skip the general conversion, keep the finite check.
-        if (batch_size is None and core is not None and type(x) is np.ndarray
-                and type(verbose) is int and verbose == 0
-                and x.ndim == 2 and x.dtype == self.dtype and x.flags.c_contiguous
-                and x.flags.aligned and x.shape[1] == self._input_dim
-                and 1 <= x.shape[0] <= _chunks.MIN_ROWS and _core.all_finite(x)):
-            return core.predict(x)
+        try:
+            # Fast path for the common, already engine-ready input (one row
+            # in a serving loop): skip the general conversion; the engine
+            # checks that x is finite. The cheapest tests come first.
+            if (type(x) is np.ndarray and core is not None and batch_size is None
+                    and type(verbose) is int and not verbose
+                    and x.dtype is _NP_DTYPES.get(self.dtype) and x.ndim == 2
+                    and x.shape[1] == self._input_dim and 1 <= x.shape[0] <= _chunks.MIN_ROWS):
+                flags = x.flags
+                if flags.c_contiguous and flags.aligned:
+                    return core.predict(x)
+            return self._predict(x, batch_size, verbose, steps)
+        except _core.NonFiniteError as exc:
+            # The engine's refusal of NaN or infinity in x (docs/design.md,
+            # "Prediction checks its input in the first layer's output"):
+            # the same ValueError as every other argument check.
+            raise ValueError(str(exc)) from None
+
+    def _predict(self, x, batch_size, verbose, steps) -> np.ndarray:
         batch_size = v.check_int(batch_size, "batch_size", minimum=1, allow_none=True)
         verbose = progress.resolve_verbose(verbose)
         steps = v.check_int(steps, "steps", minimum=1, allow_none=True)
@@ -626,7 +643,7 @@ class Sequential:
                                       steps=steps, targets=False)
         if source is not None:
             return batch_sources.predict(self, source)
-        x = self.engine_features(x, allow_empty=True)
+        x = self.engine_features(x, allow_empty=True, engine_checks=True)
         if not verbose:
             return _chunks.predict(self._core, x, batch_size)
         chunk = batch_size or PREDICT_CHUNK

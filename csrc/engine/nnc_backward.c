@@ -13,8 +13,10 @@ nnc_status nnc__backward_l2(nnc_model *m, const void *x, int64_t rows, double l2
                             void *grad) {
     nnc_status st = nnc__check_trainable(m);
     if (st) return st;
+    const unsigned fpmode = nnc__flush_subnormals_begin();
     const int stopped = m->dtype == NNC_FLOAT32 ? backward_f32(m, x, rows, l2_scale, grad)
                                                 : backward_f64(m, x, rows, l2_scale, grad);
+    nnc__fpmode_set(fpmode);
     if (stopped) return nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request");
     return NNC_OK;
 }

@@ -14,9 +14,11 @@ nnc_status nnc__forward_shard(nnc_model *m, const void *x, int64_t rows, int tra
     if (rows > m->ws.rows)
         return nnc__fail(NNC_ERR_STATE, "workspace holds %lld rows, forward needs %lld",
                          (long long)m->ws.rows, (long long)rows);
+    const unsigned fpmode = nnc__flush_subnormals_begin();
     const int stopped =
         m->dtype == NNC_FLOAT32 ? forward_f32(m, x, rows, training, row_offset, global_rows)
                                 : forward_f64(m, x, rows, training, row_offset, global_rows);
+    nnc__fpmode_set(fpmode);
     if (stopped) return nnc__fail(NNC_ERR_INTERRUPTED, "training stopped on request");
     return NNC_OK;
 }

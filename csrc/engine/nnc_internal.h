@@ -191,6 +191,14 @@ void nnc__workspace_free(nnc__workspace *ws);
 /* Initialise every parameter of the model from its RNG (nnc_init.c). */
 nnc_status nnc__init_params(nnc_model *model);
 
+/* The calling thread's floating-point mode (nnc_fpmode.c). The engine's
+ * arithmetic runs between `saved = nnc__flush_subnormals_begin()` (which
+ * flushes subnormals to zero) and `nnc__fpmode_set(saved)`; pool tasks run
+ * in their submitter's mode. */
+unsigned nnc__fpmode_get(void);
+void nnc__fpmode_set(unsigned mode);
+unsigned nnc__flush_subnormals_begin(void);
+
 /* Forward pass over m rows of x (workspace reserved for m rows). With
  * `training`, dropout masks are drawn from the model RNG. The output is
  * ws.a[n_layers-1]. */

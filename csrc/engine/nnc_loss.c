@@ -16,11 +16,15 @@ double nnc__data_loss_and_delta(nnc_model *m, const void *y, const void *sw, int
     const int last = m->n_layers - 1;
     void *delta = want_delta ? m->ws.delta : NULL;
     const int64_t K = m->layers[last].fan_out;
-    if (m->dtype == NNC_FLOAT32)
-        return loss_rows_f32(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
-                             &m->ws.delta_is_dz);
-    return loss_rows_f64(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
-                         &m->ws.delta_is_dz);
+    const unsigned fpmode = nnc__flush_subnormals_begin();
+    const double loss =
+        m->dtype == NNC_FLOAT32
+            ? loss_rows_f32(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
+                            &m->ws.delta_is_dz)
+            : loss_rows_f64(m->loss, m->ws.z[last], m->ws.a[last], y, sw, rows, denom, K, delta,
+                            &m->ws.delta_is_dz);
+    nnc__fpmode_set(fpmode);
+    return loss;
 }
 
 double nnc__l2_loss(const nnc_model *m, int64_t rows) {

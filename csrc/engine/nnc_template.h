@@ -31,7 +31,6 @@
 #error "define NNC_TEMPLATE (the header to instantiate) before including nnc_template.h"
 #endif
 
-#include <float.h>
 #include <math.h>
 
 #define NNC_IS_F32 1
@@ -48,19 +47,13 @@
 #define NNC_DTYPE NNC_FLOAT32
 #define NNC_SQRT sqrtf
 #define NNC_FMA fmaf /* a*b + c, one rounding */
-#define NNC_REAL_MIN FLT_MIN /* the smallest normal number */
 #else
 #define NNC_REAL double
 #define NNC_SFX(name) name##_f64
 #define NNC_DTYPE NNC_FLOAT64
 #define NNC_SQRT sqrt
 #define NNC_FMA fma
-#define NNC_REAL_MIN DBL_MIN
 #endif
-
-/* x, or +0 when x is subnormal (or a zero); NaN and inf pass. Optimizer
- * state is stored through it (docs/design.md, Subnormal optimizer state). */
-#define NNC_FLUSH_SUBNORMAL(x) ((x) < NNC_REAL_MIN && (x) > -NNC_REAL_MIN ? (NNC_REAL)0 : (x))
 
 #include NNC_TEMPLATE
 
@@ -69,8 +62,6 @@
 #undef NNC_DTYPE
 #undef NNC_FMA
 #undef NNC_SQRT
-#undef NNC_REAL_MIN
-#undef NNC_FLUSH_SUBNORMAL
 #undef NNC_IS_F32
 
 #endif

@@ -140,6 +140,7 @@ typedef struct {
     nnc__task_fn fn;
     void *ctx;
     int index, count;
+    unsigned fpmode; /* the submitter's floating-point mode (nnc_fpmode.c) */
     int sleeping; /* guarded by mu */
     uint_fast64_t start_seq; /* seq when the thread was created: jobs after it are new */
     pthread_cond_t cv;
@@ -208,6 +209,8 @@ static void *worker_main(void *arg) {
         }
         if (s == seen) break; /* stopping, no job pending */
         seen = s;
+        /* A task computes as its submitter's own part does: same bits. */
+        nnc__fpmode_set(box->fpmode);
         box->fn(box->ctx, box->index, box->count);
         atomic_fetch_sub_explicit(&pending, 1, memory_order_acq_rel);
     }
@@ -283,8 +286,10 @@ void nnc__parallel(nnc__task_fn fn, void *ctx, int n) {
     const int workers = ensure_workers(n - 1);
     const int helpers = workers < n - 1 ? workers : n - 1;
     atomic_store_explicit(&pending, helpers, memory_order_relaxed);
+    const unsigned fpmode = nnc__fpmode_get();
     for (int w = 1; w <= helpers; w++) {
         mailbox *box = &boxes[w];
+        box->fpmode = fpmode;
         box->fn = fn;
         box->ctx = ctx;
         box->index = w;

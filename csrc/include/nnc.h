@@ -431,7 +431,10 @@ nnc_status nnc_model_set_optimizer_state(nnc_model *model, const void *blob, int
  * reused (and grown) across calls, so even nnc_predict mutates the model
  * object: serialise calls per model. */
 
-/* out (m x output_dim) = forward pass without dropout. Needs no compile. */
+/* out (m x output_dim) = forward pass without dropout. Needs no compile.
+ * NNC_ERR_NONFINITE (message "x: contains NaN or infinity") when x holds a
+ * NaN or infinity; the contents of out are then unspecified (nnc_trace
+ * likewise for its arrays). */
 nnc_status nnc_predict(nnc_model *model, const void *x, int64_t m, void *out);
 
 /* Forward pass without dropout that also hands back every layer's

@@ -1,7 +1,8 @@
 /*
  * test_trace.c - nnc_trace as a plain C call: agrees with nnc_predict and
  * with a hand computation, works across chunk boundaries, leaves RNG and
- * parameters alone, and refuses bad arguments with a status.
+ * parameters alone, and refuses bad arguments and non-finite x with a
+ * status.
  */
 #include <math.h>
 #include <stdio.h>
@@ -76,6 +77,28 @@ static int run(nnc_dtype dtype) {
     nnc_model_get_params(m, params1, np);
     CHECK(rng0[0] == rng1[0] && rng0[1] == rng1[1], "%s RNG state untouched", dn);
     CHECK(memcmp(params0, params1, (size_t)np * es) == 0, "%s parameters untouched", dn);
+
+    /* NaN or infinity in x is refused (from the first layer's output, in
+     * whichever chunk it lies), with the facade's message. */
+    const int64_t bad_at[3] = {0, 513 * IN + 1, ROWS * IN - 1};
+    for (int b = 0; b < 3; b++) {
+        const double kept = dtype == NNC_FLOAT32 ? (double)((float *)x)[bad_at[b]]
+                                                 : ((double *)x)[bad_at[b]];
+        for (int inf = 0; inf < 2; inf++) {
+            const double bad = inf ? -INFINITY : NAN;
+            if (dtype == NNC_FLOAT32) ((float *)x)[bad_at[b]] = (float)bad;
+            else ((double *)x)[bad_at[b]] = bad;
+            CHECK(nnc_predict(m, x, ROWS, pred) == NNC_ERR_NONFINITE &&
+                      strcmp(nnc_last_error(), "x: contains NaN or infinity") == 0,
+                  "%s predict refuses %s at element %lld", dn, inf ? "-inf" : "NaN",
+                  (long long)bad_at[b]);
+            CHECK(nnc_trace(m, x, ROWS, z, a) == NNC_ERR_NONFINITE,
+                  "%s trace refuses %s at element %lld", dn, inf ? "-inf" : "NaN",
+                  (long long)bad_at[b]);
+            if (dtype == NNC_FLOAT32) ((float *)x)[bad_at[b]] = (float)kept;
+            else ((double *)x)[bad_at[b]] = kept;
+        }
+    }
 
     CHECK(nnc_trace(m, x, 10, NULL, a) == NNC_OK, "%s z may be NULL", dn);
     CHECK(nnc_trace(m, x, 10, z, NULL) == NNC_OK, "%s a may be NULL", dn);

@@ -22,4 +22,4 @@ def test_c_trace_program_passes(c_build):
     exe = c_build("debug").program(TESTS / "c" / "test_trace.c")
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "PASSED: 0 failure(s)" in run.stdout and run.stdout.count("ok   ") == 28
+    assert "PASSED: 0 failure(s)" in run.stdout and run.stdout.count("ok   ") == 52

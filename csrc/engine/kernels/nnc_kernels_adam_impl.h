@@ -37,10 +37,10 @@ static void NNC_SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
                 gi = V_FMA(wd, pi, gi);
         }
         const VEC mo = LD(m);
-        const VEC mi = V_FLUSH_SUBNORMAL(lerp_low ? V_FMA(w1, V_SUB(gi, mo), mo)
-                                                  : V_FMA(V_SUB(mo, gi), one_minus_w1, gi));
+        const VEC mi = lerp_low ? V_FMA(w1, V_SUB(gi, mo), mo)
+                                : V_FMA(V_SUB(mo, gi), one_minus_w1, gi);
         ST(m, mi);
-        VEC vi = V_FLUSH_SUBNORMAL(V_FMA(V_MUL(omb2, gi), gi, V_MUL(LD(v), beta2)));
+        VEC vi = V_FMA(V_MUL(omb2, gi), gi, V_MUL(LD(v), beta2));
         ST(v, vi);
         if (d->amsgrad) {
             vi = V_MAXNAN(LD(vmax), vi);

@@ -51,8 +51,7 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
  * sqrt(bias_correction2) a product with its reciprocal, so a step costs
  * one square root and one division per element; the double constants of
  * nnc__adam_desc are cast to the element type as torch casts a Python
- * scalar. m and v are stored with subnormals flushed to zero (docs/design.md,
- * Subnormal optimizer state). The SIMD kernels repeat these operations lane by lane (fma() is
+ * scalar. The SIMD kernels repeat these operations lane by lane (fma() is
  * their fused multiply-add, bit for bit). */
 static void NNC_SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
     NNC_REAL *p = d->p, *m = d->m, *v = d->v, *vmax = d->vmax;
@@ -70,12 +69,10 @@ static void NNC_SFX(adam)(const nnc__adam_desc *d, int64_t begin, int64_t end) {
             else
                 gi = NNC_FMA(wd, pi, gi);
         }
-        NNC_REAL mi = lerp_low ? NNC_FMA(w1, gi - m[i], m[i])
-                               : NNC_FMA(m[i] - gi, (NNC_REAL)1 - w1, gi);
-        mi = NNC_FLUSH_SUBNORMAL(mi);
+        const NNC_REAL mi = lerp_low ? NNC_FMA(w1, gi - m[i], m[i])
+                                     : NNC_FMA(m[i] - gi, (NNC_REAL)1 - w1, gi);
         m[i] = mi;
         NNC_REAL vi = NNC_FMA(omb2 * gi, gi, v[i] * beta2);
-        vi = NNC_FLUSH_SUBNORMAL(vi);
         v[i] = vi;
         if (d->amsgrad) { /* torch.maximum: a NaN wins */
             const NNC_REAL a = vmax[i];

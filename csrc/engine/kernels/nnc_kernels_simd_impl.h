@@ -50,7 +50,6 @@
 #undef V_RELU_GRAD
 #undef V_ALLZERO
 #undef V_MAXNAN
-#undef V_FLUSH_SUBNORMAL
 #undef PACK_BT
 #undef V_ZERO
 #undef V_SET1

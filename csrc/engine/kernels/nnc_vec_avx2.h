@@ -34,11 +34,6 @@
     V_MUL((v), V_OP(and)(V_OP(cmp)((z), V_ZERO(), _CMP_GT_OQ), V_SET1((NNC_REAL)1)))
 #define V_ALLZERO(v) (V_OP(movemask)(V_OP(cmp)((v), V_ZERO(), _CMP_EQ_OQ)) == (1 << VL) - 1)
 #define V_MAXNAN(a, b) NNC_SFX(maxnan)((a), (b))
-/* NNC_FLUSH_SUBNORMAL lane by lane: keep x where !(|x| < min normal). */
-#define V_FLUSH_SUBNORMAL(x)                                                                 \
-    V_OP(and)(V_OP(cmp)(V_OP(andnot)(V_SET1((NNC_REAL)-0.0), (x)), V_SET1(NNC_REAL_MIN),      \
-                        _CMP_NLT_UQ),                                                        \
-              (x))
 
 /* torch.maximum: a NaN in a wins, then a NaN in b, else the larger. */
 static inline VEC NNC_SFX(maxnan)(VEC a, VEC b) {

@@ -39,9 +39,6 @@
     V_MUL((v), V_OP(maskz_mov)(V_CMP((z), V_ZERO(), _CMP_GT_OQ), V_SET1((NNC_REAL)1)))
 #define V_ALLZERO(v) (V_CMP((v), V_ZERO(), _CMP_EQ_OQ) == (MASK)-1)
 #define V_MAXNAN(a, b) NNC_SFX(maxnan)((a), (b))
-/* NNC_FLUSH_SUBNORMAL lane by lane: keep x where !(|x| < min normal). */
-#define V_FLUSH_SUBNORMAL(x) \
-    V_OP(maskz_mov)(V_CMP(V_OP(abs)(x), V_SET1(NNC_REAL_MIN), _CMP_NLT_UQ), (x))
 
 /* torch.maximum: a NaN in a wins, then a NaN in b, else the larger. */
 static inline VEC NNC_SFX(maxnan)(VEC a, VEC b) {

@@ -130,6 +130,10 @@ nnc_status nnc__lbfgs_step(nnc__optim *opt, void *params, nnc__objective f, void
         return nnc__fail(NNC_ERR_INVALID_ARG,
                          "L-BFGS step on a first-order optimizer (kind %d): use nnc__optim_step",
                          (int)opt->cfg.kind);
-    if (opt->dtype == NNC_FLOAT32) return lbfgs_run_f32(opt, (float *)params, f, ctx, first_loss);
-    return lbfgs_run_f64(opt, (double *)params, f, ctx, first_loss);
+    const unsigned fpmode = nnc__flush_subnormals_begin();
+    const nnc_status st = opt->dtype == NNC_FLOAT32
+                              ? lbfgs_run_f32(opt, (float *)params, f, ctx, first_loss)
+                              : lbfgs_run_f64(opt, (double *)params, f, ctx, first_loss);
+    nnc__fpmode_set(fpmode);
+    return st;
 }

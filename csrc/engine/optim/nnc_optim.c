@@ -288,16 +288,8 @@ static void adam_step(nnc__optim *o, void *params, const void *grad) {
     nnc__adam(o->dtype, &d, o->n);
 }
 
-nnc_status nnc__optim_step(nnc__optim *opt, void *params, void *grad) {
-    if (!opt || !params || !grad)
-        return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer step: NULL argument");
-    if (opt->cfg.kind == NNC_OPT_LBFGS)
-        return nnc__fail(NNC_ERR_INVALID_ARG,
-                         "optimizer step: L-BFGS needs the objective (nnc__lbfgs_step)");
-    /* The rate first: a schedule that fails leaves the model untouched. */
-    NNC__TRY(nnc__optim_learning_rate(opt, &opt->lr));
-    if (nnc__optim_clips(&opt->cfg)) nnc__optim_clip(opt, grad);
-    int f32 = opt->dtype == NNC_FLOAT32;
+static nnc_status first_order_step(nnc__optim *opt, void *params, const void *grad) {
+    const int f32 = opt->dtype == NNC_FLOAT32;
     switch (opt->cfg.kind) {
     case NNC_OPT_SGD:
         if (f32) sgd_step_f32(opt, (float *)params, (const float *)grad);
@@ -315,11 +307,23 @@ nnc_status nnc__optim_step(nnc__optim *opt, void *params, void *grad) {
     case NNC_OPT_ADAMW:
         adam_step(opt, params, grad);
         return NNC_OK;
-    case NNC_OPT_LBFGS:
-        return nnc__fail(NNC_ERR_INVALID_ARG,
-                         "optimizer step: L-BFGS needs the objective (nnc__lbfgs_step)");
     default:
         return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer step: unknown kind %d",
                          (int)opt->cfg.kind);
     }
+}
+
+nnc_status nnc__optim_step(nnc__optim *opt, void *params, void *grad) {
+    if (!opt || !params || !grad)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "optimizer step: NULL argument");
+    if (opt->cfg.kind == NNC_OPT_LBFGS)
+        return nnc__fail(NNC_ERR_INVALID_ARG,
+                         "optimizer step: L-BFGS needs the objective (nnc__lbfgs_step)");
+    /* The rate first: a schedule that fails leaves the model untouched. */
+    NNC__TRY(nnc__optim_learning_rate(opt, &opt->lr));
+    const unsigned fpmode = nnc__flush_subnormals_begin();
+    if (nnc__optim_clips(&opt->cfg)) nnc__optim_clip(opt, grad);
+    const nnc_status st = first_order_step(opt, params, grad);
+    nnc__fpmode_set(fpmode);
+    return st;
 }

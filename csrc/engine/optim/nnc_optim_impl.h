@@ -9,9 +9,7 @@
  * scalar computed in double and then cast to the element type as torch
  * does when it hands a Scalar to a float kernel. (torch's CPU kernels use
  * fused multiply-adds and SLEEF square roots, so agreement is to rounding
- * error, not to the bit.) Every state buffer is stored with subnormals
- * flushed to zero, where torch keeps them (docs/design.md, Subnormal
- * optimizer state).
+ * error, not to the bit.)
  */
 
 /* torch.lerp: self + w (end - self) for |w| < 0.5, else
@@ -37,7 +35,6 @@ static void NNC_SFX(sgd_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
         if (use_mom) {
             /* torch clones the first gradient into the buffer (no dampening). */
             NNC_REAL b = first ? gi : buf[i] * mom + damp1 * gi;
-            b = NNC_FLUSH_SUBNORMAL(b);
             buf[i] = b;
             gi = nesterov ? gi + mom * b : b;
         }
@@ -59,7 +56,6 @@ static void NNC_SFX(adagrad_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
         NNC_REAL gi = g[i];
         if (use_wd) gi = gi + wd * p[i];
         NNC_REAL s = sum[i] + gi * gi;
-        s = NNC_FLUSH_SUBNORMAL(s);
         sum[i] = s;
         NNC_REAL std = NNC_SQRT(s) + eps;
         p[i] = p[i] + nclr * gi / std; /* addcdiv: self + (value * t1) / t2 */
@@ -84,12 +80,10 @@ static void NNC_SFX(rmsprop_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
         if (use_wd) gi = gi + wd * p[i];
         NNC_REAL s = sq[i] * alpha;
         s = s + oma * gi * gi;
-        s = NNC_FLUSH_SUBNORMAL(s);
         sq[i] = s;
         NNC_REAL avg;
         if (centered) {
             NNC_REAL a = NNC_SFX(lerp)(ga[i], gi, oma);
-            a = NNC_FLUSH_SUBNORMAL(a);
             ga[i] = a;
             avg = NNC_SQRT(s - a * a);
         } else {
@@ -99,7 +93,6 @@ static void NNC_SFX(rmsprop_step)(nnc__optim *o, NNC_REAL *NNC__RESTRICT p,
         if (use_mom) {
             NNC_REAL b = mb[i] * mom;
             b = b + gi / avg;
-            b = NNC_FLUSH_SUBNORMAL(b);
             mb[i] = b;
             p[i] = p[i] + nlr * b;
         } else {
