@@ -6,7 +6,7 @@
  * The element-wise work runs in the active kernel set's map kernel
  * (nnc__map, nnc_kernels.h): computed in double and rounded once, the
  * same bits in every kernel set and thread count (docs/design.md,
- * "Vectorised activations"). GELU (erf) stays a scalar double loop here.
+ * "Vectorised activations", "Vectorised GELU").
  */
 #include "nnc_math.h"
 #include "kernels/nnc_kernels.h"
@@ -39,12 +39,7 @@ static inline void NNC_SFX(act_forward)(nnc_activation act, const NNC_REAL *z, N
     case NNC_ACT_SWISH: op = NNC__MAP_SWISH; break;
     case NNC_ACT_SOFTPLUS: op = NNC__MAP_SOFTPLUS; break;
     case NNC_ACT_STEP: op = NNC__MAP_STEP; break;
-    case NNC_ACT_GELU:
-        for (int64_t i = 0; i < total; i++) {
-            const double x = (double)z[i];
-            a[i] = (NNC_REAL)(0.5 * x * (1.0 + erf(x * NNC_INV_SQRT2)));
-        }
-        return;
+    case NNC_ACT_GELU: op = NNC__MAP_GELU; break;
     case NNC_ACT_PRELU:
         for (int64_t r = 0; r < m; r++)
             for (int64_t j = 0; j < n; j++) {
@@ -112,13 +107,7 @@ static inline void NNC_SFX(act_backward)(nnc_activation act, const NNC_REAL *z, 
     case NNC_ACT_SELU: op = NNC__MAP_D_SELU; break;
     case NNC_ACT_SWISH: op = NNC__MAP_D_SWISH; break;
     case NNC_ACT_SOFTPLUS: op = NNC__MAP_D_SOFTPLUS; break;
-    case NNC_ACT_GELU:
-        for (int64_t i = 0; i < total; i++) {
-            const double x = (double)z[i];
-            g[i] = (NNC_REAL)((double)g[i] * (0.5 * (1.0 + erf(x * NNC_INV_SQRT2)) +
-                                              x * NNC_INV_SQRT_2PI * exp(-0.5 * x * x)));
-        }
-        return;
+    case NNC_ACT_GELU: op = NNC__MAP_D_GELU; break;
     case NNC_ACT_PRELU:
         memset(dslopes, 0, (size_t)n * sizeof(NNC_REAL));
         for (int64_t r = 0; r < m; r++)

@@ -20,6 +20,7 @@ static const char *const op_names[NNC__MAP_COUNT] = {
     [NNC__MAP_SWISH] = "swish",
     [NNC__MAP_SOFTPLUS] = "softplus",
     [NNC__MAP_STEP] = "step",
+    [NNC__MAP_GELU] = "gelu",
     [NNC__MAP_D_SIGMOID] = "d_sigmoid",
     [NNC__MAP_D_TANH] = "d_tanh",
     [NNC__MAP_D_RELU] = "d_relu",
@@ -28,6 +29,7 @@ static const char *const op_names[NNC__MAP_COUNT] = {
     [NNC__MAP_D_SELU] = "d_selu",
     [NNC__MAP_D_SWISH] = "d_swish",
     [NNC__MAP_D_SOFTPLUS] = "d_softplus",
+    [NNC__MAP_D_GELU] = "d_gelu",
 };
 
 nnc_status nnc_elementwise(nnc_dtype dtype, const char *op, const void *x, const void *a,

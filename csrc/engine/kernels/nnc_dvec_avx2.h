@@ -24,6 +24,9 @@ typedef __m256d DMASK;
 #define DV_POW2I(t)                                                                        \
     _mm256_castsi256_pd(_mm256_slli_epi64(                                                 \
         _mm256_add_epi64(_mm256_castpd_si256(t), _mm256_set1_epi64x(1023)), 52))
+#define DV_GATHER(table, t)                                                                \
+    _mm256_i64gather_pd((table),                                                           \
+                        _mm256_and_si256(_mm256_castpd_si256(t), _mm256_set1_epi64x(0xffff)), 8)
 
 #define DV_LOAD_F64(p) _mm256_loadu_pd(p)
 #define DV_STORE_F64(p, v) _mm256_storeu_pd((p), (v))

@@ -29,6 +29,9 @@ typedef __mmask8 DMASK;
 #define DV_POW2I(t)                                                                        \
     _mm512_castsi512_pd(_mm512_slli_epi64(                                                 \
         _mm512_add_epi64(_mm512_castpd_si512(t), _mm512_set1_epi64(1023)), 52))
+#define DV_GATHER(table, t)                                                                \
+    _mm512_i64gather_pd(_mm512_and_si512(_mm512_castpd_si512(t), _mm512_set1_epi64(0xffff)), \
+                        (table), 8)
 
 #define DV_LOAD_F64(p) _mm512_loadu_pd(p)
 #define DV_STORE_F64(p, v) _mm512_storeu_pd((p), (v))

@@ -33,6 +33,8 @@ static inline uint64_t nnc__dv_to_bits(double d) { uint64_t u; memcpy(&u, &d, si
 #define DV_OR(a, b) nnc__dv_bits_to(nnc__dv_to_bits(a) | nnc__dv_to_bits(b))
 /* 2^k from t = k + 0x1.8p52 (the bits of t end in k): (k + 1023) << 52. */
 #define DV_POW2I(t) nnc__dv_bits_to((nnc__dv_to_bits(t) + 1023u) << 52)
+/* table[k] from t = k + 0x1.8p52 (0 <= k < 2^16): a lane's own table entry. */
+#define DV_GATHER(table, t) ((table)[nnc__dv_to_bits(t) & 0xffffu])
 
 /* DL lanes from float or double memory and back (the cast rounds to
  * nearest, as cvtpd_ps does). */

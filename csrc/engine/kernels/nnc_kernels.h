@@ -101,6 +101,7 @@ typedef enum {
     NNC__MAP_SWISH,
     NNC__MAP_SOFTPLUS,
     NNC__MAP_STEP,
+    NNC__MAP_GELU,
     NNC__MAP_D_SIGMOID, /* the first derivative op */
     NNC__MAP_D_TANH,
     NNC__MAP_D_RELU,
@@ -109,6 +110,7 @@ typedef enum {
     NNC__MAP_D_SELU,
     NNC__MAP_D_SWISH,
     NNC__MAP_D_SOFTPLUS,
+    NNC__MAP_D_GELU,
     NNC__MAP_COUNT
 } nnc__map_op;
 

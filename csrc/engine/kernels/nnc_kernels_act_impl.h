@@ -39,6 +39,7 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
     }
     case NNC__MAP_SOFTPLUS: return nnc__vsoftplus(x, NNC_IS_F32);
     case NNC__MAP_STEP: return DV_SEL(DV_GE(x, zero), one, zero);
+    case NNC__MAP_GELU: return nnc__vgelu(x, NNC_IS_F32);
     case NNC__MAP_D_SIGMOID: return DV_MUL(g, DV_MUL(a, DV_SUB(one, a)));
     case NNC__MAP_D_TANH: return DV_MUL(g, DV_SUB(one, DV_MUL(a, a)));
     case NNC__MAP_D_RELU: return DV_MUL(g, DV_SEL(pos, one, zero));
@@ -54,6 +55,7 @@ static inline DVEC NNC_SFX(map_lanes)(nnc__map_op op, DVEC x, DVEC a, DVEC g, do
         return DV_MUL(g, d);
     }
     case NNC__MAP_D_SOFTPLUS: return DV_MUL(g, nnc__vsigmoid(x, NNC_IS_F32));
+    case NNC__MAP_D_GELU: return DV_MUL(g, nnc__vgelu_deriv(x, NNC_IS_F32));
     case NNC__MAP_COUNT: break;
     }
     return g;
