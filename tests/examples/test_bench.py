@@ -147,6 +147,17 @@ def test_thread_scaling_prints_one_row_per_round(tmp_path):
         assert row[3] == "n/a" or float(row[3]) > 0
 
 
+def test_subnormals_bench_times_nnc_and_both_torch_modes(tmp_path):
+    require("torch")
+    r = run_python([str(BENCH / "subnormals.py"), "--rows", "640", "--epochs", "2"], cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    rows = {line[:30].strip(): line[30:].split() for line in r.stdout.splitlines()
+            if line.startswith("  ")}
+    assert set(rows) == {"nnc (flushes)", "torch, IEEE (default)", "torch, set_flush_denormal"}
+    assert all(len(times) == 2 and all(float(t) > 0 for t in times) for times in rows.values())
+    assert "torch flushed / torch default speed" in r.stdout
+
+
 def test_streaming_trains_on_a_memmap_larger_than_its_memory_limit(tmp_path):
     r = run_python([str(BENCH / "streaming.py"), "--budget-mb", "48", "--factor", "3",
                     "--epochs", "1", "--chunk-mb", "4", "--memory-rows", "2048",
