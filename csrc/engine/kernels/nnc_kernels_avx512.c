@@ -7,6 +7,7 @@
 #define NNC_X86_TARGET "avx512f,avx512dq,avx2,fma"
 #define NNC_VEC_ISA "nnc_vec_avx512.h"
 #define NNC_DVEC_ISA "nnc_dvec_avx512.h"
+#define NNC_FVEC_ISA "nnc_fvec_avx512.h"
 #include "nnc_kernels_simd.h"
 
 const nnc__kernels nnc__kernels_avx512 = NNC__SIMD_KERNEL_SET("avx512");

@@ -14,6 +14,8 @@
 #include "nnc_math.h"
 #include "nnc_dvec_ref.h"
 #include "nnc_kernels_act_math.h"
+#include "nnc_fvec_ref.h"
+#include "nnc_kernels_act_math_f32.h"
 #define NNC_TEMPLATE "nnc_kernels_act_impl.h"
 #include "nnc_template.h"
 

@@ -5,6 +5,7 @@
  *   NNC_X86_TARGET  the instruction sets its functions are compiled for
  *   NNC_VEC_ISA     its vector header (see nnc_kernels_simd_impl.h)
  *   NNC_DVEC_ISA    its double-lane header (see nnc_kernels_act_math.h)
+ *   NNC_FVEC_ISA    its float-lane header (see nnc_kernels_act_math_f32.h)
  *
  * includes this header, and defines its table with NNC__SIMD_KERNEL_SET:
  * the kernels of nnc_kernels_simd_impl.h and nnc_kernels_act_impl.h for both dtypes, or an empty
@@ -20,6 +21,8 @@
 #include "nnc_math.h"
 #include NNC_DVEC_ISA
 #include "nnc_kernels_act_math.h"
+#include NNC_FVEC_ISA
+#include "nnc_kernels_act_math_f32.h"
 #define NNC_TEMPLATE "nnc_kernels_act_impl.h"
 #include "nnc_template.h"
 #define NNC__SIMD_KERNEL_SET(set_name) NNC__KERNEL_SET(set_name)
