@@ -19,7 +19,7 @@ classes; softmax + categorical cross-entropy; Adam, lr 1e-3):
   c    predict 10000 rows with 784-128-10 and 784-512-512-10; batch-1
        latency with 784-128-10 (onnxruntime on nnc's own ONNX export)
   m    peak RSS of one epoch of b, each library in its own process, as a
-       multiple of the input's size
+       multiple of the input's size (median of --repeats processes each)
   d    b on --threads-d threads: nnc against itself on 1 thread in the same
        rounds, weights after one epoch compared bit for bit, core-to-core
        latency before and after (core_to_core.c; bench/README.md says why)
@@ -399,17 +399,33 @@ def run_memory(args, libs):
     names = ["nnc"] + [n for lib in PEERS if lib in libs and lib != "onnxruntime"
                        for n in ({"jax": ["jax_step", "jax_scan"]}.get(lib, [lib]))]
     res = {"scenario": "m", "sizes": TRAINING["b"][0], "batch": TRAINING["b"][1],
-           "samples": args.samples, "libs": {}}
+           "samples": args.samples, "repeats": args.repeats, "libs": {}}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [os.path.dirname(os.path.dirname(nnc.__file__)), os.environ.get("PYTHONPATH", "")])}
+    runs = {name: [] for name in names}
+    errors = {}
+    # One fresh process per library and round, the libraries taking turns:
+    # an allocator's peak varies from process to process (torch's by
+    # +-6 MiB here), so each figure is the median process.
+    for _ in range(args.repeats):
+        for name in names:
+            if name in errors:
+                continue
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-worker",
+                                name, "--samples", str(args.samples)], capture_output=True,
+                               text=True, env=env, timeout=1800)
+            if r.returncode != 0:
+                errors[name] = {"error": r.stderr.strip().splitlines()[-1:]}
+                continue
+            runs[name].append(json.loads(r.stdout.strip().splitlines()[-1]))
     for name in names:
-        r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-worker", name,
-                            "--samples", str(args.samples)], capture_output=True, text=True,
-                           env=env, timeout=1800)
-        if r.returncode != 0:
-            res["libs"][name] = {"error": r.stderr.strip().splitlines()[-1:]}
+        if name in errors:
+            res["libs"][name] = errors[name]
             continue
-        res["libs"][name] = json.loads(r.stdout.strip().splitlines()[-1])
+        ranked = sorted(runs[name], key=lambda v: v["peak_over_input"])
+        res["libs"][name] = {**ranked[(len(ranked) - 1) // 2], "processes": len(ranked),
+                             "range": [ranked[0]["peak_over_input"],
+                                       ranked[-1]["peak_over_input"]]}
     ok = {k: v for k, v in res["libs"].items() if "peak_over_input" in v}
     if "nnc" in ok:
         res["ratios"] = {f"{k}/nnc": v["peak_over_input"] / ok["nnc"]["peak_over_input"]
@@ -481,14 +497,16 @@ def print_predict(res):
 
 def print_memory(res):
     print(f"(m) peak RSS of one epoch of {'-'.join(map(str, res['sizes']))}, batch "
-          f"{res['batch']}, float32, {res['samples']} rows, one process per library")
+          f"{res['batch']}, float32, {res['samples']} rows, median of {res['repeats']} fresh "
+          "processes per library")
     for name, v in res["libs"].items():
         if "error" in v:
             print(f"    {name:<12}failed: {' '.join(v['error'])}")
             continue
         print(f"    {name:<12}peak {v['peak_mib']:8.1f} MiB, {v['peak_mib'] - v['rss_before_mib']:7.1f}"
               f" MiB above the RSS before the data = {v['peak_over_input']:.2f}x the input "
-              f"({v['input_mib']:.1f} MiB)")
+              f"({v['input_mib']:.1f} MiB; {v['range'][0]:.2f}-{v['range'][1]:.2f}x over "
+              f"{v['processes']} processes)")
 
 
 def main(argv=None):
