@@ -30,10 +30,10 @@ onnxruntime's intra_op_num_threads, and for JAX and Keras XLA_FLAGS
 (--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1), set
 before JAX is imported; as XLA still runs work on threads of its own, the
 process is pinned to one CPU (sched_setaffinity) when d is not requested
-(run d separately). The process
-CPU time per wall second of every run is recorded. Each figure is the median of --repeats timed rounds
-after a warm-up; the libraries take turns within each round so that drifts
-of the machine hit them alike. Every GFLOP/s is also given as a fraction of
+(run d separately). The process CPU time per wall second of every run is
+recorded. Each figure is the median of --repeats timed rounds after a
+warm-up; the libraries take turns within each round so that drifts of the
+machine hit them alike. Every GFLOP/s is also given as a fraction of
 the FMA peak of the cores used, measured by fma_peak.c at the start and the
 end of the run (the larger of the two). A peer that is not installed is
 skipped with a note.
@@ -65,10 +65,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the checkout's nnc when run from it
 sys.path.insert(0, HERE)
 
-import nnc  # noqa: E402
 import peers  # noqa: E402
 from core_latency import core_to_core_ns  # noqa: E402
 from fma_peak import fma_peak  # noqa: E402
+
+import nnc  # noqa: E402
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 60000, 784, 10
 NET_A, NET_B, NET_S = [784, 128, 10], [784, 512, 512, 10], [2, 64, 64, 2]
@@ -503,7 +504,8 @@ def print_memory(res):
         if "error" in v:
             print(f"    {name:<12}failed: {' '.join(v['error'])}")
             continue
-        print(f"    {name:<12}peak {v['peak_mib']:8.1f} MiB, {v['peak_mib'] - v['rss_before_mib']:7.1f}"
+        above = v["peak_mib"] - v["rss_before_mib"]
+        print(f"    {name:<12}peak {v['peak_mib']:8.1f} MiB, {above:7.1f}"
               f" MiB above the RSS before the data = {v['peak_over_input']:.2f}x the input "
               f"({v['input_mib']:.1f} MiB; {v['range'][0]:.2f}-{v['range'][1]:.2f}x over "
               f"{v['processes']} processes)")
@@ -612,8 +614,8 @@ def main(argv=None):
         print(f"note: {note}")
     print()
     for key, res in results.items():
-        {"s": print_small, "c": print_predict, "m": print_memory}.get(
-            key, lambda r: print_training(key, r))(res)
+        printer = {"s": print_small, "c": print_predict, "m": print_memory}.get(key)
+        printer(res) if printer else print_training(key, res)
         print()
 
 

@@ -11,7 +11,6 @@ import importlib.util
 import json
 
 import pytest
-
 from helpers.optional import need, require
 from helpers.paths import REPO
 from helpers.processes import run_python
