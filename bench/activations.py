@@ -26,12 +26,20 @@ against relu of the same library, and nnc's speed-up over PyTorch.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
 
-import nnc
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))  # the checkout's nnc when run from it
+
+from compare import train_flops_per_sample  # noqa: E402
+from fma_peak import fma_peak  # noqa: E402
+
+import nnc  # noqa: E402
 
 ACTS = ("relu", "tanh", "sigmoid")
 
@@ -121,11 +129,22 @@ def big(repeats):
         t = TorchRun(sizes, act, x, y, 256)
         runs[f"torch {act}"] = (t.epoch, 1)
     med = rounds(runs, repeats)
+    gflop = train_flops_per_sample(sizes) * x.shape[0] / 1e9  # per epoch
+    peak = (fma_peak() or {}).get("fp32_gflops")
     print("big: 784-512-512-10, 20000 rows, batch 256, Adam, one epoch, 1 thread")
     for act in ACTS:
         n, t = med[f"nnc {act}"], med[f"torch {act}"]
         print(f"  {act:8s} nnc {n:6.3f} s (x{n / med['nnc relu']:.2f} of relu)   "
               f"torch {t:6.3f} s (x{t / med['torch relu']:.2f})   nnc speed-up x{t / n:.2f}")
+    if peak:
+        # What a speed-up over torch costs in arithmetic: the products alone
+        # at 2.3x torch's speed (issue 20's target) against the FMA peak.
+        print(f"  products per epoch {gflop:.1f} GFLOP; fp32 FMA peak {peak:.1f} GFLOP/s")
+        for act in ACTS:
+            n, t = med[f"nnc {act}"], med[f"torch {act}"]
+            print(f"  {act:8s} nnc {gflop / n:6.1f} GFLOP/s ({gflop / n / peak:4.0%} of peak), "
+                  f"torch {gflop / t:6.1f} ({gflop / t / peak:4.0%}); 2.3x torch needs "
+                  f"{2.3 * gflop / t:6.1f} ({2.3 * gflop / t / peak:4.0%} of peak)")
 
 
 def workload(scenario, act):

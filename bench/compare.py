@@ -19,7 +19,7 @@ classes; softmax + categorical cross-entropy; Adam, lr 1e-3):
   c    predict 10000 rows with 784-128-10 and 784-512-512-10; batch-1
        latency with 784-128-10 (onnxruntime on nnc's own ONNX export)
   m    peak RSS of one epoch of b, each library in its own process, as a
-       multiple of the input's size
+       multiple of the input's size (median of --repeats processes each)
   d    b on --threads-d threads: nnc against itself on 1 thread in the same
        rounds, weights after one epoch compared bit for bit, core-to-core
        latency before and after (core_to_core.c; bench/README.md says why)
@@ -30,10 +30,10 @@ onnxruntime's intra_op_num_threads, and for JAX and Keras XLA_FLAGS
 (--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1), set
 before JAX is imported; as XLA still runs work on threads of its own, the
 process is pinned to one CPU (sched_setaffinity) when d is not requested
-(run d separately). The process
-CPU time per wall second of every run is recorded. Each figure is the median of --repeats timed rounds
-after a warm-up; the libraries take turns within each round so that drifts
-of the machine hit them alike. Every GFLOP/s is also given as a fraction of
+(run d separately). The process CPU time per wall second of every run is
+recorded. Each figure is the median of --repeats timed rounds after a
+warm-up; the libraries take turns within each round so that drifts of the
+machine hit them alike. Every GFLOP/s is also given as a fraction of
 the FMA peak of the cores used, measured by fma_peak.c at the start and the
 end of the run (the larger of the two). A peer that is not installed is
 skipped with a note.
@@ -65,10 +65,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))  # the checkout's nnc when run from it
 sys.path.insert(0, HERE)
 
-import nnc  # noqa: E402
 import peers  # noqa: E402
 from core_latency import core_to_core_ns  # noqa: E402
 from fma_peak import fma_peak  # noqa: E402
+
+import nnc  # noqa: E402
 
 N_SAMPLES, N_FEATURES, N_CLASSES = 60000, 784, 10
 NET_A, NET_B, NET_S = [784, 128, 10], [784, 512, 512, 10], [2, 64, 64, 2]
@@ -399,17 +400,33 @@ def run_memory(args, libs):
     names = ["nnc"] + [n for lib in PEERS if lib in libs and lib != "onnxruntime"
                        for n in ({"jax": ["jax_step", "jax_scan"]}.get(lib, [lib]))]
     res = {"scenario": "m", "sizes": TRAINING["b"][0], "batch": TRAINING["b"][1],
-           "samples": args.samples, "libs": {}}
+           "samples": args.samples, "repeats": args.repeats, "libs": {}}
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         [os.path.dirname(os.path.dirname(nnc.__file__)), os.environ.get("PYTHONPATH", "")])}
+    runs = {name: [] for name in names}
+    errors = {}
+    # One fresh process per library and round, the libraries taking turns:
+    # an allocator's peak varies from process to process (torch's by
+    # +-6 MiB here), so each figure is the median process.
+    for _ in range(args.repeats):
+        for name in names:
+            if name in errors:
+                continue
+            r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-worker",
+                                name, "--samples", str(args.samples)], capture_output=True,
+                               text=True, env=env, timeout=1800)
+            if r.returncode != 0:
+                errors[name] = {"error": r.stderr.strip().splitlines()[-1:]}
+                continue
+            runs[name].append(json.loads(r.stdout.strip().splitlines()[-1]))
     for name in names:
-        r = subprocess.run([sys.executable, os.path.abspath(__file__), "--memory-worker", name,
-                            "--samples", str(args.samples)], capture_output=True, text=True,
-                           env=env, timeout=1800)
-        if r.returncode != 0:
-            res["libs"][name] = {"error": r.stderr.strip().splitlines()[-1:]}
+        if name in errors:
+            res["libs"][name] = errors[name]
             continue
-        res["libs"][name] = json.loads(r.stdout.strip().splitlines()[-1])
+        ranked = sorted(runs[name], key=lambda v: v["peak_over_input"])
+        res["libs"][name] = {**ranked[(len(ranked) - 1) // 2], "processes": len(ranked),
+                             "range": [ranked[0]["peak_over_input"],
+                                       ranked[-1]["peak_over_input"]]}
     ok = {k: v for k, v in res["libs"].items() if "peak_over_input" in v}
     if "nnc" in ok:
         res["ratios"] = {f"{k}/nnc": v["peak_over_input"] / ok["nnc"]["peak_over_input"]
@@ -481,14 +498,17 @@ def print_predict(res):
 
 def print_memory(res):
     print(f"(m) peak RSS of one epoch of {'-'.join(map(str, res['sizes']))}, batch "
-          f"{res['batch']}, float32, {res['samples']} rows, one process per library")
+          f"{res['batch']}, float32, {res['samples']} rows, median of {res['repeats']} fresh "
+          "processes per library")
     for name, v in res["libs"].items():
         if "error" in v:
             print(f"    {name:<12}failed: {' '.join(v['error'])}")
             continue
-        print(f"    {name:<12}peak {v['peak_mib']:8.1f} MiB, {v['peak_mib'] - v['rss_before_mib']:7.1f}"
+        above = v["peak_mib"] - v["rss_before_mib"]
+        print(f"    {name:<12}peak {v['peak_mib']:8.1f} MiB, {above:7.1f}"
               f" MiB above the RSS before the data = {v['peak_over_input']:.2f}x the input "
-              f"({v['input_mib']:.1f} MiB)")
+              f"({v['input_mib']:.1f} MiB; {v['range'][0]:.2f}-{v['range'][1]:.2f}x over "
+              f"{v['processes']} processes)")
 
 
 def main(argv=None):
@@ -594,8 +614,8 @@ def main(argv=None):
         print(f"note: {note}")
     print()
     for key, res in results.items():
-        {"s": print_small, "c": print_predict, "m": print_memory}.get(
-            key, lambda r: print_training(key, r))(res)
+        printer = {"s": print_small, "c": print_predict, "m": print_memory}.get(key)
+        printer(res) if printer else print_training(key, res)
         print()
 
 

@@ -58,6 +58,7 @@ def worker(out: str, rows: int) -> None:
 
     # The exchange alone: the same sum, each call after a barrier.
     import torch
+
     from nnc.distributed import _Exchange
     _, grad = model.engine.shard_gradients(x[:8], y[:8], None, 0, 8)
     exchange = _Exchange(torch, dist, None, model.engine.num_params, np.dtype(np.float32))

@@ -28,8 +28,18 @@ from typing import Any, Literal, overload
 import numpy as np
 from numpy.typing import ArrayLike
 
-from . import (_chunks, _core, _dask, _html, batch_sources, inspection, losses, optimizers,
-               progress, saving)
+from . import (
+    _chunks,
+    _core,
+    _dask,
+    _html,
+    batch_sources,
+    inspection,
+    losses,
+    optimizers,
+    progress,
+    saving,
+)
 from . import _validation as v
 from . import metrics as metric_fns
 from ._training import TrainingRun, metric_values

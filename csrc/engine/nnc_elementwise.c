@@ -34,15 +34,18 @@ static const char *const op_names[NNC__MAP_COUNT] = {
 
 nnc_status nnc_elementwise(nnc_dtype dtype, const char *op, const void *x, const void *a,
                            void *out, int64_t n) {
-    if (!op || n < 0 || (n > 0 && (!x || !out)) ||
-        (dtype != NNC_FLOAT32 && dtype != NNC_FLOAT64))
-        return NNC_ERR_INVALID_ARG;
+    if (!op) return nnc__fail(NNC_ERR_INVALID_ARG, "op is NULL");
+    if (n < 0) return nnc__fail(NNC_ERR_INVALID_ARG, "n must be >= 0, got %lld", (long long)n);
+    if (n > 0 && (!x || !out)) return nnc__fail(NNC_ERR_INVALID_ARG, "x or out is NULL");
+    if (dtype != NNC_FLOAT32 && dtype != NNC_FLOAT64)
+        return nnc__fail(NNC_ERR_INVALID_ARG, "dtype must be float32 or float64");
     for (int i = 0; i < NNC__MAP_COUNT; i++) {
         if (strcmp(op, op_names[i]) != 0) continue;
         const int needs_a = i == NNC__MAP_EXP_SUB || i == NNC__MAP_D_SIGMOID || i == NNC__MAP_D_TANH;
-        if (needs_a && n > 0 && !a) return NNC_ERR_INVALID_ARG;
+        if (needs_a && n > 0 && !a)
+            return nnc__fail(NNC_ERR_INVALID_ARG, "a: op '%s' needs a second input", op);
         if (n > 0) nnc__map(dtype, (nnc__map_op)i, x, needs_a ? a : NULL, out, n, 0.0);
         return NNC_OK;
     }
-    return NNC_ERR_INVALID_ARG;
+    return nnc__fail(NNC_ERR_INVALID_ARG, "op: unknown element-wise operation '%s'", op);
 }

@@ -163,7 +163,7 @@ struct nnc_model {
     int n_layers;
     nnc__layer *layers;
     int64_t n_params;
-    int64_t max_width; /* max over fan_in/fan_out of every layer */
+    int64_t max_width; /* max fan_out of the layers (the deltas' width) */
     void *params;      /* n_params elements, 64-byte aligned */
     void *grad;        /* n_params elements: scratch for gradients */
     uint64_t seed;

@@ -66,7 +66,7 @@ static nnc_status plan_layout(int64_t input_dim, int n_layers, const nnc_layer_s
                               nnc__layer *out, int64_t *n_params, int64_t *max_width) {
     int64_t offset = 0;
     int64_t fan_in = input_dim;
-    int64_t widest = fan_in;
+    int64_t widest = 0; /* of the layers' outputs: no pass needs dJ/dx */
     for (int i = 0; i < n_layers; i++) {
         const int64_t units = specs[i].units;
         size_t w_elems;

@@ -132,7 +132,8 @@ def test_nonfinite_inside_a_call_matches_one_epoch_per_call(nonfinite):
                          m.get_flat_params()))
     (w_quiet, e_quiet, h_quiet, p_quiet), (w_bound, e_bound, h_bound, p_bound) = results
     assert (w_quiet, e_quiet) == (w_bound, e_bound)
-    assert (len(w_quiet) == 1) == (nonfinite == "warn") and (e_quiet is None) == (nonfinite == "warn")
+    warned = nonfinite == "warn"
+    assert (len(w_quiet) == 1) == warned and (e_quiet is None) == warned
     assert 1 < len(h_quiet["loss"]) < 5000
     assert h_quiet == h_bound
     np.testing.assert_array_equal(p_quiet, p_bound)

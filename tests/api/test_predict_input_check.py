@@ -55,9 +55,9 @@ def test_every_position_of_a_bad_value_is_refused_with_the_facade_message(dtype,
             # The facade's own finite check says exactly this.
             with pytest.raises(ValueError, match=f"^{MESSAGE}$"):
                 v.features(xb, dtype, N_FEATURES)
-            _assert_refused(lambda: m.predict(xb))
-            _assert_refused(lambda: m(xb))
-            _assert_refused(lambda: m.predict(xb, batch_size=3))
+            _assert_refused(lambda xb=xb: m.predict(xb))
+            _assert_refused(lambda xb=xb: m(xb))
+            _assert_refused(lambda xb=xb: m.predict(xb, batch_size=3))
     # The refusals left the model as it was.
     np.testing.assert_array_equal(m.predict(x), good)
 
@@ -79,7 +79,7 @@ def test_the_engine_refuses_on_every_kernel_set_and_thread_count(dtype):
                         xb[i, j] = np.inf if (i + j) % 2 else np.nan
                         with pytest.raises(_core.NonFiniteError, match=f"^{MESSAGE}$"):
                             m.engine.predict(xb)
-                        _assert_refused(lambda: m.predict(xb))
+                        _assert_refused(lambda m=m, xb=xb: m.predict(xb))
     finally:
         _core.set_kernel_arch(previous_arch)
         nnc.set_num_threads(previous_threads)

@@ -4,9 +4,9 @@ over float32 bit patterns against float64 NumPy and over float64 against
 mpmath, with the maximum error in ulps per function, the exact limits,
 and bit-identity of every kernel set and thread count."""
 import mpmath
-import scipy.special
 import numpy as np
 import pytest
+import scipy.special
 
 import nnc
 from nnc import _core

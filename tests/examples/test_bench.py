@@ -11,7 +11,6 @@ import importlib.util
 import json
 
 import pytest
-
 from helpers.optional import need, require
 from helpers.paths import REPO
 from helpers.processes import run_python
@@ -112,6 +111,9 @@ def test_compare_quick_runs_every_scenario(tmp_path):
     for figures in m["libs"].values():
         # the data (3 MiB) is resident during the epoch: at least 1x the input
         assert figures["peak_over_input"] >= 0.9, figures
+        # the median of --repeats processes (1 in --quick), inside its range
+        assert figures["processes"] == m["repeats"] == 1, figures
+        assert figures["range"][0] <= figures["peak_over_input"] <= figures["range"][1]
     d = results["d"]
     check_training(d, 1024, 2, ["nnc", "sklearn", "torch"])  # XLA's threads are fixed
     assert d["weights_bit_identical"] is True
