@@ -8,23 +8,45 @@
 #include "nnc_activations_impl.h"
 
 /* dw += s * w: the L2 gradient of one weight matrix. */
-static void NNC_SFX(add_l2)(const NNC_REAL *w, NNC_REAL s, int64_t count, NNC_REAL *dw) {
-    for (int64_t i = 0; i < count; i++) dw[i] += s * w[i];
+/* dw += s w; returns 0 when a sum is NaN or inf (checked as it is made). */
+static int NNC_SFX(add_l2)(const NNC_REAL *w, NNC_REAL s, int64_t count, NNC_REAL *dw) {
+    int finite = 1;
+    for (int64_t i = 0; i < count; i++) {
+        const NNC_REAL v = dw[i] + s * w[i];
+        dw[i] = v;
+        finite &= v - v == 0;
+    }
+    return finite;
 }
 
-/* Returns 1 when a stop request (m->stop) cut the pass short. */
+/* 0 when one of the n values is NaN or inf (the few gradients no product
+ * forms: a separate bias, PReLU's slopes). */
+static int NNC_SFX(finite)(const NNC_REAL *v, int64_t n) {
+    int finite = 1;
+    for (int64_t i = 0; i < n; i++) finite &= v[i] - v[i] == 0;
+    return finite;
+}
+
+/* Returns 1 when a stop request (m->stop) cut the pass short. Sets
+ * ws->grad_nonfinite when a NaN or inf went into the gradient: each part
+ * is checked where it is formed, the weights' and biases' in the
+ * product's registers (NNC__EPI_FINITE), so no pass reads the gradient
+ * again (docs/design.md, "The gradient's finite check"). */
 static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, double l2_scale,
                              NNC_REAL *grad) {
     const NNC_REAL *params = m->params;
     nnc__workspace *ws = &m->ws;
     NNC_REAL *delta = ws->delta, *delta_prev = ws->delta_prev;
     const int last = m->n_layers - 1;
+    ws->grad_nonfinite = 0;
 
     if (!ws->delta_is_dz) {
         const nnc__layer *L = &m->layers[last];
         NNC_SFX(act_backward)(L->spec.activation, ws->z[last], ws->a[last], delta, rows,
                               L->fan_out, L->s_off >= 0 ? params + L->s_off : NULL,
                               L->s_off >= 0 ? grad + L->s_off : NULL);
+        if (L->s_off >= 0 && !NNC_SFX(finite)(grad + L->s_off, L->fan_out))
+            ws->grad_nonfinite = 1;
     }
     for (int l = last; l >= 0; l--) {
         if (m->stop && *m->stop) return 1;
@@ -40,14 +62,17 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, doub
                                   .A = in, .lda = fi,
                                   .B = delta, .ldb = fo,
                                   .C = dw, .ldc = fo,
-                                  .ones_row = fused_db};
+                                  .ones_row = fused_db,
+                                  .epilogue = NNC__EPI_FINITE, .nonfinite = &ws->grad_nonfinite};
         nnc__gemm(NNC_DTYPE, &g);
-        if (l2_scale > 0) NNC_SFX(add_l2)(params + L->w_off, (NNC_REAL)l2_scale, fi * fo, dw);
+        if (l2_scale > 0 && !NNC_SFX(add_l2)(params + L->w_off, (NNC_REAL)l2_scale, fi * fo, dw))
+            ws->grad_nonfinite = 1;
         if (L->b_off >= 0 && !fused_db) {
             NNC_REAL *db = grad + L->b_off;
             for (int64_t j = 0; j < fo; j++) db[j] = 0;
             for (int64_t r = 0; r < rows; r++)
                 for (int64_t j = 0; j < fo; j++) db[j] += delta[r * fo + j];
+            if (!NNC_SFX(finite)(db, fo)) ws->grad_nonfinite = 1;
         }
         if (l == 0) break;
         /* delta_prev = delta . W^T, times relu'(z) on the registers when
@@ -69,6 +94,8 @@ static int NNC_SFX(backward)(nnc_model *m, const NNC_REAL *x, int64_t rows, doub
             NNC_SFX(act_backward)(B->spec.activation, ws->z[l - 1], ws->a[l - 1], delta_prev, rows,
                                   fi, B->s_off >= 0 ? params + B->s_off : NULL,
                                   B->s_off >= 0 ? grad + B->s_off : NULL);
+        if (!relu && B->s_off >= 0 && !NNC_SFX(finite)(grad + B->s_off, fi))
+            ws->grad_nonfinite = 1;
         NNC_REAL *tmp = delta;
         delta = delta_prev;
         delta_prev = tmp;

@@ -155,6 +155,7 @@ typedef struct {
     void *swb;       /* rows gathered sample weights */
     int delta_is_dz; /* set by the loss: ws.delta holds dJ/dz (fused) or dJ/da */
     int dropout_active; /* set by the forward pass: masks in keep/dropped are live */
+    int grad_nonfinite; /* set by the backward pass: a NaN or inf went into the gradient */
 } nnc__workspace;
 
 struct nnc_model {

@@ -27,13 +27,13 @@ static nnc_status objective(void *vctx, double *loss, void *grad) {
     return st;
 }
 
+/* The gradient's verdict comes from the backward pass, which checks each
+ * part where it forms it (nnc_backward_impl.h). */
 static nnc_status check_finite_step(nnc_model *m, double loss, int64_t batch) {
-    int finite = 0;
     if (!isfinite(loss))
         return nnc__fail(NNC_ERR_NONFINITE, "the loss became %g at batch %lld", loss,
                          (long long)batch);
-    finite = nnc__all_finite(m->dtype, m->grad, m->n_params);
-    if (!finite)
+    if (m->ws.grad_nonfinite)
         return nnc__fail(NNC_ERR_NONFINITE, "the gradient became non-finite at batch %lld",
                          (long long)batch);
     return NNC_OK;

@@ -27,7 +27,10 @@
 typedef enum {
     NNC__EPI_NONE = 0,      /* C = z */
     NNC__EPI_RELU = 1,      /* C = z and D = max(z, 0) (NaN gives 0, as relu's z > 0 test) */
-    NNC__EPI_RELU_GRAD = 2  /* C = z * (Z > 0 ? 1 : 0): relu' applied to a delta */
+    NNC__EPI_RELU_GRAD = 2, /* C = z * (Z > 0 ? 1 : 0): relu' applied to a delta */
+    NNC__EPI_FINITE = 3     /* C = z, and *nonfinite = 1 if C has a NaN or inf (the weight
+                               gradient: checked in registers, docs/design.md "The gradient's
+                               finite check") */
 } nnc__epilogue;
 
 /* C (M x N, row stride ldc) = op(A) . op(B), all row-major, strides in
@@ -57,6 +60,7 @@ typedef struct {
     int64_t ldd;
     const void *Z;
     int64_t ldz;
+    int *nonfinite; /* NNC__EPI_FINITE: set to 1 (never back to 0) by any thread */
 } nnc__gemm_desc;
 
 /* Compute rows [m0, m1) and columns [n0, n1) of C (rows count the ones row,

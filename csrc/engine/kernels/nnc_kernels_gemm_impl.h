@@ -57,7 +57,16 @@ typedef struct {
     int64_t ldd;
     const NNC_REAL *z;
     int64_t ldz;
+    int *nonfinite;
 } NNC_SFX(ukr_args);
+
+/* NNC__EPI_FINITE's verdict on a tile: s sums x * 0 of every stored
+ * vector (0 for finite x, NaN for NaN and inf; lanes outside C hold 0 * 0
+ * or a product of the same NaN or inf as a lane inside). */
+static inline __attribute__((always_inline)) void NNC_SFX(flag_nonfinite)(
+    const NNC_SFX(ukr_args) *u, VEC s) {
+    if (!V_ALLZERO(s)) __atomic_store_n(u->nonfinite, 1, __ATOMIC_RELAXED);
+}
 
 /* One MR x (nv vectors) tile, mr <= MR rows; `packed` says whether b is a
  * zero-padded panel (plain loads) or op(B) in place (last vector masked).
@@ -116,12 +125,14 @@ static inline __attribute__((always_inline)) void NNC_SFX(ukr_body)(const NNC_SF
     }
 
     const int epi = u->epi;
+    VEC finite_sum = V_ZERO();
 #pragma GCC unroll 8
     for (int r = 0; r < mr; r++) {
 #pragma GCC unroll 4
         for (int v = 0; v < nv; v++) {
             VEC x = acc[r][v];
             const int last = v == nv - 1 && partial;
+            if (epi == NNC__EPI_FINITE) finite_sum = V_ADD(finite_sum, V_MUL0(x));
             if (epi == NNC__EPI_RELU_GRAD) {
                 const NNC_REAL *zp = u->z + r * u->ldz + v * VL;
                 x = V_RELU_GRAD(x, last ? V_LOADM(zp, mask) : V_LOADU(zp));
@@ -140,6 +151,7 @@ static inline __attribute__((always_inline)) void NNC_SFX(ukr_body)(const NNC_SF
             }
         }
     }
+    if (epi == NNC__EPI_FINITE) NNC_SFX(flag_nonfinite)(u, finite_sum);
 }
 
 typedef void (*NNC_SFX(ukr_fn))(const NNC_SFX(ukr_args) *u);
@@ -175,10 +187,12 @@ static inline __attribute__((always_inline)) void NNC_SFX(ukr_row_body)(const NN
                                                       : V_LOADU(b + v * VL),
                            acc[v]);
     }
+    VEC finite_sum = V_ZERO();
 #pragma GCC unroll 8
     for (int v = 0; v < nv; v++) {
         VEC x = acc[v];
         const int last = v == nv - 1 && partial;
+        if (u->epi == NNC__EPI_FINITE) finite_sum = V_ADD(finite_sum, V_MUL0(x));
         if (u->epi == NNC__EPI_RELU_GRAD)
             x = V_RELU_GRAD(x, last ? V_LOADM(u->z + v * VL, mask) : V_LOADU(u->z + v * VL));
         if (last)
@@ -192,6 +206,7 @@ static inline __attribute__((always_inline)) void NNC_SFX(ukr_row_body)(const NN
                 V_STOREU(u->d + v * VL, V_RELU(x));
         }
     }
+    if (u->epi == NNC__EPI_FINITE) NNC_SFX(flag_nonfinite)(u, finite_sum);
 }
 
 #define ROW_DEF(nv) \
@@ -356,6 +371,7 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
             u.epi = last ? (int)d->epilogue : NNC__EPI_NONE;
             u.ldd = d->ldd;
             u.ldz = d->ldz;
+            u.nonfinite = d->nonfinite;
             if (packed) {
                 /* Panel by panel: one KC x NR panel stays in L1 while every
                  * row tile of C sweeps it (only op(A)'s MR scalars per k

@@ -95,7 +95,8 @@ static void plan(split *s, int64_t units, int n, int guided) {
  * order (a product does not depend on the order of its factors), and the
  * ones row (the bias gradient) is a plain sum in order, as the kernels'
  * ones row is: the same bits as the direct product (docs/design.md,
- * "Small-data step"). Returns 0 when the product is not narrow or a
+ * "Small-data step"). NNC__EPI_FINITE passes to the transposed product
+ * (the same values) and checks the ones row's sums. Returns 0 when the product is not narrow or a
  * packing buffer is missing (the caller then runs it directly). */
 #define NARROW_MAX_COLS 4
 #define NARROW_MIN_ROWS 12
@@ -105,7 +106,7 @@ static void plan(split *s, int64_t units, int n, int guided) {
     static int narrow_gemm_##sfx(nnc__gemm_block_fn fn, const nnc__gemm_desc *d) {              \
         _Alignas(64) T ct[NARROW_MAX_ELEMS]; /* C^T: N rows of M */                              \
         const int64_t M = d->M, N = d->N, K = d->K;                                              \
-        const T *bias = d->bias, *A = d->A, *B = d->B;                                           \
+        const T *bias = d->bias, *B = d->B;                                                      \
         T *C = d->C;                                                                             \
         void *scratch = nnc__thread_scratch(NNC__GEMM_SCRATCH_BYTES);                            \
         if (!scratch) return 0;                                                                  \
@@ -115,7 +116,8 @@ static void plan(split *s, int64_t units, int n, int guided) {
         const nnc__gemm_desc t = {.M = N, .N = M, .K = K,                                        \
                                   .trans_a = !d->trans_b, .A = d->B, .lda = d->ldb,              \
                                   .trans_b = !d->trans_a, .B = d->A, .ldb = d->lda,              \
-                                  .C = ct, .ldc = M, .accumulate = 1};                           \
+                                  .C = ct, .ldc = M, .accumulate = 1,                            \
+                                  .epilogue = d->epilogue, .nonfinite = d->nonfinite};           \
         fn(&t, 0, N, 0, M, scratch);                                                             \
         for (int64_t i = 0; i < M; i++)                                                          \
             for (int64_t j = 0; j < N; j++) C[i * d->ldc + j] = ct[j * M + i];                   \
@@ -126,9 +128,10 @@ static void plan(split *s, int64_t units, int n, int guided) {
                 for (int64_t k = 0; k < K; k++)                                                  \
                     acc += d->trans_b ? B[j * d->ldb + k] : B[k * d->ldb + j];                   \
                 c1[j] = acc;                                                                     \
+                if (d->epilogue == NNC__EPI_FINITE && !(acc - acc == 0))                         \
+                    __atomic_store_n(d->nonfinite, 1, __ATOMIC_RELAXED);                         \
             }                                                                                    \
         }                                                                                        \
-        (void)A;                                                                                 \
         return 1;                                                                                \
     }
 NARROW_DEF(float, f32)
@@ -136,7 +139,8 @@ NARROW_DEF(double, f64)
 #undef NARROW_DEF
 
 static int is_narrow(const nnc__gemm_desc *d) {
-    return d->epilogue == NNC__EPI_NONE && d->N <= NARROW_MAX_COLS && d->M >= NARROW_MIN_ROWS &&
+    return (d->epilogue == NNC__EPI_NONE || d->epilogue == NNC__EPI_FINITE) &&
+           d->N <= NARROW_MAX_COLS && d->M >= NARROW_MIN_ROWS &&
            d->K >= 1 && d->M * d->N <= NARROW_MAX_ELEMS;
 }
 

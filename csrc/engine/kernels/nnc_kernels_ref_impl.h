@@ -41,6 +41,9 @@ static void NNC_SFX(gemm)(const nnc__gemm_desc *d, int64_t m0, int64_t m1, int64
         } else if (d->epilogue == NNC__EPI_RELU_GRAD) {
             const NNC_REAL *z = Z + i * d->ldz;
             for (int64_t j = n0; j < n1; j++) c[j] = c[j] * (z[j] > 0 ? (NNC_REAL)1 : (NNC_REAL)0);
+        } else if (d->epilogue == NNC__EPI_FINITE) {
+            for (int64_t j = n0; j < n1; j++)
+                if (!(c[j] - c[j] == 0)) __atomic_store_n(d->nonfinite, 1, __ATOMIC_RELAXED);
         }
     }
 }
