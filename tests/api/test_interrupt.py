@@ -7,10 +7,12 @@ again. Runs in a subprocess that the test interrupts like a terminal does.
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 
 import numpy as np
@@ -22,10 +24,15 @@ import nnc
 
 ROUNDS = 4
 LATENCY_LIMIT = 0.200  # seconds, from the issue
+STEP_TIMEOUT = 120  # seconds the child may stay silent before the test fails
 
 CHILD = textwrap.dedent(r"""
-    import json, struct, sys, time
+    import json, signal, struct, sys, time
     sys.path.insert(0, sys.argv[1])
+    # Python's own Ctrl-C handler, as in a terminal: a job started in the
+    # background by a non-interactive shell (CI scripts, `cmd &`) inherits
+    # SIGINT ignored, and Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import numpy as np
     import nnc
 
@@ -107,6 +114,34 @@ CHILD = textwrap.dedent(r"""
 """)
 
 
+def _lines(proc) -> queue.Queue:
+    """The child's stdout lines as they come (None at its end), read on a
+    thread so that the test can wait for one with a timeout."""
+    lines: queue.Queue = queue.Queue()
+
+    def read():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=read, daemon=True).start()
+    return lines
+
+
+def _wait_for(proc, lines: queue.Queue, prefix: str) -> str:
+    """The child's next line starting with `prefix`; fails (never hangs)
+    if it ends or stays silent for STEP_TIMEOUT seconds."""
+    while True:
+        try:
+            line = lines.get(timeout=STEP_TIMEOUT)
+        except queue.Empty:
+            pytest.fail(f"no {prefix!r} line from the child in {STEP_TIMEOUT} s")
+        if line is None:
+            pytest.fail(f"the child ended before {prefix!r}: " + proc.stderr.read())
+        if line.startswith(prefix):
+            return line
+
+
 def run_interrupted(config: dict, rounds: int = ROUNDS) -> tuple[dict, list[float]]:
     """Start the child, send SIGINT `rounds` times (each after an epoch
     ended plus a varying delay); return its report and the latencies."""
@@ -116,25 +151,21 @@ def run_interrupted(config: dict, rounds: int = ROUNDS) -> tuple[dict, list[floa
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     sent = []
     try:
+        lines = _lines(proc)
         for round_ in range(rounds):
-            for line in proc.stdout:
-                if line.startswith("epoch"):
-                    break
-            else:
-                pytest.fail("the child stopped: " + proc.stderr.read())
+            _wait_for(proc, lines, "epoch")
             time.sleep(0.01 + 0.037 * round_)  # land anywhere inside an epoch
             sent.append(time.monotonic())
             proc.send_signal(signal.SIGINT)
-            for line in proc.stdout:
-                if line.startswith("caught"):
-                    break
-        out, err = proc.communicate(timeout=120)
+            _wait_for(proc, lines, "caught")
+        result = _wait_for(proc, lines, "RESULT ")
+        proc.wait(timeout=STEP_TIMEOUT)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    assert proc.returncode == 0, err
-    report = json.loads(out.split("RESULT ", 1)[1])
+    assert proc.returncode == 0, proc.stderr.read()
+    report = json.loads(result[len("RESULT "):])
     latencies = [r["caught"] - s for r, s in zip(report["rounds"], sent)]
     return report, latencies
 
