@@ -3,7 +3,7 @@ part of the gradient (in the weight product's registers, in the L2 term's
 sum; docs/design.md, "The gradient's finite check"): a gradient that
 overflows from finite data, weights and loss is refused on every route of
 the product (register tile, narrow transposed product, threads) and in the L2
-term, every kernel set and thread count, in both dtypes (the bias's ones row
+term and in PReLU's slopes, every kernel set and thread count, in both dtypes (the bias's ones row
 cannot overflow alone: with a mean loss it sums to a finite mean delta), and the refused
 step leaves the weights and the optimizer as they were."""
 
@@ -84,3 +84,26 @@ def test_a_finite_gradient_is_applied(dtype):
         warnings.simplefilter("error")
         h = m.fit(x, y, epochs=3, batch_size=16, verbose=0)
     assert len(h.history["loss"]) == 3 and not np.array_equal(before, m.get_weights()[0])
+
+
+# PReLU's slope gradient sum_r delta z is formed outside the products; the
+# numbers make it the only part of the gradient that overflows: z = b1
+# (x = 0, so dW1 = 0), delta = d_out w2 stays finite, dW2 = a d_out = 0.25 z
+# d_out stays finite, and delta z = 4 w2 times that does not; the loss
+# (float32's summed in double) stays finite.
+PRELU_CASES = {"float32": dict(z=-1e10, w2=100.0, d_out=-1e27),
+               "float64": dict(z=-1e152, w2=1000.0, d_out=-1.8e154)}
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_overflowing_prelu_slope_gradient_is_refused(dtype):
+    c = PRELU_CASES[dtype]
+    m = nnc.Sequential([nnc.Input(1), nnc.Dense(1, activation="prelu"), nnc.Dense(1)],
+                       dtype=dtype, seed=0)
+    w1, b1, slope, w2, b2 = m.get_weights()
+    m.set_weights([np.zeros_like(w1), np.full_like(b1, c["z"]), slope,
+                   np.full_like(w2, c["w2"]), np.zeros_like(b2)])
+    m.compile(optimizer="adam", loss="mse")
+    out = c["w2"] * 0.25 * c["z"]
+    y = np.array([[out - c["d_out"] / 2]], dtype)  # d_out = 2 (out - y) on one row
+    _refused(m, np.zeros((1, 1), dtype), y)
