@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 
 import pytest
 from helpers.optional import need, require
@@ -169,3 +170,29 @@ def test_streaming_trains_on_a_memmap_larger_than_its_memory_limit(tmp_path):
     assert "copying the array under the limit: MemoryError (refused)" in r.stdout
     assert "growth / (model + chunk) =" in r.stdout
     assert "median ratio memmap / in memory:" in r.stdout
+
+
+def test_gemm_bench_times_every_product_on_each_kernel_set_and_numpy(tmp_path):
+    import shutil
+
+    from nnc import _core
+
+    if not (shutil.which("cc") or shutil.which("gcc")) or not shutil.which("make"):
+        need("a C compiler and make", "bench/gemm.py builds the engine's static library")
+    sets = [s for s in _core.supported_kernel_archs() if s != "ref"] or ["ref"]
+    r = run_python([str(BENCH / "gemm.py"), "--quick"], cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    header = next(line for line in lines if line.strip().startswith("product")).split()
+    assert header[header.index("K") + 1:] == [
+        *sorted(sets, key=lambda s: s != _core.get_kernel_arch()), "numpy", "nnc/numpy"]
+    rows = [line.split() for line in lines if line.startswith(("  (b)", "  small"))]
+    assert len(rows) == 3
+    for row in rows:
+        # label words, the shape (M x N x K), then GFLOP/s cells, each with
+        # an optional "(NN%)" of the peak, and nnc/numpy last.
+        after_shape = row[next(i for i, t in enumerate(row) if re.fullmatch(r"\d+x\d+x\d+", t))
+                          + 1:]
+        gflops = [float(t) for t in after_shape[:-1] if not t.startswith("(") and "%" not in t]
+        assert len(gflops) == len(sets) + 1 and all(g > 0 for g in gflops), row
+        assert float(after_shape[-1]) == pytest.approx(gflops[0] / gflops[-1], rel=0.02), row

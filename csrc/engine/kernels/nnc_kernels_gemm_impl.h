@@ -28,6 +28,9 @@
  * 48 KB L1). */
 #define IN_PLACE_B_BYTES 16384
 #define NR (NVMAX * VL)
+/* k steps ahead that a transposed op(A) is prefetched (bench/README.md,
+ * "GEMM tiles"). */
+#define PREFETCH_K 8
 
 /* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
  * split cuts C into whole tiles. */
@@ -114,6 +117,11 @@ static inline __attribute__((always_inline)) void NNC_SFX(ukr_body)(const NNC_SF
         for (int v = 0; v < nv; v++)
             bv[v] = (!packed && v == nv - 1 && partial) ? V_LOADM(b + v * VL, mask)
                                                         : V_LOADU(b + v * VL);
+        /* Transposed op(A) (the weight gradient's in^T) takes a new row
+         * of A per k, lda apart: more than the hardware's stride
+         * prefetcher follows (2 KiB) on the first layer. A prefetch past
+         * the end of A never faults. */
+        if (cs != 1) __builtin_prefetch(ap[0] + ak + PREFETCH_K * cs);
 #pragma GCC unroll 8
         for (int r = 0; r < mr; r++) {
             const VEC av = V_SET1(ap[r][ak]);
@@ -450,4 +458,5 @@ static int NNC_SFX(all_finite)(const NNC_REAL *v, int64_t n) {
 #undef MR
 #undef IN_PLACE_B_BYTES
 #undef NR
+#undef PREFETCH_K
 #undef ROW_NV
