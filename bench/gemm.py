@@ -4,6 +4,7 @@ a training step (bench/README.md, "GEMM products").
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/gemm.py
     python bench/gemm.py --dtype float64 --sets avx2 --seconds 0.5
+    python bench/gemm.py --threads 2             # nnc's thread split, NumPy on 2 threads
     python bench/gemm.py --quick                  # a smoke test
 
 The products are those of one training step of compare.py's scenarios
@@ -11,11 +12,12 @@ The products are those of one training step of compare.py's scenarios
 small-data case 2-64-64-2, batch 32: the forward products X W, the weight
 gradients X^T delta (tA) and the input gradients delta W^T (tB), plus one
 register tile whose operands stay in L1 (the micro-kernel alone). The
-engine's block GEMM runs through a small C driver (gemm_products.c, built
-against csrc/Makefile's static library), one thread, best of 7 rounds;
-NumPy on one thread (threadpoolctl) with transposed operands passed as
-views, as BLAS takes them. Printed: GFLOP/s, the fraction of the FMA peak
-(fma_peak.c) and nnc's speed over NumPy's.
+engine's product (nnc__gemm, as training calls it) runs through a small C
+driver (gemm_products.c, built against csrc/Makefile's static library) on
+--threads threads, best of 7 rounds; NumPy on as many (threadpoolctl),
+with transposed operands passed as views, as BLAS takes them. Printed:
+GFLOP/s, the fraction of the FMA peak of the cores used (fma_peak.c) and
+nnc's speed over NumPy's.
 """
 
 from __future__ import annotations
@@ -71,10 +73,10 @@ def build_driver() -> str:
     return exe
 
 
-def nnc_seconds(exe, kernel_set, dtype, seconds, products) -> dict:
+def nnc_seconds(exe, kernel_set, threads, dtype, seconds, products) -> dict:
     args = [f"{m},{n},{k},{ta},{tb}" for _, m, n, k, ta, tb in products]
-    r = subprocess.run([exe, kernel_set, dtype, str(seconds), *args], capture_output=True,
-                       text=True, check=True)
+    r = subprocess.run([exe, kernel_set, str(threads), dtype, str(seconds), *args],
+                       capture_output=True, text=True, check=True)
     return dict(line.split() for line in r.stdout.splitlines())
 
 
@@ -104,6 +106,7 @@ def main():
     parser.add_argument("--sets", default=None,
                         help="kernel sets, comma-separated (default: the SIMD sets this CPU runs)")
     parser.add_argument("--seconds", type=float, default=0.7, help="timing budget per product")
+    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     from nnc import _core
@@ -116,15 +119,17 @@ def main():
     exe = build_driver()
     try:
         from threadpoolctl import threadpool_limits
-        limit = threadpool_limits(1)  # noqa: F841  (held until the end)
-        blas = "NumPy on 1 thread (threadpoolctl)"
+        limit = threadpool_limits(args.threads)  # noqa: F841  (held until the end)
+        blas = f"NumPy on {args.threads} thread(s) (threadpoolctl)"
     except ImportError:
         blas = "NumPy on its default threads (threadpoolctl not installed)"
     peak = fma_peak()
-    peak_gflops = peak and peak["fp32_gflops" if args.dtype == "float32" else "fp64_gflops"]
-    print(f"nnc GEMM products, {args.dtype}, 1 thread; {blas}; FMA peak "
+    peak_gflops = peak and args.threads * peak["fp32_gflops" if args.dtype == "float32"
+                                               else "fp64_gflops"]
+    print(f"nnc GEMM products, {args.dtype}, {args.threads} thread(s); {blas}; FMA peak of the "
+          "cores used "
           + (f"{peak_gflops:.1f} GFLOP/s ({peak['isa']}, fma_peak.c)" if peak else "not measured"))
-    results = {s: nnc_seconds(exe, s, args.dtype, seconds, products) for s in sets}
+    results = {s: nnc_seconds(exe, s, args.threads, args.dtype, seconds, products) for s in sets}
     print(f"  {'product':16s} {'M x N x K':>16s} " + " ".join(f"{s:>15s}" for s in sets)
           + f" {'numpy':>15s}  nnc/numpy")
     for label, m, n, k, ta, tb in products:

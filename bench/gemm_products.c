@@ -1,10 +1,11 @@
 /*
- * gemm_products.c - seconds per call of the engine's own block GEMM (one
- * thread, the kernel set named on the command line) on the products given
- * as arguments, for bench/gemm.py. Built against the static library of
+ * gemm_products.c - seconds per call of the engine's matrix product
+ * (nnc__gemm: the kernel set named on the command line, on THREADS threads
+ * of the engine's pool, split as in training) on the products given as
+ * arguments, for bench/gemm.py. Built against the static library of
  * csrc/Makefile (which keeps the engine's internals); not part of nnc.
  *
- *   gemm_products SET DTYPE SECONDS M,N,K,TA,TB ...
+ *   gemm_products SET THREADS DTYPE SECONDS M,N,K,TA,TB ...
  *
  * prints one line per product: "M,N,K,TA,TB seconds", the best of 7
  * rounds of about SECONDS/7 each.
@@ -23,7 +24,8 @@ static double now(void) {
 }
 
 static void *filled(size_t n, size_t size) {
-    unsigned char *p = malloc(n * size);
+    /* 64-byte aligned, as the engine's own buffers (nnc__aligned_alloc) */
+    unsigned char *p = aligned_alloc(64, (n * size + 63) / 64 * 64);
     if (!p) return NULL;
     for (size_t i = 0; i < n; i++) { /* values in [-0.5, 0.5) */
         const double v = (double)((i * 2654435761u) % 1000u) / 1000.0 - 0.5;
@@ -34,39 +36,37 @@ static void *filled(size_t n, size_t size) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) {
-        fprintf(stderr, "usage: %s SET float32|float64 SECONDS M,N,K,TA,TB ...\n", argv[0]);
+    if (argc < 6) {
+        fprintf(stderr, "usage: %s SET THREADS float32|float64 SECONDS M,N,K,TA,TB ...\n",
+                argv[0]);
         return 2;
     }
-    const nnc__kernels *k = nnc__kernels_supported(argv[1]);
-    if (!k) {
-        fprintf(stderr, "kernel set %s is not supported here\n", argv[1]);
+    if (nnc_set_kernel_arch(argv[1]) != NNC_OK || nnc_set_num_threads(atoi(argv[2])) != NNC_OK) {
+        fprintf(stderr, "%s\n", nnc_last_error());
         return 3;
     }
-    const int f32 = strcmp(argv[2], "float32") == 0;
-    const size_t size = f32 ? sizeof(float) : sizeof(double);
-    const double budget = atof(argv[3]) / 7.0;
-    void *scratch = aligned_alloc(64, NNC__GEMM_SCRATCH_BYTES);
-    for (int a = 4; a < argc; a++) {
+    const nnc_dtype dtype = strcmp(argv[3], "float32") == 0 ? NNC_FLOAT32 : NNC_FLOAT64;
+    const size_t size = dtype == NNC_FLOAT32 ? sizeof(float) : sizeof(double);
+    const double budget = atof(argv[4]) / 7.0;
+    for (int a = 5; a < argc; a++) {
         long long M, N, K;
         int ta, tb;
         if (sscanf(argv[a], "%lld,%lld,%lld,%d,%d", &M, &N, &K, &ta, &tb) != 5) return 2;
         void *A = filled((size_t)(M * K), size), *B = filled((size_t)(K * N), size);
         void *C = filled((size_t)(M * N), size);
-        if (!A || !B || !C || !scratch) return 4;
+        if (!A || !B || !C) return 4;
         const nnc__gemm_desc d = {.M = M, .N = N, .K = K, .trans_a = ta, .trans_b = tb,
                                   .A = A, .lda = ta ? M : K, .B = B, .ldb = tb ? K : N,
                                   .C = C, .ldc = N};
-        nnc__gemm_block_fn fn = f32 ? k->gemm_f32 : k->gemm_f64;
-        fn(&d, 0, M, 0, N, scratch); /* warm-up: pages, caches */
+        nnc__gemm(dtype, &d); /* warm-up: pages, caches, the pool's threads */
         double t0 = now();
-        fn(&d, 0, M, 0, N, scratch);
+        nnc__gemm(dtype, &d);
         const double once = now() - t0;
         const long reps = once > 0 ? (long)(budget / once) + 1 : 1000;
         double best = 1e30;
         for (int round = 0; round < 7; round++) {
             t0 = now();
-            for (long r = 0; r < reps; r++) fn(&d, 0, M, 0, N, scratch);
+            for (long r = 0; r < reps; r++) nnc__gemm(dtype, &d);
             const double t = (now() - t0) / (double)reps;
             if (t < best) best = t;
         }
@@ -75,6 +75,5 @@ int main(int argc, char **argv) {
         free(B);
         free(C);
     }
-    free(scratch);
     return 0;
 }

@@ -29,7 +29,7 @@
 #define IN_PLACE_B_BYTES 16384
 #define NR (NVMAX * VL)
 /* k steps ahead that a transposed op(A) is prefetched (bench/README.md,
- * "GEMM tiles"). */
+ * "GEMM products"). */
 #define PREFETCH_K 8
 
 /* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
