@@ -31,6 +31,8 @@
 /* k steps ahead that a transposed op(A) is prefetched (bench/README.md,
  * "GEMM products"). */
 #define PREFETCH_K 8
+/* Elements per 64-byte cache line. */
+#define LINE (64 / (int64_t)sizeof(NNC_REAL))
 
 /* The register tile, for the kernel table (NNC__KERNEL_SET): the thread
  * split cuts C into whole tiles. */
@@ -61,6 +63,7 @@ typedef struct {
     const NNC_REAL *z;
     int64_t ldz;
     int *nonfinite;
+    const NNC_REAL *a_next; /* the next row tile's op(A) at k 0, to prefetch, or NULL */
 } NNC_SFX(ukr_args);
 
 /* NNC__EPI_FINITE's verdict on a tile: s sums x * 0 of every stored
@@ -122,6 +125,13 @@ static inline __attribute__((always_inline)) void NNC_SFX(ukr_body)(const NNC_SF
          * prefetcher follows (2 KiB) on the first layer. A prefetch past
          * the end of A never faults. */
         if (cs != 1) __builtin_prefetch(ap[0] + ak + PREFETCH_K * cs);
+        /* The next row tile's rows, a cache line each per LINE k steps:
+         * its op(A) (a batch of X read in place, prediction's rows) then
+         * arrives from memory while this tile computes (bench/README.md,
+         * "GEMM products"). */
+        if (u->a_next && k % LINE == 0)
+#pragma GCC unroll 8
+            for (int r = 0; r < MR; r++) __builtin_prefetch(u->a_next + r * u->rs + k);
 #pragma GCC unroll 8
         for (int r = 0; r < mr; r++) {
             const VEC av = V_SET1(ap[r][ak]);
@@ -331,6 +341,7 @@ static inline int64_t NNC_SFX(row_tile)(const nnc__gemm_desc *d, NNC_SFX(ukr_arg
         u->a = &one;
         u->rs = 0;
         u->cs = 0;
+        u->a_next = NULL;
         return ir + 1;
     }
     int64_t iend = ir + MR < m1 ? ir + MR : m1;
@@ -338,6 +349,10 @@ static inline int64_t NNC_SFX(row_tile)(const nnc__gemm_desc *d, NNC_SFX(ukr_arg
     u->a = (const NNC_REAL *)d->A + ir * rs + pc * cs;
     u->rs = rs;
     u->cs = cs;
+    /* Rows along k (cs 1) are streams worth prefetching; a transposed
+     * op(A) is prefetched by k (PREFETCH_K) instead. */
+    u->a_next = cs == 1 && iend < d->M && iend < m1
+                    ? (const NNC_REAL *)d->A + iend * rs + pc * cs : NULL;
     return iend;
 }
 
@@ -459,4 +474,5 @@ static int NNC_SFX(all_finite)(const NNC_REAL *v, int64_t n) {
 #undef IN_PLACE_B_BYTES
 #undef NR
 #undef PREFETCH_K
+#undef LINE
 #undef ROW_NV
