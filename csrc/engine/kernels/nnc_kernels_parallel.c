@@ -5,10 +5,10 @@
  * A matrix product: C is cut into blocks of whole register tiles, by
  * columns (each block packs only its own part of op(B) and reads all of
  * op(A)) or by rows (each reads its own rows of op(A) and packs all of
- * op(B)), whichever duplicates the smaller operand; never along K. Threads take the blocks as they become
- * free. Every element is computed by the same sequence of operations
- * whatever the cut, so the result is bit-identical for any number of
- * threads.
+ * op(B)), whichever duplicates the smaller operand; never along K.
+ * Threads take the blocks as they become free. Every element is
+ * computed by the same sequence of operations whatever the cut, so the
+ * result is bit-identical for any number of threads.
  *
  * The finite check: ranges of the vector, one verdict per range, combined.
  *
