@@ -263,14 +263,37 @@ class TrainingRun:
         except BaseException as exc:
             # The epochs that finished before the error or interruption
             # are recorded as they would have been one call per epoch.
-            finished, logs = self._record(cbs, epoch, *outputs)
+            finished, logs = self._record_all(cbs, epoch, *outputs)[0]
             if not isinstance(exc, _core.NonFiniteError) or self.nonfinite == "raise":
                 raise
             warnings.warn(f"fit: epoch {epoch + finished + 1}: {exc}; training stopped with "
                           "the weights from before that step", RuntimeWarning, stacklevel=5)
             return finished, logs, True
-        finished, logs = self._record(cbs, epoch, *outputs)
+        (finished, logs), late = self._record_all(cbs, epoch, *outputs)
+        if late is not None:
+            raise late
         return finished, logs, False
+
+    def _record_all(self, cbs: CallbackList, epoch: int, loss_out: np.ndarray,
+                    rate_out: np.ndarray):
+        """_record, made whole even when Ctrl-C (or another exception from
+        a signal handler) lands in the middle of it: the engine ran those
+        epochs, so History must show every one of them. Only History sees
+        quiet epochs; an interrupted attempt is undone and the recording
+        done again. Returns ((count, last logs), the exception or None)."""
+        history = self.model.history
+        epochs_before = len(history.epoch)
+        lengths = {key: len(values) for key, values in history.history.items()}
+        try:
+            return self._record(cbs, epoch, loss_out, rate_out), None
+        except BaseException as exc:
+            del history.epoch[epochs_before:]
+            for key in list(history.history):
+                if key in lengths:
+                    del history.history[key][lengths[key]:]
+                else:
+                    del history.history[key]
+            return self._record(cbs, epoch, loss_out, rate_out), exc
 
     @staticmethod
     def _record(cbs: CallbackList, epoch: int, loss_out: np.ndarray, rate_out: np.ndarray):

@@ -131,13 +131,16 @@ def _lines(proc) -> queue.Queue:
 def _wait_for(proc, lines: queue.Queue, prefix: str) -> str:
     """The child's next line starting with `prefix`; fails (never hangs)
     if it ends or stays silent for STEP_TIMEOUT seconds."""
+    last = None
     while True:
         try:
             line = lines.get(timeout=STEP_TIMEOUT)
         except queue.Empty:
             pytest.fail(f"no {prefix!r} line from the child in {STEP_TIMEOUT} s")
         if line is None:
-            pytest.fail(f"the child ended before {prefix!r}: " + proc.stderr.read())
+            pytest.fail(f"the child ended before {prefix!r} (exit {proc.wait()}); its last "
+                        f"line: {last!r}; stderr: " + proc.stderr.read())
+        last = line
         if line.startswith(prefix):
             return line
 
@@ -219,3 +222,42 @@ def test_interrupted_epoch_is_not_recorded_and_weights_are_finite_in_process():
              model.engine.get_rng_state())
     np.testing.assert_array_equal(after[0], before[0])
     assert after[1:] == before[1:]
+
+
+def test_an_interruption_while_quiet_epochs_are_recorded_leaves_history_whole(monkeypatch):
+    """Ctrl-C landing while fit records a chunk of quiet epochs (several
+    per engine call, only History sees them) half-way through an epoch's
+    record: KeyboardInterrupt still propagates, and History holds every
+    epoch the engine ran, each key once (a regression: the rest of the
+    chunk used to be lost, so History said fewer epochs than were trained)."""
+    import struct
+
+    from nnc import callbacks
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype(np.float32)
+    y = rng.integers(0, 2, size=64)
+    model = nnc.Sequential([nnc.Dense(8, activation="tanh", input_dim=4),
+                            nnc.Dense(2, activation="softmax")], seed=0)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=3, batch_size=16, verbose=0)  # measured: later calls take many epochs
+    steps_before = struct.unpack_from("<Q", model.engine.get_optimizer_state(), 56)[0]
+    original = callbacks.History.on_epoch_end
+    calls = {"n": 0}
+
+    def interrupted_once(self, epoch, logs=None):
+        calls["n"] += 1
+        if calls["n"] == 3:  # the third epoch's record, after its epoch index went in
+            self.epoch.append(epoch)
+            raise KeyboardInterrupt
+        original(self, epoch, logs)
+
+    monkeypatch.setattr(callbacks.History, "on_epoch_end", interrupted_once)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(x, y, epochs=200, batch_size=16, verbose=0)
+    history = model.history
+    steps = struct.unpack_from("<Q", model.engine.get_optimizer_state(), 56)[0] - steps_before
+    assert steps % 4 == 0 and steps >= 3 * 4  # whole epochs of 4 steps, at least the chunk
+    assert len(history.epoch) == steps // 4 == len(history.history["loss"])
+    assert len(history.history["learning_rate"]) == len(history.epoch)
+    assert history.epoch == list(range(len(history.epoch)))
