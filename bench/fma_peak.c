@@ -17,13 +17,8 @@
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
+#include "best_time.h"
 
 /* Independent accumulators: 16 cover 2 FMA ports x 4-cycle latency with
  * room to spare and fit in the 32 zmm registers; AVX2 has 16 ymm registers,
@@ -67,49 +62,34 @@ static double run_pd256(long n, double s) { return fma256_pd(n, s); }
 
 static volatile double sink;
 
-/* Best GFLOP/s over 5 runs of about `seconds` each. */
+static void run_kernel(void *kernel, long iters, int round) {
+    sink = (*(kernel_fn *)kernel)(iters, 1.0 + round);
+}
+
+/* Best GFLOP/s of 5 runs of about `seconds` each. */
 static double gflops(kernel_fn fn, double flops_per_iter, double seconds) {
-    long iters = 1000;
-    for (;;) {  /* calibrate */
-        double t0 = now();
-        sink = fn(iters, 1.0);
-        double t = now() - t0;
-        if (t > seconds / 4) { iters = (long)(iters * seconds / t); break; }
-        iters *= 4;
-    }
-    double best = 0;
-    for (int r = 0; r < 5; r++) {
-        double t0 = now();
-        sink = fn(iters, 1.0 + r);
-        double g = flops_per_iter * iters / (now() - t0) / 1e9;
-        if (g > best) best = g;
-    }
-    return best;
+    return flops_per_iter / best_seconds_per_unit(run_kernel, &fn, seconds, 5) / 1e9;
 }
 
 /* Dependent register-register integer adds take one cycle each: adds per
  * second ~ clock. (Adds of an immediate are not used: some cores fold
  * those at rename, without the one-cycle latency.) */
-static double clock_ghz(double seconds) {
-    long iters = 1 << 20, v = 0, one = 1;
-    double best = 0;
-    for (int r = 0; r < 6; r++) {
-        double t0 = now();
-        for (long i = 0; i < iters; i++) {
-            __asm__ volatile(
-                "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
-                "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
-                "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
-                "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
-                : "+r"(v) : "r"(one));
-        }
-        double t = now() - t0;
-        double g = 16.0 * iters / t / 1e9;
-        if (r == 0) { iters = (long)(iters * seconds / t); continue; }  /* calibrate */
-        if (g > best) best = g;
+static void dependent_adds(void *ctx, long iters, int round) {
+    long v = round, one = 1;
+    (void)ctx;
+    for (long i = 0; i < iters; i++) {
+        __asm__ volatile(
+            "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+            "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+            "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+            "add %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\tadd %1, %0\n\t"
+            : "+r"(v) : "r"(one));
     }
     sink = (double)v;
-    return best;
+}
+
+static double clock_ghz(double seconds) {
+    return 16.0 / best_seconds_per_unit(dependent_adds, NULL, seconds, 5) / 1e9;
 }
 
 int main(int argc, char **argv) {

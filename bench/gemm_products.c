@@ -8,19 +8,24 @@
  *   gemm_products SET THREADS DTYPE SECONDS M,N,K,TA,TB ...
  *
  * prints one line per product: "M,N,K,TA,TB seconds", the best of 7
- * rounds of about SECONDS/7 each.
+ * rounds of about SECONDS/7 each (best_time.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "best_time.h"
 #include "nnc_kernels.h"
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+typedef struct {
+    nnc_dtype dtype;
+    const nnc__gemm_desc *desc;
+} product;
+
+static void run_product(void *ctx, long count, int round) {
+    const product *p = ctx;
+    (void)round;
+    for (long r = 0; r < count; r++) nnc__gemm(p->dtype, p->desc);
 }
 
 static void *filled(size_t n, size_t size) {
@@ -59,17 +64,8 @@ int main(int argc, char **argv) {
                                   .A = A, .lda = ta ? M : K, .B = B, .ldb = tb ? K : N,
                                   .C = C, .ldc = N};
         nnc__gemm(dtype, &d); /* warm-up: pages, caches, the pool's threads */
-        double t0 = now();
-        nnc__gemm(dtype, &d);
-        const double once = now() - t0;
-        const long reps = once > 0 ? (long)(budget / once) + 1 : 1000;
-        double best = 1e30;
-        for (int round = 0; round < 7; round++) {
-            t0 = now();
-            for (long r = 0; r < reps; r++) nnc__gemm(dtype, &d);
-            const double t = (now() - t0) / (double)reps;
-            if (t < best) best = t;
-        }
+        product p = {dtype, &d};
+        const double best = best_seconds_per_unit(run_product, &p, budget, 7);
         printf("%s %.9g\n", argv[a], best);
         free(A);
         free(B);

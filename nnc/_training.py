@@ -282,17 +282,11 @@ class TrainingRun:
         quiet epochs; an interrupted attempt is undone and the recording
         done again. Returns ((count, last logs), the exception or None)."""
         history = self.model.history
-        epochs_before = len(history.epoch)
-        lengths = {key: len(values) for key, values in history.history.items()}
+        mark = history._mark()
         try:
             return self._record(cbs, epoch, loss_out, rate_out), None
         except BaseException as exc:
-            del history.epoch[epochs_before:]
-            for key in list(history.history):
-                if key in lengths:
-                    del history.history[key][lengths[key]:]
-                else:
-                    del history.history[key]
+            history._rewind(mark)
             return self._record(cbs, epoch, loss_out, rate_out), exc
 
     @staticmethod

@@ -68,6 +68,21 @@ class History(Callback):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(value)
 
+    def _mark(self):
+        """Where the record stands now, for _rewind."""
+        return len(self.epoch), {key: len(values) for key, values in self.history.items()}
+
+    def _rewind(self, mark) -> None:
+        """Forget what was recorded since `mark` (fit redoes a record that
+        Ctrl-C cut short, nnc/_training.py)."""
+        epochs, lengths = mark
+        del self.epoch[epochs:]
+        for key in list(self.history):
+            if key in lengths:
+                del self.history[key][lengths[key]:]
+            else:
+                del self.history[key]
+
     # The model keeps its last History (model.history): held weakly (see _weak.py).
     model = WeakAttribute("_model_ref")
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import sys
 
 import pytest
 from helpers.optional import need, require
@@ -196,3 +197,16 @@ def test_gemm_bench_times_every_product_on_each_kernel_set_and_numpy(tmp_path):
         gflops = [float(t) for t in after_shape[:-1] if not t.startswith("(") and "%" not in t]
         assert len(gflops) == len(sets) + 1 and all(g > 0 for g in gflops), row
         assert float(after_shape[-1]) == pytest.approx(gflops[0] / gflops[-1], rel=0.02), row
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child process is POSIX")
+def test_interrupt_latency_times_every_case(tmp_path):
+    r = run_python([str(BENCH / "interrupt_latency.py"), "--quick"], cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr
+    rows = [line.split() for line in r.stdout.splitlines()
+            if line.startswith(("  small", "  large", "  lbfgs"))]
+    assert [row[0] for row in rows] == ["small-batches", "large-batches", "lbfgs-full-batch"]
+    for row in rows:  # ... one step, median, max: each "<value> ms", all positive
+        values = [float(t) for t in row[3:] if t != "ms"]
+        assert len(values) == 3 and all(v > 0 for v in values), row
+        assert values[1] <= values[2], row  # the median is not above the max
