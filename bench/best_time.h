@@ -1,6 +1,6 @@
 /*
  * best_time.h - the timing rule of the bench's C probes (fma_peak.c,
- * gemm_products.c): calibrate how many units of work fill about `seconds`,
+ * gemm_products.c, elementwise_ops.c): calibrate how many units of work fill about `seconds`,
  * then keep the best of `rounds` rounds of that many (the machine's speed,
  * not its average load). Header-only: each probe is one file built alone.
  */

@@ -24,10 +24,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -36,6 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 sys.path.insert(0, REPO)  # the checkout's nnc when run from it
 
+import c_driver  # noqa: E402
 from fma_peak import fma_peak  # noqa: E402
 
 # (label, M, N, K, trans_a, trans_b)
@@ -54,23 +53,6 @@ PRODUCTS = [
 ]
 QUICK = [("(b) X W1 /8", 32, 64, 98, 0, 0), ("(b) X^T d1 /8", 98, 64, 32, 1, 0),
          ("small d2 W2^T", 32, 64, 64, 0, 1)]
-
-
-def build_driver() -> str:
-    """gemm_products.c linked with the engine's static library, in a
-    temporary directory; returns the executable."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if not cc or not shutil.which("make"):
-        sys.exit("bench/gemm.py needs a C compiler and make")
-    out = tempfile.mkdtemp(prefix="nnc-gemm-")
-    csrc = os.path.join(REPO, "csrc")
-    subprocess.run(["make", "-C", csrc, "-s", f"BUILD={out}", "static"], check=True)
-    flags = subprocess.run(["make", "-C", csrc, "-s", "print-cppflags"], check=True,
-                           capture_output=True, text=True).stdout.split()
-    exe = os.path.join(out, "gemm_products")
-    subprocess.run([cc, "-O2", *flags, os.path.join(HERE, "gemm_products.c"),
-                    os.path.join(out, "libnnc.a"), "-lm", "-lpthread", "-o", exe], check=True)
-    return exe
 
 
 def nnc_seconds(exe, kernel_set, threads, dtype, seconds, products) -> dict:
@@ -116,7 +98,7 @@ def main():
     sets = (args.sets.split(",") if args.sets else  # the set in use first
             sorted((s for s in _core.supported_kernel_archs() if s != "ref"),
                    key=lambda s: s != _core.get_kernel_arch()) or ["ref"])
-    exe = build_driver()
+    exe = c_driver.build("gemm_products.c")
     try:
         from threadpoolctl import threadpool_limits
         limit = threadpool_limits(args.threads)  # noqa: F841  (held until the end)

@@ -210,3 +210,29 @@ def test_interrupt_latency_times_every_case(tmp_path):
         values = [float(t) for t in row[3:] if t != "ms"]
         assert len(values) == 3 and all(v > 0 for v in values), row
         assert values[1] <= values[2], row  # the median is not above the max
+
+
+def test_elementwise_bench_times_each_op_on_each_kernel_set(tmp_path):
+    import shutil
+
+    from nnc import _core
+
+    if not (shutil.which("cc") or shutil.which("gcc")) or not shutil.which("make"):
+        need("a C compiler and make", "bench/elementwise.py builds the engine's static library")
+    sets = sorted(_core.supported_kernel_archs(),
+                  key=lambda s: (s != _core.get_kernel_arch(), s == "ref"))
+    r = run_python([str(BENCH / "elementwise.py"), "--quick"], cwd=tmp_path, timeout=600)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    header = next(line for line in lines if line.strip().startswith("op ")).split()
+    assert header[1:1 + len(sets)] == sets and header[-2:] == ["nnc/best", "peer"]
+    assert "numpy" in header
+    rows = {line.split()[0]: line for line in lines if line.startswith("  ")
+            and line.split()[0] in ("tanh", "sigmoid", "d_tanh")}
+    assert list(rows) == ["tanh", "sigmoid", "d_tanh"]
+    for line in rows.values():
+        # one "ns (cycles)" cell per kernel set, each positive
+        times = [float(t) for t in re.findall(r"(\d+\.\d+) \(\s*\d+\.\d+\)", line)]
+        assert len(times) >= len(sets) and all(t > 0 for t in times), line
+    # np.tanh exists: tanh compares nnc with a peer; d_tanh has none
+    assert rows["tanh"].split()[-1] != "-" and rows["d_tanh"].split()[-1] == "-"

@@ -13,6 +13,7 @@ typedef __m256 FMASK;
 #define FV_MUL(a, b) _mm256_mul_ps((a), (b))
 #define FV_DIV(a, b) _mm256_div_ps((a), (b))
 #define FV_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
+#define FV_FNMA(a, b, c) _mm256_fnmadd_ps((a), (b), (c))
 #define FV_MAX(a, b) _mm256_max_ps((a), (b))
 #define FV_MIN(a, b) _mm256_min_ps((a), (b))
 #define FV_GT(a, b) _mm256_cmp_ps((a), (b), _CMP_GT_OQ)

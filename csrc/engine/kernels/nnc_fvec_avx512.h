@@ -14,6 +14,7 @@ typedef __mmask16 FMASK;
 #define FV_MUL(a, b) _mm512_mul_ps((a), (b))
 #define FV_DIV(a, b) _mm512_div_ps((a), (b))
 #define FV_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define FV_FNMA(a, b, c) _mm512_fnmadd_ps((a), (b), (c))
 #define FV_MAX(a, b) _mm512_max_ps((a), (b))
 #define FV_MIN(a, b) _mm512_min_ps((a), (b))
 #define FV_GT(a, b) _mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)

@@ -58,17 +58,18 @@ static inline FVEC nnc__fexp(FVEC w) {
     return FV_MUL(FV_MUL(er, FV_POW2I(t1)), FV_POW2I(t2));
 }
 
-/* 1 / (1 + e^w) for w clamped to [-18, 104] (1 below, 0 above; NaN
- * passes). e^w = 2^k (1 + p); the denominator is summed as d + delta
+/* 1 / (1 + e^w) for w in [-18, 104] (nnc__frecip_1p_exp below clamps it
+ * there) or NaN. e^w = 2^k (1 + p); the denominator is summed as d + delta
  * exactly (d rounded, delta its error, by Fast2Sum and an FMA) and the
  * quotient 1/d is corrected for both delta and its own rounding with the
  * exact residual 1 - z0 d, so the result is rounded once, but for p's
  * error (docs/design.md, "Native float32 activation lanes"). `wide` (a
  * constant) allows w above 64: the denominator is then computed divided
  * by 2^64 and the quotient multiplied back, so e^w never overflows and
- * subnormal results are rounded once. */
-static inline FVEC nnc__frecip_1p_exp(FVEC w, int wide) {
-    w = FV_MIN(FV_SET1(104.0f), FV_MAX(FV_SET1(-18.0f), w));
+ * subnormal results are rounded once. `nonnegative` (a constant) says
+ * w >= 0 for callers that know it (tanh), saving the ordering of the
+ * denominator's two terms. */
+static inline FVEC nnc__frecip_1p_exp_in_range(FVEC w, int wide, int nonnegative) {
     FVEC t;
     const FVEC p = nnc__fexpm1_reduced(nnc__freduce_ln2(w, &t));
     FVEC m = FV_SET1(1.0f);
@@ -78,15 +79,22 @@ static inline FVEC nnc__frecip_1p_exp(FVEC w, int wide) {
         m = FV_SEL(big, FV_SET1(0x1p-64f), m);
     }
     const FVEC s = FV_POW2I(t); /* the denominator is m + s (1 + p) */
-    const FVEC hi = FV_MAX(s, m), lo = FV_MIN(s, m);
+    /* w >= 0 (and not wide): k >= 0, so s >= 1 = m, the larger term */
+    const FVEC hi = nonnegative ? s : FV_MAX(s, m), lo = nonnegative ? m : FV_MIN(s, m);
     const FVEC c = FV_ADD(hi, lo);
     const FVEC c_err = FV_ADD(FV_SUB(hi, c), lo);
     const FVEC d = FV_FMA(s, p, c);
     const FVEC delta = FV_ADD(FV_FMA(s, p, FV_SUB(c, d)), c_err);
     const FVEC z0 = FV_DIV(FV_SET1(1.0f), d);
-    const FVEC rho = FV_FMA(FV_SUB(FV_SET1(0.0f), z0), d, FV_SET1(1.0f));
-    const FVEC z = FV_FMA(FV_FMA(FV_SUB(FV_SET1(0.0f), delta), z0, rho), z0, z0);
+    const FVEC rho = FV_FNMA(z0, d, FV_SET1(1.0f));
+    const FVEC z = FV_FMA(FV_FNMA(delta, z0, rho), z0, z0);
     return wide ? FV_MUL(z, m) : z;
+}
+
+/* The same for any w: clamped to [-18, 104] (1 below, 0 above; NaN passes). */
+static inline FVEC nnc__frecip_1p_exp(FVEC w, int wide) {
+    return nnc__frecip_1p_exp_in_range(FV_MIN(FV_SET1(104.0f), FV_MAX(FV_SET1(-18.0f), w)), wide,
+                                       0);
 }
 
 /* tanh x: below |x| = atanh(1/2) its odd Taylor series to x^17 (the next
@@ -106,7 +114,8 @@ static inline FVEC nnc__ftanh(FVEC x) {
     c = FV_FMA(c, x2, FV_SET1(-1.0 / 3.0));
     const FVEC small = FV_FMA(FV_MUL(ax, x2), c, ax); /* on |x|: tanh(-0) = -0 below */
     const FVEC a = FV_MIN(FV_SET1(NNC__FTANH_ONE), ax);
-    const FVEC q = nnc__frecip_1p_exp(FV_ADD(a, a), 0);
+    /* 2a is in [0, 18.2], inside the clamps and nonnegative */
+    const FVEC q = nnc__frecip_1p_exp_in_range(FV_ADD(a, a), 0, 1);
     const FVEC large = FV_FMA(q, FV_SET1(-2.0f), FV_SET1(1.0f));
     return FV_OR(FV_SEL(FV_GT(FV_SET1(NNC__FTANH_SMALL), ax), small, large), FV_SIGN(x));
 }
@@ -119,10 +128,10 @@ static inline FVEC nnc__fsigmoid(FVEC x) {
 /* g tanh'(x) = g (1 - a^2) and g sigmoid'(x) = g a (1 - a) from the
  * activation a: the factor with one rounding (an FMA), then the product. */
 static inline FVEC nnc__fd_tanh(FVEC a, FVEC g) {
-    return FV_MUL(g, FV_FMA(FV_SUB(FV_SET1(0.0f), a), a, FV_SET1(1.0f)));
+    return FV_MUL(g, FV_FNMA(a, a, FV_SET1(1.0f)));
 }
 static inline FVEC nnc__fd_sigmoid(FVEC a, FVEC g) {
-    return FV_MUL(g, FV_FMA(FV_SUB(FV_SET1(0.0f), a), a, a));
+    return FV_MUL(g, FV_FNMA(a, a, a));
 }
 
 #undef NNC__FMAGIC
