@@ -23,7 +23,12 @@ static inline uint32_t nnc__fv_to_bits(float f) { uint32_t u; memcpy(&u, &f, siz
 #define FV_MUL(a, b) ((float)((a) * (b)))
 #define FV_DIV(a, b) ((float)((a) / (b)))
 #define FV_FMA(a, b, c) fmaf((a), (b), (c))
-#define FV_FNMA(a, b, c) fmaf(-(a), (b), (c)) /* c - a b, rounded once */
+/* c - a b, rounded once; a NaN `a` passes unchanged, as x86's FNMADD
+ * passes it (negating it would flip its sign bit). */
+static inline float nnc__fv_fnma(float a, float b, float c) {
+    return a != a ? fmaf(a, b, c) : fmaf(-a, b, c);
+}
+#define FV_FNMA(a, b, c) nnc__fv_fnma((a), (b), (c))
 #define FV_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define FV_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define FV_GT(a, b) ((a) > (b))
