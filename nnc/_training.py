@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import warnings
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -93,14 +93,20 @@ class EpochRunner:
         """fn(*args) on a worker; re-raises its exception, or KeyboardInterrupt
         (any exception raised while waiting) once the engine has stopped."""
         progress = self.progress
+        # Waited on as a bare lock, released when the call ends: its timed
+        # acquire runs in C, so a signal handler's exception (Ctrl-C) leaves
+        # it cleanly. concurrent.futures.wait() waits on a threading.Condition
+        # in Python code, where the exception can land between the lock's
+        # release and its re-acquisition and turn into "RuntimeError: release
+        # unlocked lock" (seen in CI). A timeout returns False, so a
+        # TimeoutError from a signal handler is never taken for a slice's end.
+        ended = threading.Lock()
+        ended.acquire()
         future = _workers().submit(fn, *args)
+        future.add_done_callback(lambda _: ended.release())
         waited = 0.0
         try:
-            # wait() returns on timeout instead of raising: a TimeoutError
-            # from a signal handler (the built-in since Python 3.11, the
-            # class future.result() raises on timeout) is never mistaken
-            # for the end of a slice.
-            while not wait((future,), POLL_SECONDS).done:
+            while not ended.acquire(timeout=POLL_SECONDS):
                 waited += POLL_SECONDS
                 if bar is not None and waited >= DRAW_SECONDS:
                     waited = 0.0
