@@ -64,6 +64,14 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_workers_in_child)
 
 
+def _nan_outputs(count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(losses, learning rates) of `count` epochs, NaN until each epoch
+    ends: one allocation (np.full costs twice as much, once per fit call)."""
+    both = np.empty((2, count))
+    both.fill(np.nan)
+    return both[0], both[1]
+
+
 class EpochRunner:
     """Engine calls of one run, each on a worker or inline, with one
     stop flag (``_core.Progress``) for the whole run."""
@@ -242,7 +250,7 @@ class TrainingRun:
         batch = min(self.batch_size or 0, self.x.shape[0])
         key = (id(engine), self.x.shape[0], batch)
         seconds = _epoch_seconds.get(key)
-        loss_out, rate_out = outputs or (np.full(count, np.nan), np.full(count, np.nan))
+        loss_out, rate_out = outputs or _nan_outputs(count)
         start = time.perf_counter()
         runner.epochs(engine, self.x, self.y, self.sample_weight, batch, self.shuffle,
                       loss_out, rate_out, bar,
@@ -262,8 +270,7 @@ class TrainingRun:
         count = 1
         if seconds is not None:
             count = max(1, min(self.epochs - epoch, int(INLINE_SECONDS / max(seconds, 1e-9))))
-        both = np.full((2, count), np.nan)  # (losses, rates): one allocation
-        outputs = (both[0], both[1])
+        outputs = _nan_outputs(count)
         try:
             self._engine_epochs(runner, count, outputs=outputs)
         except BaseException as exc:

@@ -152,7 +152,7 @@ def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,
             check_finite(arr, name)
             if not np.all(arr == np.round(arr)):
                 raise ValueError(f"{name}: class labels must be whole numbers")
-        if arr.size and (arr.min() < 0 or arr.max() >= n_outputs):  # before any cast wraps
+        if arr.size and _labels_outside(arr, n_outputs):  # before any cast wraps
             low, high = (int(v) for v in (arr.min(), arr.max()))
             raise ValueError(
                 f"{name}: class labels must be in [0, {n_outputs}), "
@@ -174,6 +174,19 @@ def targets(y, dtype: str, n_outputs: int, loss: str, n_samples: int,
     if out.shape[0] != n_samples:
         raise ValueError(f"{name}: has {out.shape[0]} samples but x has {n_samples}")
     return out
+
+
+_UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # by itemsize
+
+
+def _labels_outside(arr: np.ndarray, n_classes: int) -> bool:
+    """Whether a label is outside [0, n_classes). Integers take one pass: a
+    negative label read as unsigned is at least 2**(bits-1), beyond the
+    class count (fit checks labels on every call)."""
+    kind, bits = arr.dtype.kind, 8 * arr.itemsize
+    if kind == "u" or (kind == "i" and n_classes <= 1 << (bits - 1)):
+        return int(np.maximum.reduce(arr.view(_UNSIGNED[arr.itemsize]), axis=None)) >= n_classes
+    return bool(arr.min() < 0 or arr.max() >= n_classes)
 
 
 def sample_weights(sw, dtype: str, n_samples: int,

@@ -16,7 +16,6 @@ C engine model), ``parameter_layout``, ``engine_features``/``engine_data``
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import os
 import secrets
@@ -90,6 +89,27 @@ def _batch_source(model, argument: str, x, y=None, sample_weight=None, *, batch_
                          "partitions")
     return _dask.DaskSource(model, argument, x, y, sample_weight, batch_size=batch_size,
                             shuffle=shuffle, class_weight=class_weight, targets=targets)
+
+class _TrainingLock:
+    """``Sequential.training_lock``'s context manager (a class: fit takes
+    it once per call, and a generator-based one costs several times more)."""
+
+    __slots__ = ("model", "what")
+
+    def __init__(self, model, what: str):
+        self.model, self.what = model, what
+
+    def __enter__(self) -> None:
+        model = self.model
+        if not model._fit_lock.acquire(blocking=False):
+            raise RuntimeError(f"{self.what}: this model is already training in another thread")
+        model._fit_thread = threading.get_ident()
+
+    def __exit__(self, *exc) -> None:
+        model = self.model
+        model._fit_thread = None
+        model._fit_lock.release()
+
 
 def _holding_state_lock(method):
     """Run a model method with the model's state lock held."""
@@ -258,7 +278,10 @@ class Sequential:
 
     @property
     def output_dim(self) -> int:
-        return self._dense[-1].units
+        for layer in reversed(self._layers):  # the last Dense, without a list per call
+            if isinstance(layer, Dense):
+                return layer.units
+        raise IndexError("the model has no Dense layer")
 
     # ------------------------------------------------- services to nnc's modules
 
@@ -303,21 +326,13 @@ class Sequential:
             sw = cw if sw is None else np.ascontiguousarray(sw * cw)
         return x, y, sw
 
-    @contextlib.contextmanager
-    def training_lock(self, what: str):
-        """Hold the model for one training run: a second one from another
-        thread raises RuntimeError instead of interleaving its updates, and
-        so do updates from other threads (compile, set_weights, ...) while
-        it runs; callbacks run in the training thread and may still change
-        the model."""
-        if not self._fit_lock.acquire(blocking=False):
-            raise RuntimeError(f"{what}: this model is already training in another thread")
-        self._fit_thread = threading.get_ident()
-        try:
-            yield
-        finally:
-            self._fit_thread = None
-            self._fit_lock.release()
+    def training_lock(self, what: str) -> _TrainingLock:
+        """Hold the model for one training run (``with model.training_lock(
+        "fit"):``): a second one from another thread raises RuntimeError
+        instead of interleaving its updates, and so do updates from other
+        threads (compile, set_weights, ...) while it runs; callbacks run in
+        the training thread and may still change the model."""
+        return _TrainingLock(self, what)
 
     def _refuse_while_training(self, what: str) -> None:
         owner = self._fit_thread

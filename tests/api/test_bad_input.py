@@ -273,3 +273,27 @@ def test_uint64_labels_are_reported_with_their_real_values():
     x = np.zeros((3, 2))
     with pytest.raises(ValueError, match=r"got values in \[0, 9223372036854775808\]"):
         m.fit(x, np.array([0, 1, 2**63], dtype=np.uint64), verbose=0)
+
+
+LABEL_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+                "float32", "float64"]
+
+
+@pytest.mark.parametrize(("dtype", "bad"), [(d, b) for d in LABEL_DTYPES for b in (-1, 3, 127)
+                                            if b >= 0 or not d.startswith("uint")])
+def test_labels_outside_the_classes_are_refused_in_every_dtype(dtype, bad):
+    m = _softmax_model()
+    x = np.zeros((4, 2))
+    with pytest.raises(ValueError, match=rf"y: class labels must be in \[0, 3\), got values "
+                                         rf"in \[{min(bad, 0)}, {max(bad, 2)}\]"):
+        m.fit(x, np.array([0, 1, bad, 2], dtype=dtype), verbose=0)
+    m.fit(x, np.array([0, 1, 2, 2], dtype=dtype), verbose=0)  # in range: accepted
+    assert len(m.history.history["loss"]) == 1
+
+
+def test_negative_narrow_labels_are_refused_with_many_classes():
+    # int8 -1 read as uint8 is 255, inside 300 classes: that case takes two passes.
+    m = nnc.Sequential([nnc.Dense(300, activation="softmax")], seed=1)
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    with pytest.raises(ValueError, match=r"got values in \[-1, 1\]"):
+        m.fit(np.zeros((3, 2)), np.array([0, 1, -1], dtype=np.int8), verbose=0)
