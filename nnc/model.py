@@ -90,6 +90,7 @@ def _batch_source(model, argument: str, x, y=None, sample_weight=None, *, batch_
     return _dask.DaskSource(model, argument, x, y, sample_weight, batch_size=batch_size,
                             shuffle=shuffle, class_weight=class_weight, targets=targets)
 
+
 class _TrainingLock:
     """``Sequential.training_lock``'s context manager (a class: fit takes
     it once per call, and a generator-based one costs several times more)."""
