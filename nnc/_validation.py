@@ -180,11 +180,11 @@ _UNSIGNED = {n: np.dtype(f"u{n}") for n in (1, 2, 4, 8)}  # by itemsize
 
 
 def _labels_outside(arr: np.ndarray, n_classes: int) -> bool:
-    """Whether a label is outside [0, n_classes). Integers take one pass: a
-    negative label read as unsigned is at least 2**(bits-1), beyond the
-    class count (fit checks labels on every call)."""
+    """Whether a label is outside [0, n_classes). Native-order integers take
+    one pass: a negative label read as unsigned is at least 2**(bits-1),
+    beyond the class count (fit checks labels on every call)."""
     kind, bits = arr.dtype.kind, 8 * arr.itemsize
-    if kind == "u" or (kind == "i" and n_classes <= 1 << (bits - 1)):
+    if arr.dtype.isnative and (kind == "u" or (kind == "i" and n_classes <= 1 << (bits - 1))):
         return int(np.maximum.reduce(arr.view(_UNSIGNED[arr.itemsize]), axis=None)) >= n_classes
     return bool(arr.min() < 0 or arr.max() >= n_classes)
 

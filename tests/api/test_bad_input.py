@@ -276,11 +276,11 @@ def test_uint64_labels_are_reported_with_their_real_values():
 
 
 LABEL_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
-                "float32", "float64"]
+                "float32", "float64", ">i8", ">u4", ">f8"]  # and big-endian ones
 
 
 @pytest.mark.parametrize(("dtype", "bad"), [(d, b) for d in LABEL_DTYPES for b in (-1, 3, 127)
-                                            if b >= 0 or not d.startswith("uint")])
+                                            if b >= 0 or np.dtype(d).kind != "u"])
 def test_labels_outside_the_classes_are_refused_in_every_dtype(dtype, bad):
     m = _softmax_model()
     x = np.zeros((4, 2))
