@@ -11,6 +11,7 @@ import importlib.util
 import json
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from helpers.optional import need, require
@@ -236,3 +237,20 @@ def test_elementwise_bench_times_each_op_on_each_kernel_set(tmp_path):
         assert len(times) >= len(sets) and all(t > 0 for t in times), line
     # np.tanh exists: tanh compares nnc with a peer; d_tanh has none
     assert rows["tanh"].split()[-1] != "-" and rows["d_tanh"].split()[-1] == "-"
+
+
+def test_fit_call_ab_gives_each_checkout_its_rounds_and_ratio(tmp_path):
+    import nnc
+
+    installed = str(Path(nnc.__file__).parents[1])  # the nnc this suite tests, twice
+    r = run_python([str(BENCH / "fit_call_ab.py"), installed, installed, "--rounds", "2",
+                    "--calls", "20", "--repeats", "1"], cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert [line.strip() for line in lines if not line.startswith("    ")][1:] == [installed] * 2
+    ratios = [line for line in lines if line.strip().startswith("ratio")]
+    assert len(ratios) == 2
+    for line in ratios:  # two rounds and the median, each a positive ratio
+        values = [float(v) for v in re.findall(r"\d+\.\d+", line)]
+        assert len(values) == 3 and all(v > 0 for v in values), line
+        assert min(values[:2]) <= values[2] <= max(values[:2]), line
