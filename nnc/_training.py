@@ -239,6 +239,10 @@ class TrainingRun:
                 break
         return logs
 
+    def _timing_key(self) -> tuple:
+        """This run's entry in _epoch_seconds: (engine id, rows, batch size)."""
+        return (id(self.model.engine), self.x.shape[0], min(self.batch_size or 0, self.x.shape[0]))
+
     def _engine_epochs(self, runner: EpochRunner, count: int, bar=None,
                        outputs=None) -> tuple[np.ndarray, np.ndarray]:
         """`count` epochs of the arrays in one engine call: (mean losses,
@@ -248,7 +252,7 @@ class TrainingRun:
         exception can read the epochs that finished."""
         engine = self.model.engine
         batch = min(self.batch_size or 0, self.x.shape[0])
-        key = (id(engine), self.x.shape[0], batch)
+        key = self._timing_key()
         seconds = _epoch_seconds.get(key)
         loss_out, rate_out = outputs or _nan_outputs(count)
         start = time.perf_counter()
@@ -265,8 +269,7 @@ class TrainingRun:
         INLINE_SECONDS by the last measurement (one when none yet), each
         recorded as if it had run alone. Returns (epochs finished, logs of
         the last one or None, whether the run stops)."""
-        seconds = _epoch_seconds.get((id(self.model.engine), self.x.shape[0],
-                                      min(self.batch_size or 0, self.x.shape[0])))
+        seconds = _epoch_seconds.get(self._timing_key())
         count = 1
         if seconds is not None:
             count = max(1, min(self.epochs - epoch, int(INLINE_SECONDS / max(seconds, 1e-9))))
