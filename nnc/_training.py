@@ -239,9 +239,13 @@ class TrainingRun:
                 break
         return logs
 
+    def _engine_batch(self) -> int:
+        """The batch size the engine takes: at most the rows, 0 for full batch."""
+        return min(self.batch_size or 0, self.x.shape[0])
+
     def _timing_key(self) -> tuple:
         """This run's entry in _epoch_seconds: (engine id, rows, batch size)."""
-        return (id(self.model.engine), self.x.shape[0], min(self.batch_size or 0, self.x.shape[0]))
+        return (id(self.model.engine), self.x.shape[0], self._engine_batch())
 
     def _engine_epochs(self, runner: EpochRunner, count: int, bar=None,
                        outputs=None) -> tuple[np.ndarray, np.ndarray]:
@@ -251,13 +255,12 @@ class TrainingRun:
         vectors) are the ones to fill, so that a caller catching an
         exception can read the epochs that finished."""
         engine = self.model.engine
-        batch = min(self.batch_size or 0, self.x.shape[0])
         key = self._timing_key()
         seconds = _epoch_seconds.get(key)
         loss_out, rate_out = outputs or _nan_outputs(count)
         start = time.perf_counter()
-        runner.epochs(engine, self.x, self.y, self.sample_weight, batch, self.shuffle,
-                      loss_out, rate_out, bar,
+        runner.epochs(engine, self.x, self.y, self.sample_weight, self._engine_batch(),
+                      self.shuffle, loss_out, rate_out, bar,
                       inline=seconds is not None and seconds * count <= INLINE_SECONDS)
         if len(_epoch_seconds) > 256:
             _epoch_seconds.clear()
